@@ -1,0 +1,86 @@
+import { GraphQLError } from 'graphql';
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+
+/** Stable codes of `userErrors`; clients may switch on them. */
+export enum UserErrorCode {
+  /** A required value is missing or empty. */
+  REQUIRED = 'REQUIRED',
+  /** A value has the wrong shape or is out of range. */
+  INVALID = 'INVALID',
+  /** A value is longer or larger than allowed. */
+  TOO_LARGE = 'TOO_LARGE',
+  /** Something with that identity already exists. */
+  TAKEN = 'TAKEN',
+  /** The id or name does not exist (or belongs to another tenant). */
+  NOT_FOUND = 'NOT_FOUND',
+  /** An event type name is not dot-separated lowercase segments. */
+  INVALID_EVENT_TYPE_NAME = 'INVALID_EVENT_TYPE_NAME',
+  /** An event type pattern is malformed. */
+  INVALID_PATTERN = 'INVALID_PATTERN',
+  /** A JSON Schema does not compile. */
+  INVALID_SCHEMA = 'INVALID_SCHEMA',
+  /** A payload does not satisfy its event type's JSON Schema. */
+  SCHEMA_MISMATCH = 'SCHEMA_MISMATCH',
+  /** A payload filter is malformed. */
+  INVALID_FILTER = 'INVALID_FILTER',
+  /** A url is malformed or not http(s). */
+  INVALID_URL = 'INVALID_URL',
+  /** A url's host resolves to an address the outbound guard refuses. */
+  FORBIDDEN_TARGET = 'FORBIDDEN_TARGET',
+  /** A custom header may not be set. */
+  FORBIDDEN_HEADER = 'FORBIDDEN_HEADER',
+  /** The event type is archived. */
+  ARCHIVED = 'ARCHIVED',
+  /** The operation does not apply in the object's current state. */
+  INVALID_STATE = 'INVALID_STATE',
+}
+registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Stable codes of user errors.' });
+
+@ObjectType({ description: 'A problem with the input; nothing was changed.' })
+export class UserError {
+  @Field(() => [String], { nullable: true, description: 'Path to the input field, e.g. ["input", "url"].' })
+  field!: string[] | null;
+
+  @Field()
+  message!: string;
+
+  @Field(() => String, { description: 'One of UserErrorCode.' })
+  code!: UserErrorCode;
+}
+
+export function userError(field: (string | number)[] | null, code: UserErrorCode, message: string): UserError {
+  return Object.assign(new UserError(), { field: field?.map(String) ?? null, code, message });
+}
+
+/** Thrown inside a mutation to abort it and return the error as a userError. */
+export class UserInputFailure extends Error {
+  constructor(readonly errors: UserError[]) {
+    super(errors.map((e) => e.message).join('; '));
+  }
+}
+
+export function unauthenticated(message = 'Missing or invalid API key. Send `Authorization: Bearer <key>`.'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+}
+
+export function forbidden(message = 'This key may not perform this operation.'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+}
+
+/** Bad arguments to a query (queries have no userErrors): names the argument. */
+export function badUserInput(argument: string, message: string): GraphQLError {
+  return new GraphQLError(`${argument}: ${message}`, { extensions: { code: 'BAD_USER_INPUT', argument } });
+}
+
+/**
+ * Runs a mutation body; a UserInputFailure thrown inside becomes the payload's
+ * userErrors, with every other field null.
+ */
+export async function withUserErrors<T extends { userErrors: UserError[] }>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof UserInputFailure) return { userErrors: error.errors } as T;
+    throw error;
+  }
+}

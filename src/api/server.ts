@@ -1,0 +1,140 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type Express } from 'express';
+import { parse, specifiedRules, validate, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { authenticate, type Principal } from './auth.js';
+import { createContext, type Services } from './context.js';
+import { depthLimit } from './depth-limit.js';
+
+export interface HttpServerOptions {
+  services: Services;
+  schema: GraphQLSchema;
+  /** True when the database answers and every migration is applied. */
+  ready: () => Promise<boolean>;
+  /** Extra routes (metrics, admin console), mounted before /graphql. */
+  routes?: (app: Express) => void;
+  /** Called for every accepted WebSocket, e.g. to end it when its key is revoked. */
+  onSocket?: (socket: import('ws').WebSocket, principal: Principal) => void;
+}
+
+export interface RunningHttpServer {
+  server: http.Server;
+  port: number;
+  url: string;
+  /** Stops accepting, closes WebSockets, drains requests in flight. */
+  close(): Promise<void>;
+}
+
+const MAX_DEPTH = 12;
+const MAX_BODY = '6mb';
+
+export async function startHttpServer(options: HttpServerOptions, port: number, host: string): Promise<RunningHttpServer> {
+  const { services, schema } = options;
+  const { log, config } = services;
+  const app = express();
+  app.disable('x-powered-by');
+  const server = http.createServer(app);
+
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
+  const wsServer = useServer<Record<string, unknown>, { principal: Principal }>(
+    {
+      schema,
+      onSubscribe: (ctx, _id, payload) => {
+        // Same validation as over HTTP, depth limit included.
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = validate(schema, document, [...specifiedRules, depthLimit(MAX_DEPTH)]);
+        if (errors.length) return [...errors];
+        return {
+          schema,
+          document,
+          variableValues: payload.variables,
+          operationName: payload.operationName,
+          contextValue: createContext(services, ctx.extra.principal ?? { kind: 'anonymous' }),
+        };
+      },
+      onConnect: async (ctx) => {
+        const principal = await authenticate(services.pool, services.rootKey, ctx.connectionParams?.authorization);
+        if (principal.kind === 'anonymous' || principal.kind === 'invalid') {
+          ctx.extra.socket.close(4401, 'Unauthorized');
+          return false;
+        }
+        if (principal.kind !== 'key') return false; // 4403: the root key has no tenant to watch
+        ctx.extra.principal = principal;
+        options.onSocket?.(ctx.extra.socket, principal);
+        return true;
+      },
+    },
+    wss,
+  );
+
+  const apollo = new ApolloServer({
+    schema,
+    validationRules: [depthLimit(MAX_DEPTH)],
+    includeStacktraceInErrorResponses: !config.production,
+    introspection: true,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsServer.dispose();
+            },
+          };
+        },
+      },
+    ],
+    formatError(formatted, error) {
+      const code = formatted.extensions?.code;
+      if (code === 'INTERNAL_SERVER_ERROR') {
+        log.error('unexpected error in a GraphQL operation', { err: (error as { originalError?: unknown }).originalError ?? error, path: formatted.path });
+        if (config.production) return { message: 'Internal server error', extensions: { code }, path: formatted.path, locations: formatted.locations };
+      }
+      return formatted;
+    },
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = await options.ready().catch(() => false);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
+  });
+  options.routes?.(app);
+  app.use(
+    '/graphql',
+    express.json({ limit: MAX_BODY }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => createContext(services, await authenticate(services.pool, services.rootKey, req.headers.authorization)),
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port: actualPort,
+    url: `http://127.0.0.1:${actualPort}`,
+    async close() {
+      // Apollo's drain plugin stops the listener, ends keep-alive sockets and disposes graphql-ws.
+      await apollo.stop();
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import 'reflect-metadata';
+import type { PgBoss } from 'pg-boss';
+import { createPubSub } from '@graphql-yoga/subscription';
+import type { PubSub } from 'type-graphql';
+import type { Config } from './config/config.js';
+import { resolveKeys } from './config/keys.js';
+import { openDatabase, type Database } from './db/database.js';
+import { createOrm, migrate, pendingMigrations, pgPool, type Orm } from './db/orm.js';
+import type { Services } from './api/context.js';
+import { createSchema } from './api/schema.js';
+import { startHttpServer, type RunningHttpServer } from './api/server.js';
+import { startBoss } from './delivery/queue.js';
+import type { Logger } from './log.js';
+
+export type Role = 'serve' | 'api' | 'worker' | 'migrate';
+export const ROLES: readonly Role[] = ['serve', 'api', 'worker', 'migrate'];
+
+export interface App {
+  /** Base URL of the HTTP server (api and serve roles). */
+  url?: string;
+  port?: number;
+  services: Services;
+  database: Database;
+  /** Stops everything in order: HTTP and WebSockets, queue, database pool, embedded PostgreSQL. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Composition root: starts the parts a role needs, in dependency order, and
+ * returns one handle that stops them in reverse.
+ */
+export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, log: Logger): Promise<App> {
+  const keys = resolveKeys(config);
+  const database = await openDatabase(config, log);
+  const stack: (() => Promise<void>)[] = [() => database.stop()];
+  const stop = async () => {
+    for (const step of stack.reverse()) {
+      await step().catch((err) => log.error('error while stopping', { err }));
+    }
+    stack.length = 0;
+  };
+  try {
+    const orm = await createOrm({ url: database.url });
+    stack.push(() => orm.close());
+    if (role !== 'worker') {
+      const applied = await migrate(orm);
+      if (applied.length) log.info('migrations applied', { migrations: applied });
+    } else {
+      await waitForMigrations(orm, log);
+    }
+    if (keys.rootKeyGenerated) {
+      // Printed once, on the start that generated it; stored in the data dir for later.
+      process.stdout.write(`\nhookgraph root key (shown once, kept in ${config.dataDir}/root-key):\n  ${keys.rootKey}\n\n`);
+    }
+    const pool = await pgPool(orm);
+    const pubSub = createPubSub() as unknown as PubSub;
+    const services: Services = { config, orm, pool, log, rootKey: keys.rootKey, secretKey: keys.secretKey, pubSub };
+
+    const boss: PgBoss = await startBoss({ url: database.url, log, supervise: role !== 'api' });
+    stack.push(() => boss.stop({ graceful: true, timeout: 10_000, close: true }));
+
+    let http: RunningHttpServer | undefined;
+    if (role !== 'worker') {
+      const schema = await createSchema(pubSub);
+      http = await startHttpServer(
+        {
+          services,
+          schema,
+          ready: async () => (await pool.query('select 1'), (await pendingMigrations(orm)).length === 0),
+        },
+        config.port,
+        config.host,
+      );
+      stack.push(() => http!.close());
+      log.info('hookgraph listening', { role, url: `${http.url}/graphql`, port: http.port });
+    } else {
+      log.info('hookgraph worker started');
+    }
+    return { url: http?.url, port: http?.port, services, database, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Runs pending migrations against the configured database and stops. */
+export async function runMigrations(config: Config, log: Logger): Promise<string[]> {
+  const database = await openDatabase(config, log);
+  try {
+    const orm = await createOrm({ url: database.url, poolSize: 2 });
+    try {
+      return await migrate(orm);
+    } finally {
+      await orm.close();
+    }
+  } finally {
+    await database.stop();
+  }
+}
+
+/** A worker may start before `migrate` finished (e.g. in docker compose): wait, don't race it. */
+async function waitForMigrations(orm: Orm, log: Logger): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const pending = await pendingMigrations(orm);
+    if (pending.length === 0) return;
+    if (attempt === 0) log.warn('waiting for migrations to be applied (run `npm run migrate`)', { pending });
+    if (attempt > 300) throw new Error(`migrations still pending after 5 minutes: ${pending.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

@@ -1,0 +1,148 @@
+import path from 'node:path';
+import { parseDuration } from './duration.js';
+
+/** Everything hookgraph reads from the environment, parsed once. */
+export interface Config {
+  /** HTTP and WebSocket port. `PORT`, default 4000; 0 picks a free port. */
+  readonly port: number;
+  /** Interface to listen on. `HOST`, default all interfaces. */
+  readonly host: string;
+  /** External PostgreSQL; undefined means the embedded one. `DATABASE_URL`. */
+  readonly databaseUrl: string | undefined;
+  /** Embedded database and generated keys. `HOOKGRAPH_DATA_DIR`, default `.hookgraph/`. */
+  readonly dataDir: string;
+  /** Root key for `tenantCreate`; undefined means generated and stored in the data dir. `HOOKGRAPH_ROOT_KEY`. */
+  readonly rootKey: string | undefined;
+  /** 32-byte key encrypting signing secrets; undefined only in embedded mode (then generated). `HOOKGRAPH_SECRET_KEY`. */
+  readonly secretKey: Buffer | undefined;
+  /** CIDRs and host names exempt from the outbound address guard. `HOOKGRAPH_ALLOW_TARGETS`. */
+  readonly allowTargets: readonly string[];
+  /** Delay before each attempt, in ms; its length is the number of attempts. `HOOKGRAPH_RETRY_SCHEDULE`. */
+  readonly retrySchedule: readonly number[];
+  /** Per-attempt HTTP timeout, ms. `HOOKGRAPH_DELIVERY_TIMEOUT`, default 15s. */
+  readonly deliveryTimeoutMs: number;
+  /** Failing with no success this long disables a subscription. `HOOKGRAPH_DISABLE_AFTER`, default 5d. */
+  readonly disableAfterMs: number;
+  /** Finished deliveries, attempts and events older than this are pruned. `HOOKGRAPH_RETENTION_DAYS`, default 30. */
+  readonly retentionDays: number;
+  /** Largest accepted event payload, serialized. `HOOKGRAPH_MAX_PAYLOAD_BYTES`, default 256 KiB. */
+  readonly maxPayloadBytes: number;
+  /** Deliveries fetched per pg-boss batch. `HOOKGRAPH_WORKER_BATCH_SIZE`, default 100. */
+  readonly workerBatchSize: number;
+  /** Concurrent pg-boss fetch loops per worker process. `HOOKGRAPH_WORKER_CONCURRENCY`, default 4. */
+  readonly workerConcurrency: number;
+  /** `production` hides stack traces and internal messages. `NODE_ENV`. */
+  readonly production: boolean;
+  /** `debug`, `info`, `warn`, `error`. `HOOKGRAPH_LOG_LEVEL`, default info. */
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** A configuration problem, reported as one line naming the variable. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_RETRY_SCHEDULE = '0,5s,5m,30m,2h,5h,10h,10h';
+
+type Env = Record<string, string | undefined>;
+
+function value(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `"${raw}" is not a whole number`);
+  const parsed = Number(raw);
+  if (parsed < min || parsed > max) throw new ConfigError(name, `${parsed} is outside ${min}..${max}`);
+  return parsed;
+}
+
+function duration(env: Env, name: string, fallback: string, min = 0): number {
+  const raw = value(env, name) ?? fallback;
+  const parsed = parseDuration(raw);
+  if (parsed === undefined) throw new ConfigError(name, `"${raw}" is not a duration (e.g. 500ms, 15s, 5m, 2h, 5d)`);
+  if (parsed < min) throw new ConfigError(name, `must be at least ${min}ms`);
+  return parsed;
+}
+
+function retrySchedule(env: Env): number[] {
+  const name = 'HOOKGRAPH_RETRY_SCHEDULE';
+  const raw = value(env, name) ?? DEFAULT_RETRY_SCHEDULE;
+  const parts = raw.split(',');
+  if (parts.length > 50) throw new ConfigError(name, 'at most 50 attempts');
+  return parts.map((part, index) => {
+    const parsed = parseDuration(part);
+    if (parsed === undefined) throw new ConfigError(name, `entry ${index + 1} "${part.trim()}" is not a duration`);
+    return parsed;
+  });
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const raw = value(env, 'DATABASE_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a URL (expected postgres://user:password@host:5432/db)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `scheme "${url.protocol.replace(':', '')}" is not postgres or postgresql`);
+  }
+  if (!url.hostname && !url.searchParams.get('host')) throw new ConfigError('DATABASE_URL', 'has no host');
+  return raw;
+}
+
+function secretKey(env: Env, external: boolean): Buffer | undefined {
+  const raw = value(env, 'HOOKGRAPH_SECRET_KEY');
+  if (raw === undefined) {
+    if (external) throw new ConfigError('HOOKGRAPH_SECRET_KEY', 'is required when DATABASE_URL is set (64 hex characters, e.g. `openssl rand -hex 32`)');
+    return undefined;
+  }
+  if (!/^[0-9a-fA-F]{64}$/.test(raw)) throw new ConfigError('HOOKGRAPH_SECRET_KEY', 'must be exactly 64 hex characters (32 bytes)');
+  return Buffer.from(raw, 'hex');
+}
+
+function rootKey(env: Env): string | undefined {
+  const raw = value(env, 'HOOKGRAPH_ROOT_KEY');
+  if (raw !== undefined && raw.length < 24) throw new ConfigError('HOOKGRAPH_ROOT_KEY', 'must be at least 24 characters');
+  return raw;
+}
+
+function logLevel(env: Env): Config['logLevel'] {
+  const raw = value(env, 'HOOKGRAPH_LOG_LEVEL') ?? 'info';
+  if (raw !== 'debug' && raw !== 'info' && raw !== 'warn' && raw !== 'error') {
+    throw new ConfigError('HOOKGRAPH_LOG_LEVEL', `"${raw}" is not one of debug, info, warn, error`);
+  }
+  return raw;
+}
+
+/** Reads the environment into a frozen Config; throws ConfigError on the first bad value. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const external = databaseUrl(env);
+  const config: Config = {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: value(env, 'HOST') ?? '::',
+    databaseUrl: external,
+    dataDir: path.resolve(cwd, value(env, 'HOOKGRAPH_DATA_DIR') ?? '.hookgraph'),
+    rootKey: rootKey(env),
+    secretKey: secretKey(env, external !== undefined),
+    allowTargets: (value(env, 'HOOKGRAPH_ALLOW_TARGETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    retrySchedule: retrySchedule(env),
+    deliveryTimeoutMs: duration(env, 'HOOKGRAPH_DELIVERY_TIMEOUT', '15s', 1),
+    disableAfterMs: duration(env, 'HOOKGRAPH_DISABLE_AFTER', '5d', 1),
+    retentionDays: integer(env, 'HOOKGRAPH_RETENTION_DAYS', 30, 1, 3650),
+    maxPayloadBytes: integer(env, 'HOOKGRAPH_MAX_PAYLOAD_BYTES', 256 * 1024, 1, 64 * 1024 * 1024),
+    workerBatchSize: integer(env, 'HOOKGRAPH_WORKER_BATCH_SIZE', 100, 1, 1000),
+    workerConcurrency: integer(env, 'HOOKGRAPH_WORKER_CONCURRENCY', 4, 1, 64),
+    production: value(env, 'NODE_ENV') === 'production',
+    logLevel: logLevel(env),
+  };
+  return Object.freeze(config);
+}

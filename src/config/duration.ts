@@ -1,0 +1,9 @@
+/** Parses durations such as `250ms`, `15s`, `5m`, `2h`, `7d` or a bare number of milliseconds. */
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!match) return undefined;
+  const value = Number(match[1]) * UNITS[match[2] ?? 'ms'];
+  return Number.isFinite(value) ? Math.round(value) : undefined;
+}

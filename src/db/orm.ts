@@ -1,0 +1,50 @@
+import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
+import type { Pool } from 'pg';
+import { ENTITIES } from '../domain/entities/index.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+export type Orm = MikroORM;
+export type Em = EntityManager;
+
+export interface OrmOptions {
+  url: string;
+  /** Connections in the pool. */
+  poolSize?: number;
+  debug?: boolean;
+}
+
+export async function createOrm({ url, poolSize = 20, debug = false }: OrmOptions): Promise<Orm> {
+  return MikroORM.init({
+    clientUrl: url,
+    entities: ENTITIES,
+    metadataProvider: ReflectMetadataProvider,
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: MIGRATIONS,
+      snapshot: false,
+      transactional: true,
+      allOrNothing: true,
+      silent: true,
+    },
+    pool: { min: 0, max: poolSize },
+    debug,
+    allowGlobalContext: false,
+    discovery: { warnWhenNoEntities: true },
+  });
+}
+
+/** The `pg` pool under MikroORM, for hot paths written in plain SQL. */
+export async function pgPool(orm: Orm): Promise<Pool> {
+  return orm.em.getConnection().getNativeClient();
+}
+
+export async function migrate(orm: Orm): Promise<string[]> {
+  const done = await orm.migrator.up();
+  return done.map((m) => m.name);
+}
+
+export async function pendingMigrations(orm: Orm): Promise<string[]> {
+  return (await orm.migrator.getPending()).map((m) => m.name);
+}

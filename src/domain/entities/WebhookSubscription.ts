@@ -1,0 +1,80 @@
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import type { Opt } from '@mikro-orm/core';
+import { uuidv7 } from '../ids.js';
+import { Tenant } from './Tenant.js';
+
+export enum WebhookSubscriptionStatus {
+  ENABLED = 'ENABLED',
+  DISABLED = 'DISABLED',
+  /** Set by the system after failing with no success for HOOKGRAPH_DISABLE_AFTER. */
+  FAILING_DISABLED = 'FAILING_DISABLED',
+}
+
+/** A receiver: where events of matching types (and payloads) are delivered. */
+@Entity({ tableName: 'webhook_subscription' })
+@Index({ properties: ['tenant', 'status'] })
+export class WebhookSubscription {
+  @PrimaryKey({ type: 'uuid' })
+  id: string & Opt = uuidv7();
+
+  @ManyToOne(() => Tenant, { deleteRule: 'cascade' })
+  tenant!: Tenant;
+
+  @Property({ type: 'text' })
+  url!: string;
+
+  /** Exact names or patterns (`order.*`, `*`). */
+  @Property({ type: 'text[]' })
+  eventTypes!: string[];
+
+  @Property({ type: 'text', nullable: true })
+  description?: string | null;
+
+  /** Payload filter (Convoy/Outpost style); null matches every payload. */
+  @Property({ type: 'json', nullable: true })
+  filter?: unknown;
+
+  /** Custom request headers sent with every delivery. */
+  @Property({ type: 'json' })
+  headers: Record<string, string> & Opt = {};
+
+  @Property({ type: 'json', nullable: true })
+  metadata?: unknown;
+
+  @Enum({ items: () => WebhookSubscriptionStatus })
+  status: WebhookSubscriptionStatus & Opt = WebhookSubscriptionStatus.ENABLED;
+
+  @Property({ type: 'text', nullable: true })
+  disabledReason?: string | null;
+
+  /** Current signing secret, AES-256-GCM encrypted with HOOKGRAPH_SECRET_KEY. */
+  @Property({ type: 'text', lazy: true })
+  secretEncrypted!: string;
+
+  /** The secret before the last rotation, valid until previousSecretExpiresAt. */
+  @Property({ type: 'text', nullable: true, lazy: true })
+  previousSecretEncrypted?: string | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  previousSecretExpiresAt?: Date | null;
+
+  @Property({ type: 'integer', nullable: true })
+  rateLimitPerSecond?: number | null;
+
+  /** Deliver strictly in publish order, one at a time. */
+  @Property({ type: 'boolean' })
+  ordered: boolean & Opt = false;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  lastSuccessAt?: Date | null;
+
+  /** Start of the current run of failures with no success; cleared by a success. */
+  @Property({ type: 'timestamptz', nullable: true })
+  failingSince?: Date | null;
+
+  @Property({ type: 'timestamptz' })
+  createdAt: Date & Opt = new Date();
+
+  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
+  updatedAt: Date & Opt = new Date();
+}
