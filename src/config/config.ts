@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseAllowEntry } from '../delivery/address-guard.js';
 import { parseDuration } from './duration.js';
 
 /** Everything hookgraph reads from the environment, parsed once. */
@@ -115,6 +116,18 @@ function rootKey(env: Env): string | undefined {
   return raw;
 }
 
+function allowTargets(env: Env): string[] {
+  const entries = (value(env, 'HOOKGRAPH_ALLOW_TARGETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of entries) {
+    try {
+      parseAllowEntry(entry);
+    } catch (error) {
+      throw new ConfigError('HOOKGRAPH_ALLOW_TARGETS', (error as Error).message);
+    }
+  }
+  return entries;
+}
+
 function logLevel(env: Env): Config['logLevel'] {
   const raw = value(env, 'HOOKGRAPH_LOG_LEVEL') ?? 'info';
   if (raw !== 'debug' && raw !== 'info' && raw !== 'warn' && raw !== 'error') {
@@ -133,7 +146,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dataDir: path.resolve(cwd, value(env, 'HOOKGRAPH_DATA_DIR') ?? '.hookgraph'),
     rootKey: rootKey(env),
     secretKey: secretKey(env, external !== undefined),
-    allowTargets: (value(env, 'HOOKGRAPH_ALLOW_TARGETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    allowTargets: allowTargets(env),
     retrySchedule: retrySchedule(env),
     deliveryTimeoutMs: duration(env, 'HOOKGRAPH_DELIVERY_TIMEOUT', '15s', 1),
     disableAfterMs: duration(env, 'HOOKGRAPH_DISABLE_AFTER', '5d', 1),
