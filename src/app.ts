@@ -9,6 +9,7 @@ import { createOrm, migrate, pendingMigrations, pgPool, type Orm } from './db/or
 import type { Services } from './api/context.js';
 import { createSchema } from './api/schema.js';
 import { startHttpServer, type RunningHttpServer } from './api/server.js';
+import { mountAdmin } from './api/admin-route.js';
 import { startBoss } from './delivery/queue.js';
 import type { Logger } from './log.js';
 
@@ -67,6 +68,9 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
           services,
           schema,
           ready: async () => (await pool.query('select 1'), (await pendingMigrations(orm)).length === 0),
+          routes: (app) => {
+            mountAdmin(app);
+          },
         },
         config.port,
         config.host,
