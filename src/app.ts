@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import type { PgBoss } from 'pg-boss';
-import { createPubSub } from '@graphql-yoga/subscription';
 import type { PubSub } from 'type-graphql';
 import type { Config } from './config/config.js';
 import { resolveKeys } from './config/keys.js';
@@ -11,6 +10,8 @@ import { createSchema } from './api/schema.js';
 import { startHttpServer, type RunningHttpServer } from './api/server.js';
 import { mountAdmin } from './api/admin-route.js';
 import { startBoss } from './delivery/queue.js';
+import { startLive, type Live } from './live/live.js';
+import { LivePubSub } from './live/pubsub.js';
 import type { Logger } from './log.js';
 
 export type Role = 'serve' | 'api' | 'worker' | 'migrate';
@@ -54,8 +55,14 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
       process.stdout.write(`\nhookgraph root key (shown once, kept in ${config.dataDir}/root-key):\n  ${keys.rootKey}\n\n`);
     }
     const pool = await pgPool(orm);
-    const pubSub = createPubSub() as unknown as PubSub;
-    const services: Services = { config, orm, pool, log, rootKey: keys.rootKey, secretKey: keys.secretKey, pubSub };
+    // api and serve: one LISTEN connection feeds this process's GraphQL subscriptions.
+    let live: Live | undefined;
+    if (role !== 'worker') {
+      live = await startLive({ url: database.url, pool, log, bufferSize: config.liveBufferSize });
+      stack.push(() => live!.stop());
+    }
+    const pubSub: PubSub = live?.pubsub ?? new LivePubSub();
+    const services: Services = { config, orm, pool, log, rootKey: keys.rootKey, secretKey: keys.secretKey, pubSub, live };
 
     const boss: PgBoss = await startBoss({ url: database.url, log, supervise: role !== 'api' });
     stack.push(() => boss.stop({ graceful: true, timeout: 10_000, close: true }));
@@ -68,6 +75,9 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
           services,
           schema,
           ready: async () => (await pool.query('select 1'), (await pendingMigrations(orm)).length === 0),
+          onSocket: (socket, principal) => {
+            if (principal.kind === 'key') live?.connections.register(socket, { tenantId: principal.tenantId, keyId: principal.keyId });
+          },
           routes: (app) => {
             mountAdmin(app);
           },

@@ -1,8 +1,10 @@
 import DataLoader from 'dataloader';
 import type { Pool } from 'pg';
 import type { PubSub } from 'type-graphql';
+import type { WebSocket } from 'ws';
 import type { Config } from '../config/config.js';
 import type { Em, Orm } from '../db/orm.js';
+import type { Live } from '../live/live.js';
 import type { Logger } from '../log.js';
 import type { Principal } from './auth.js';
 
@@ -22,6 +24,8 @@ export interface Services {
   secretKey: Buffer;
   /** In-process pub/sub behind GraphQL subscriptions. */
   pubSub: PubSub;
+  /** Live updates (LISTEN connection, fan-out, open sockets); api and serve roles only. */
+  live?: Live;
 }
 
 /** Per-request (or per-WebSocket-operation) state. */
@@ -30,6 +34,8 @@ export interface Context {
   principal: Principal;
   /** A fresh identity map for this request. */
   em: Em;
+  /** The WebSocket of a subscription operation, so live code can drop a client that cannot keep up. */
+  socket?: WebSocket;
   /** Per-request DataLoaders by name, so lists resolve nested fields in one query. */
   loader<K, V>(name: string, batch: (keys: readonly K[]) => Promise<(V | Error)[]>): DataLoader<K, V>;
 }

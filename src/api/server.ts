@@ -8,7 +8,8 @@ import { parse, specifiedRules, validate, type GraphQLError, type GraphQLSchema 
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type Principal } from './auth.js';
-import { createContext, type Services } from './context.js';
+import { subscribeWithFreshContext } from '../live/subscribe.js';
+import { createContext, type Context, type Services } from './context.js';
 import { depthLimit } from './depth-limit.js';
 
 export interface HttpServerOptions {
@@ -44,6 +45,8 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   const wsServer = useServer<Record<string, unknown>, { principal: Principal }>(
     {
       schema,
+      // Each streamed event runs with a fresh context (identity map, DataLoaders): it must read current rows.
+      subscribe: subscribeWithFreshContext<Context>((context) => ({ ...createContext(context.services, context.principal), socket: context.socket })),
       onSubscribe: (ctx, _id, payload) => {
         // Same validation as over HTTP, depth limit included.
         let document;
@@ -59,7 +62,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
           document,
           variableValues: payload.variables,
           operationName: payload.operationName,
-          contextValue: createContext(services, ctx.extra.principal ?? { kind: 'anonymous' }),
+          contextValue: { ...createContext(services, ctx.extra.principal ?? { kind: 'anonymous' }), socket: ctx.extra.socket },
         };
       },
       onConnect: async (ctx) => {

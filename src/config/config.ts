@@ -32,6 +32,8 @@ export interface Config {
   readonly workerBatchSize: number;
   /** Concurrent pg-boss fetch loops per worker process. `HOOKGRAPH_WORKER_CONCURRENCY`, default 4. */
   readonly workerConcurrency: number;
+  /** Live updates buffered per GraphQL subscription before its client is dropped as too slow (close 1013). `HOOKGRAPH_LIVE_BUFFER`, default 10000. */
+  readonly liveBufferSize: number;
   /** `production` hides stack traces and internal messages. `NODE_ENV`. */
   readonly production: boolean;
   /** `debug`, `info`, `warn`, `error`. `HOOKGRAPH_LOG_LEVEL`, default info. */
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxPayloadBytes: integer(env, 'HOOKGRAPH_MAX_PAYLOAD_BYTES', 256 * 1024, 1, 64 * 1024 * 1024),
     workerBatchSize: integer(env, 'HOOKGRAPH_WORKER_BATCH_SIZE', 100, 1, 1000),
     workerConcurrency: integer(env, 'HOOKGRAPH_WORKER_CONCURRENCY', 4, 1, 64),
+    liveBufferSize: integer(env, 'HOOKGRAPH_LIVE_BUFFER', 10_000, 1, 1_000_000),
     production: value(env, 'NODE_ENV') === 'production',
     logLevel: logLevel(env),
   };

@@ -3,6 +3,8 @@ import { ApiKey as ApiKeyEntity, ApiKeyScope } from '../../domain/entities/ApiKe
 import { Tenant as TenantEntity } from '../../domain/entities/Tenant.js';
 import { isUuid } from '../../domain/ids.js';
 import { cleanName } from '../../domain/text.js';
+import { announce } from '../../live/announce.js';
+import { emSql } from '../../live/em-sql.js';
 import { generateApiKey, ROOT, tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { userError, UserErrorCode, UserInputFailure, withUserErrors } from '../errors.js';
@@ -67,10 +69,16 @@ export class ApiKeyResolver {
     return withUserErrors(async () => {
       const notFound = new UserInputFailure([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No API key with this id.')]);
       if (!isUuid(input.id)) throw notFound;
-      const apiKey = await context.em.findOne(ApiKeyEntity, { id: input.id, tenant: tenantOf(context) });
-      if (!apiKey) throw notFound;
-      apiKey.revokedAt ??= new Date();
-      await context.em.flush();
+      const tenantId = tenantOf(context);
+      const apiKey = await context.em.transactional(async (em) => {
+        const found = await em.findOne(ApiKeyEntity, { id: input.id, tenant: tenantId });
+        if (!found) throw notFound;
+        found.revokedAt ??= new Date();
+        await em.flush();
+        // Every api process closes this key's open WebSockets once this commits.
+        await announce(emSql(em), [{ kind: 'apiKeyRevoked', tenantId, id: found.id }]);
+        return found;
+      });
       return { apiKey: ApiKey.from(apiKey), userErrors: [] };
     });
   }
