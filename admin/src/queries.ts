@@ -58,15 +58,23 @@ export const SUBSCRIPTION_FAILURES = `query SubscriptionFailures($filter: Delive
 }`;
 
 export const SUBSCRIPTION_CREATE = `mutation SubscriptionCreate($input: WebhookSubscriptionCreateInput!) {
-  webhookSubscriptionCreate(input: $input) { webhookSubscription { ${SUBSCRIPTION_FIELDS} } secret userErrors { field message code } }
+  webhookSubscriptionCreate(input: $input) { webhookSubscription { ${SUBSCRIPTION_FIELDS} } secret warnings { message } userErrors { field message code } }
 }`;
 
 export const SUBSCRIPTION_UPDATE = `mutation SubscriptionUpdate($input: WebhookSubscriptionUpdateInput!) {
-  webhookSubscriptionUpdate(input: $input) { webhookSubscription { ${SUBSCRIPTION_FIELDS} } userErrors { field message code } }
+  webhookSubscriptionUpdate(input: $input) { webhookSubscription { ${SUBSCRIPTION_FIELDS} } warnings { message } userErrors { field message code } }
 }`;
 
 export const SUBSCRIPTION_ROTATE = `mutation SubscriptionRotate($id: ID!) {
   webhookSubscriptionRotateSecret(input: { id: $id }) { webhookSubscription { id } secret userErrors { field message code } }
+}`;
+
+export const SUBSCRIPTION_STATUS = `mutation SubscriptionStatus($id: ID!, $status: WebhookSubscriptionStatus!) {
+  webhookSubscriptionUpdate(input: { id: $id, status: $status }) { webhookSubscription { ${SUBSCRIPTION_FIELDS} } userErrors { field message code } }
+}`;
+
+export const SUBSCRIPTION_DELETE = `mutation SubscriptionDelete($id: ID!) {
+  webhookSubscriptionDelete(input: { id: $id }) { deletedWebhookSubscriptionId userErrors { field message code } }
 }`;
 
 export const SUBSCRIPTION_TEST = `mutation SubscriptionTest($id: ID!) {

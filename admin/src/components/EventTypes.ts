@@ -1,5 +1,105 @@
 import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, fieldErrors, type UserError } from '../api';
+import { json, timeAgo } from '../format';
+import { EVENT_TYPE_ARCHIVE, EVENT_TYPE_UPDATE, EVENT_TYPES, type EventTypeRow } from '../queries';
+import { useSession } from '../session-context';
+import { EventTypeForm } from './EventTypeForm';
+import { PublishForm } from './PublishForm';
+import { Empty, ErrorBox, Loading, Notice } from './ui';
 
+type Editing = { kind: 'none' } | { kind: 'create' } | { kind: 'edit'; row: EventTypeRow };
+
+/** Event types: list, create, edit description and schema, archive/restore, publish a test event. */
 export function EventTypes() {
-  return html`<div class="page"><h1>EventTypes</h1><p>Coming next.</p></div>`;
+  const { gql } = useSession();
+  const [rows, setRows] = useState<EventTypeRow[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [editing, setEditing] = useState<Editing>({ kind: 'none' });
+  const [notice, setNotice] = useState<string | null>(null);
+  const [generation, setGeneration] = useState(0);
+  const [showArchived, setShowArchived] = useState(false);
+
+  useEffect(() => {
+    let cancelled = false;
+    gql<{ eventTypes: { nodes: EventTypeRow[] } }>(EVENT_TYPES, { first: 100, includeArchived: true }).then(
+      (data) => !cancelled && (setRows(data.eventTypes.nodes), setError(null)),
+      (err: unknown) => !cancelled && setError(err instanceof ApiError ? err.message : String(err)),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [generation]);
+
+  const upsert = (row: EventTypeRow) =>
+    setRows((current) => ((current ?? []).some((r) => r.id === row.id) ? current!.map((r) => (r.id === row.id ? row : r)) : [row, ...(current ?? [])]));
+
+  const setArchived = async (row: EventTypeRow, archived: boolean) => {
+    setNotice(null);
+    try {
+      const result = archived
+        ? (await gql<{ eventTypeArchive: { eventType: EventTypeRow | null; userErrors: UserError[] } }>(EVENT_TYPE_ARCHIVE, { input: { name: row.name } })).eventTypeArchive
+        : (await gql<{ eventTypeUpdate: { eventType: EventTypeRow | null; userErrors: UserError[] } }>(EVENT_TYPE_UPDATE, { input: { name: row.name, archived: false } })).eventTypeUpdate;
+      const { byField, other } = fieldErrors(result.userErrors);
+      const problems = [...Object.values(byField), ...other];
+      if (problems.length || !result.eventType) setNotice(problems.join(' ') || 'Nothing changed.');
+      else {
+        upsert(result.eventType);
+        setNotice(`${row.name} is ${archived ? 'archived: new events of this type are refused' : 'active again'}.`);
+      }
+    } catch (err) {
+      setNotice(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+
+  const visible = (rows ?? []).filter((r) => showArchived || !r.archived);
+  const archivedCount = (rows ?? []).filter((r) => r.archived).length;
+  return html`<div class="page event-types">
+    <div class="page-head">
+      <h1>Event types</h1>
+      ${editing.kind === 'none' ? html`<button type="button" class="primary" onClick=${() => setEditing({ kind: 'create' })}>New event type</button>` : null}
+    </div>
+    ${notice ? html`<${Notice}>${notice}<//>` : null}
+    ${editing.kind !== 'none'
+      ? html`<${EventTypeForm} key=${editing.kind === 'edit' ? editing.row.id : 'new'} existing=${editing.kind === 'edit' ? editing.row : undefined}
+          onSaved=${(row: EventTypeRow) => (upsert(row), setEditing({ kind: 'none' }), setNotice(`Saved ${row.name}.`))}
+          onCancel=${() => setEditing({ kind: 'none' })} />`
+      : null}
+    ${error ? html`<${ErrorBox} onRetry=${() => setGeneration((g) => g + 1)}>${error}<//>` : null}
+    ${rows === null
+      ? error
+        ? null
+        : html`<${Loading} label="Loading event types…" />`
+      : rows.length === 0
+        ? html`<${Empty} title="No event types yet.">
+            <p>Event types name what producers publish (e.g. <code>order.created</code>) and can carry a JSON Schema that every payload must satisfy.</p>
+          <//>`
+        : html`<div>
+            ${archivedCount
+              ? html`<label class="check"><input type="checkbox" checked=${showArchived} onChange=${(e: Event) => setShowArchived((e.currentTarget as HTMLInputElement).checked)} /> Show ${archivedCount} archived</label>`
+              : null}
+            <div class="table-wrap">
+              <table class="data" aria-label="Event types">
+                <thead><tr><th scope="col">Name</th><th scope="col">Description</th><th scope="col" class="opt">Schema</th><th scope="col" class="opt">Created</th><th scope="col">Actions</th></tr></thead>
+                <tbody>
+                  ${visible.map(
+                    (row) => html`<tr key=${row.id} data-event-type=${row.name} class=${row.archived ? 'archived' : ''}>
+                      <td><code>${row.name}</code>${row.archived ? html` <span class="badge badge-archived">archived</span>` : null}</td>
+                      <td>${row.description ?? html`<span class="muted">—</span>`}</td>
+                      <td class="opt">${row.schema ? html`<details><summary>JSON Schema</summary><pre>${json(row.schema)}</pre></details>` : html`<span class="muted">any payload</span>`}</td>
+                      <td class="opt">${timeAgo(row.createdAt)}</td>
+                      <td class="actions">
+                        <button type="button" class="secondary" onClick=${() => setEditing({ kind: 'edit', row })} aria-label=${`Edit ${row.name}`}>Edit</button>
+                        ${row.archived
+                          ? html`<button type="button" class="secondary" onClick=${() => setArchived(row, false)} aria-label=${`Restore ${row.name}`}>Restore</button>`
+                          : html`<button type="button" class="secondary" onClick=${() => confirm(`Archive ${row.name}? New events of this type will be refused.`) && setArchived(row, true)} aria-label=${`Archive ${row.name}`}>Archive</button>`}
+                      </td>
+                    </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>
+          </div>`}
+    ${rows && rows.some((r) => !r.archived) ? html`<${PublishForm} eventTypes=${rows.filter((r) => !r.archived)} />` : null}
+  </div>`;
 }
