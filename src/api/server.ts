@@ -85,6 +85,8 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
     validationRules: [depthLimit(MAX_DEPTH)],
     includeStacktraceInErrorResponses: !config.production,
     introspection: true,
+    // main.ts owns the signals and stops everything in order.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       {

@@ -181,7 +181,7 @@ export class EmbeddedPostgres {
     const lock = path.join(clusterDir, 'postmaster.pid');
     if (fs.existsSync(lock)) {
       const pid = Number(fs.readFileSync(lock, 'utf8').split('\n')[0]);
-      if (pid > 0 && processAlive(pid) && orphaned(pid)) {
+      if (pid > 0 && processAlive(pid) && orphaned(dir)) {
         // Left running by a hookgraph that was killed (SIGKILL gives no chance to stop it): take over.
         log.warn('stopping an orphaned embedded PostgreSQL left by a killed process', { pid });
         process.kill(pid, 'SIGINT');
@@ -226,6 +226,7 @@ export class EmbeddedPostgres {
         }
       });
     });
+    fs.writeFileSync(path.join(dir, 'owner.pid'), String(process.pid));
     // Keep draining its output so the pipe never fills.
     child.stderr?.on('data', (chunk: Buffer) => log.debug('postgres', { line: chunk.toString().trim() }));
     child.stdout?.resume();
@@ -262,14 +263,15 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** True when `pid`'s parent is gone (re-parented to init or a subreaper). Linux only; false elsewhere. */
-function orphaned(pid: number): boolean {
+/**
+ * True when the process that started PostgreSQL `pid` is gone, as recorded in
+ * `owner.pid` beside the cluster: a hookgraph killed with SIGKILL cannot stop
+ * its PostgreSQL, and the next start takes it over.
+ */
+function orphaned(dir: string): boolean {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid <= 1) return true;
-    const parent = fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8');
-    return !parent.includes('node') && !parent.includes('setpriv');
+    const owner = Number(fs.readFileSync(path.join(dir, 'owner.pid'), 'utf8').trim());
+    return !(owner > 0 && processAlive(owner));
   } catch {
     return false;
   }

@@ -1,0 +1,26 @@
+# hookgraph: one image, one binary, four roles (serve | api | worker | migrate).
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY scripts ./scripts
+COPY admin ./admin
+COPY test ./test
+COPY bench ./bench
+COPY schema ./schema
+RUN npm run build && npm prune --omit=dev
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/admin/dist ./admin/dist
+COPY --from=build /app/schema ./schema
+USER node
+EXPOSE 4000
+ENTRYPOINT ["node", "dist/src/main.js"]
+CMD ["serve"]

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { parseDuration } from '../../src/config/duration.js';
+
+const KEY = 'ab'.repeat(32);
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
+    return error;
+  }
+  assert.fail('expected loadConfig to throw');
+}
+
+test('defaults match the documented table', () => {
+  const config = loadConfig({}, '/srv/app');
+  assert.equal(config.port, 4000);
+  assert.equal(config.databaseUrl, undefined);
+  assert.equal(config.dataDir, '/srv/app/.hookgraph');
+  assert.equal(config.rootKey, undefined);
+  assert.equal(config.secretKey, undefined);
+  assert.deepEqual(config.allowTargets, []);
+  assert.deepEqual(config.retrySchedule, [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
+  assert.equal(config.deliveryTimeoutMs, 15_000);
+  assert.equal(config.disableAfterMs, 5 * 86_400_000);
+  assert.equal(config.retentionDays, 30);
+  assert.equal(config.maxPayloadBytes, 262_144);
+  assert.ok(Object.isFrozen(config));
+});
+
+test('values are parsed once into typed fields', () => {
+  const config = loadConfig({
+    PORT: '8080',
+    DATABASE_URL: 'postgres://u:p@db:5432/hookgraph',
+    HOOKGRAPH_SECRET_KEY: KEY,
+    HOOKGRAPH_ALLOW_TARGETS: '127.0.0.0/8, ::1,hooks.internal',
+    HOOKGRAPH_RETRY_SCHEDULE: '0,200ms,400ms',
+    HOOKGRAPH_DELIVERY_TIMEOUT: '2s',
+  });
+  assert.equal(config.port, 8080);
+  assert.equal(config.secretKey?.toString('hex'), KEY);
+  assert.deepEqual(config.allowTargets, ['127.0.0.0/8', '::1', 'hooks.internal']);
+  assert.deepEqual(config.retrySchedule, [0, 200, 400]);
+  assert.equal(config.deliveryTimeoutMs, 2000);
+});
+
+test('each bad value names its variable and what is wrong', () => {
+  const cases: [Record<string, string>, string, RegExp][] = [
+    [{ PORT: 'eighty' }, 'PORT', /not a whole number/],
+    [{ PORT: '70000' }, 'PORT', /outside/],
+    [{ DATABASE_URL: 'not a url', HOOKGRAPH_SECRET_KEY: KEY }, 'DATABASE_URL', /not a URL/],
+    [{ DATABASE_URL: 'mysql://db/x', HOOKGRAPH_SECRET_KEY: KEY }, 'DATABASE_URL', /scheme "mysql"/],
+    [{ DATABASE_URL: 'postgres://db/x' }, 'HOOKGRAPH_SECRET_KEY', /required when DATABASE_URL/],
+    [{ HOOKGRAPH_SECRET_KEY: 'abc' }, 'HOOKGRAPH_SECRET_KEY', /64 hex/],
+    [{ HOOKGRAPH_SECRET_KEY: 'zz'.repeat(32) }, 'HOOKGRAPH_SECRET_KEY', /64 hex/],
+    [{ HOOKGRAPH_DELIVERY_TIMEOUT: 'soon' }, 'HOOKGRAPH_DELIVERY_TIMEOUT', /not a duration/],
+    [{ HOOKGRAPH_RETRY_SCHEDULE: '0,5s,later' }, 'HOOKGRAPH_RETRY_SCHEDULE', /entry 3 "later"/],
+    [{ HOOKGRAPH_ALLOW_TARGETS: '10.0.0.0/99' }, 'HOOKGRAPH_ALLOW_TARGETS', /not a valid CIDR/],
+    [{ HOOKGRAPH_ALLOW_TARGETS: 'bad host!' }, 'HOOKGRAPH_ALLOW_TARGETS', /neither/],
+    [{ HOOKGRAPH_ROOT_KEY: 'short' }, 'HOOKGRAPH_ROOT_KEY', /at least 24/],
+    [{ HOOKGRAPH_LOG_LEVEL: 'loud' }, 'HOOKGRAPH_LOG_LEVEL', /not one of/],
+  ];
+  for (const [env, variable, problem] of cases) {
+    const error = errorOf(env);
+    assert.equal(error.variable, variable, JSON.stringify(env));
+    assert.match(error.message, new RegExp(`^${variable}: `));
+    assert.match(error.message, problem);
+    assert.ok(!error.message.includes('\n'), 'one line');
+  }
+});
+
+test('durations', () => {
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration('1.5s'), 1500);
+  assert.equal(parseDuration('5m'), 300_000);
+  assert.equal(parseDuration('2h'), 7_200_000);
+  assert.equal(parseDuration('7d'), 604_800_000);
+  assert.equal(parseDuration('42'), 42);
+  assert.equal(parseDuration('-1s'), undefined);
+  assert.equal(parseDuration('5 minutes'), undefined);
+});
