@@ -10,6 +10,7 @@ import { createSchema } from './api/schema.js';
 import { startHttpServer, type RunningHttpServer } from './api/server.js';
 import { mountAdmin } from './api/admin-route.js';
 import { startBoss } from './delivery/queue.js';
+import { AddressGuard } from './delivery/address-guard.js';
 import { startLive, type Live } from './live/live.js';
 import { LivePubSub } from './live/pubsub.js';
 import type { Logger } from './log.js';
@@ -62,7 +63,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
       stack.push(() => live!.stop());
     }
     const pubSub: PubSub = live?.pubsub ?? new LivePubSub();
-    const services: Services = { config, orm, pool, log, rootKey: keys.rootKey, secretKey: keys.secretKey, pubSub, live };
+    const services: Services = { config, orm, pool, log, rootKey: keys.rootKey, secretKey: keys.secretKey, pubSub, live, guard: new AddressGuard(config.allowTargets) };
 
     const boss: PgBoss = await startBoss({ url: database.url, log, supervise: role !== 'api' });
     stack.push(() => boss.stop({ graceful: true, timeout: 10_000, close: true }));

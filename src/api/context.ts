@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { PubSub } from 'type-graphql';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config/config.js';
+import type { AddressGuard } from '../delivery/address-guard.js';
 import type { Em, Orm } from '../db/orm.js';
 import type { Live } from '../live/live.js';
 import type { Logger } from '../log.js';
@@ -24,6 +25,8 @@ export interface Services {
   secretKey: Buffer;
   /** In-process pub/sub behind GraphQL subscriptions. */
   pubSub: PubSub;
+  /** Outbound address guard built from HOOKGRAPH_ALLOW_TARGETS (urls are checked at save and at send time). */
+  guard: AddressGuard;
   /** Live updates (LISTEN connection, fan-out, open sockets); api and serve roles only. */
   live?: Live;
 }

@@ -1,0 +1,124 @@
+import type { AddressGuard } from '../../delivery/address-guard.js';
+import { WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
+import { validateFilter } from '../../domain/filter.js';
+import { validateHeaders } from '../../domain/headers.js';
+import { patternProblem } from '../../domain/patterns.js';
+import { isValidSigningSecret } from '../../domain/secrets.js';
+import { userError, UserErrorCode, type UserError } from '../errors.js';
+
+/**
+ * Checks the fields of webhookSubscriptionCreate/Update one by one; every
+ * problem becomes a userError naming its field. Only fields that are present
+ * (not undefined) are checked, so updates can send just what changes.
+ */
+export const MAX_PATTERNS = 100;
+export const MAX_DESCRIPTION = 1000;
+export const MAX_METADATA_BYTES = 16 * 1024;
+export const MAX_RATE_LIMIT = 10_000;
+
+export interface SubscriptionFields {
+  url?: string | null;
+  eventTypes?: string[] | null;
+  description?: string | null;
+  filter?: unknown;
+  headers?: unknown;
+  metadata?: unknown;
+  status?: WebhookSubscriptionStatus | null;
+  rateLimitPerSecond?: number | null;
+  ordered?: boolean | null;
+  secret?: string | null;
+}
+
+/** The values to store, normalised; only keys that were given are set. */
+export interface CheckedFields {
+  url?: string;
+  eventTypes?: string[];
+  description?: string | null;
+  filter?: unknown;
+  headers?: Record<string, string>;
+  metadata?: unknown;
+  status?: WebhookSubscriptionStatus;
+  rateLimitPerSecond?: number | null;
+  ordered?: boolean;
+  secret?: string;
+}
+
+const at = (...path: (string | number)[]) => ['input', ...path];
+
+export async function checkSubscriptionFields(input: SubscriptionFields, guard: AddressGuard): Promise<{ fields: CheckedFields; errors: UserError[] }> {
+  const errors: UserError[] = [];
+  const fields: CheckedFields = {};
+
+  if (input.url !== undefined && input.url !== null) {
+    const url = input.url.trim();
+    if (!url) errors.push(userError(at('url'), UserErrorCode.REQUIRED, 'A url is required.'));
+    else {
+      const checked = await guard.checkUrl(url);
+      if (!checked.ok) errors.push(userError(at('url'), checked.code === 'FORBIDDEN_TARGET' ? UserErrorCode.FORBIDDEN_TARGET : UserErrorCode.INVALID_URL, checked.message));
+      else fields.url = checked.url.href;
+    }
+  }
+
+  if (input.eventTypes !== undefined && input.eventTypes !== null) {
+    const patterns = [...new Set(input.eventTypes.map((p) => p.trim()))];
+    if (patterns.length === 0) errors.push(userError(at('eventTypes'), UserErrorCode.REQUIRED, 'At least one event type or pattern is required (use "*" for everything).'));
+    else if (patterns.length > MAX_PATTERNS) errors.push(userError(at('eventTypes'), UserErrorCode.TOO_LARGE, `At most ${MAX_PATTERNS} event types or patterns.`));
+    else {
+      input.eventTypes.forEach((raw, i) => {
+        const problem = patternProblem(raw.trim());
+        if (problem) errors.push(userError(at('eventTypes', i), UserErrorCode.INVALID_PATTERN, problem));
+      });
+      fields.eventTypes = patterns;
+    }
+  }
+
+  if (input.description !== undefined) {
+    const description = input.description?.trim() || null;
+    if (description && description.length > MAX_DESCRIPTION) errors.push(userError(at('description'), UserErrorCode.TOO_LARGE, `The description is longer than ${MAX_DESCRIPTION} characters.`));
+    fields.description = description;
+  }
+
+  if (input.filter !== undefined) {
+    for (const problem of validateFilter(input.filter)) {
+      errors.push(userError(at('filter', ...problem.path), UserErrorCode.INVALID_FILTER, problem.message));
+    }
+    fields.filter = input.filter ?? null;
+  }
+
+  if (input.headers !== undefined) {
+    const { headers, problems } = validateHeaders(input.headers);
+    for (const problem of problems) {
+      const code = problem.kind === 'forbidden' ? UserErrorCode.FORBIDDEN_HEADER : problem.kind === 'too_large' ? UserErrorCode.TOO_LARGE : UserErrorCode.INVALID;
+      errors.push(userError(problem.name ? at('headers', problem.name) : at('headers'), code, problem.message));
+    }
+    if (headers) fields.headers = headers;
+  }
+
+  if (input.metadata !== undefined) {
+    const text = JSON.stringify(input.metadata ?? null);
+    if (Buffer.byteLength(text) > MAX_METADATA_BYTES) errors.push(userError(at('metadata'), UserErrorCode.TOO_LARGE, `Metadata is larger than ${MAX_METADATA_BYTES / 1024} KiB.`));
+    fields.metadata = input.metadata ?? null;
+  }
+
+  if (input.status !== undefined && input.status !== null) {
+    if (input.status === WebhookSubscriptionStatus.FAILING_DISABLED) {
+      errors.push(userError(at('status'), UserErrorCode.INVALID, 'FAILING_DISABLED is set by hookgraph only; use DISABLED.'));
+    } else fields.status = input.status;
+  }
+
+  if (input.rateLimitPerSecond !== undefined) {
+    const limit = input.rateLimitPerSecond;
+    if (limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > MAX_RATE_LIMIT)) {
+      errors.push(userError(at('rateLimitPerSecond'), UserErrorCode.INVALID, `rateLimitPerSecond must be between 1 and ${MAX_RATE_LIMIT}, or null for no limit.`));
+    } else fields.rateLimitPerSecond = limit;
+  }
+
+  if (input.ordered !== undefined && input.ordered !== null) fields.ordered = input.ordered;
+
+  if (input.secret !== undefined && input.secret !== null) {
+    if (!isValidSigningSecret(input.secret)) errors.push(userError(at('secret'), UserErrorCode.INVALID, 'A secret must be "whsec_" followed by the base64 of 24 to 64 random bytes.'));
+    else fields.secret = input.secret;
+  }
+
+  return { fields, errors };
+}

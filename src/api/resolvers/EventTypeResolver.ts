@@ -1,0 +1,63 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, Mutation, Query, Resolver } from 'type-graphql';
+import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
+import { EventType as EventTypeEntity } from '../../domain/entities/EventType.js';
+import { isValidEventTypeName } from '../../domain/patterns.js';
+import { tenantOf } from '../auth.js';
+import type { Context } from '../context.js';
+import { withUserErrors } from '../errors.js';
+import { archiveEventType, createEventType, updateEventType } from '../management/event-types.js';
+import { ConnectionArgs, connectionType, pageRequest, toConnection } from '../types/connection.js';
+import { EventType, EventTypeArchiveInput, EventTypeCreateInput, EventTypePayload, EventTypeUpdateInput } from '../types/event-type.js';
+
+const EventTypeConnection = connectionType('EventType', EventType);
+
+@ArgsType()
+class EventTypesArgs extends ConnectionArgs {
+  @Field(() => Boolean, { nullable: true, description: 'Include archived types (default false).' })
+  includeArchived?: boolean | null;
+}
+
+@Resolver()
+export class EventTypeResolver {
+  @Authorized(ApiKeyScope.READ)
+  @Query(() => EventTypeConnection, { description: "The tenant's event types, newest first." })
+  async eventTypes(@Args() args: EventTypesArgs, @Ctx() context: Context) {
+    const page = pageRequest(args);
+    const rows = await context.em.find(
+      EventTypeEntity,
+      {
+        tenant: tenantOf(context),
+        ...(args.includeArchived ? {} : { archivedAt: null }),
+        ...(page.beforeId ? { id: { $lt: page.beforeId } } : {}),
+      },
+      { orderBy: { id: 'desc' }, limit: page.limit },
+    );
+    return toConnection(rows.map((row) => EventType.from(row)), page);
+  }
+
+  @Authorized(ApiKeyScope.READ)
+  @Query(() => EventType, { nullable: true, description: 'An event type by name (archived ones too); null when there is none.' })
+  async eventType(@Arg('name') name: string, @Ctx() context: Context): Promise<EventType | null> {
+    if (!isValidEventTypeName(name)) return null;
+    const row = await context.em.findOne(EventTypeEntity, { tenant: tenantOf(context), name });
+    return row ? EventType.from(row) : null;
+  }
+
+  @Authorized(ApiKeyScope.ADMIN)
+  @Mutation(() => EventTypePayload, { description: 'Creates an event type; its optional JSON Schema is checked now and applied to every published payload.' })
+  async eventTypeCreate(@Arg('input') input: EventTypeCreateInput, @Ctx() context: Context): Promise<EventTypePayload> {
+    return withUserErrors(async () => ({ eventType: EventType.from(await createEventType(context.em, tenantOf(context), input)), userErrors: [] }));
+  }
+
+  @Authorized(ApiKeyScope.ADMIN)
+  @Mutation(() => EventTypePayload, { description: 'Changes description or schema, or archives/restores (archived: true/false).' })
+  async eventTypeUpdate(@Arg('input') input: EventTypeUpdateInput, @Ctx() context: Context): Promise<EventTypePayload> {
+    return withUserErrors(async () => ({ eventType: EventType.from(await updateEventType(context.em, tenantOf(context), input)), userErrors: [] }));
+  }
+
+  @Authorized(ApiKeyScope.ADMIN)
+  @Mutation(() => EventTypePayload, { description: 'Archives an event type: new events of it are refused, history stays.' })
+  async eventTypeArchive(@Arg('input') input: EventTypeArchiveInput, @Ctx() context: Context): Promise<EventTypePayload> {
+    return withUserErrors(async () => ({ eventType: EventType.from(await archiveEventType(context.em, tenantOf(context), input.name)), userErrors: [] }));
+  }
+}

@@ -1,0 +1,246 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { WebhookSubscription as WebhookSubscriptionEntity, WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
+import { isUuid } from '../../domain/ids.js';
+import { tenantOf } from '../auth.js';
+import type { Context } from '../context.js';
+import { UserError } from '../errors.js';
+import { JSONScalar } from './scalars.js';
+
+registerEnumType(WebhookSubscriptionStatus, {
+  name: 'WebhookSubscriptionStatus',
+  description: 'ENABLED receives deliveries; DISABLED was switched off by a client; FAILING_DISABLED was switched off by hookgraph after failing too long.',
+});
+
+@ObjectType({ description: 'A receiver of webhooks. Its signing secret is shown only on create and on rotation.' })
+export class WebhookSubscription {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  url!: string;
+
+  @Field(() => [String], { description: 'Exact event type names or patterns: `order.*` (one or more segments below order), `*.created` (one segment), `*` (everything).' })
+  eventTypes!: string[];
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'Payload filter; null delivers every payload.' })
+  filter!: unknown;
+
+  @Field(() => JSONScalar, { description: 'Custom request headers sent with every delivery (names in lowercase).' })
+  headers!: Record<string, string>;
+
+  @Field(() => JSONScalar, { nullable: true })
+  metadata!: unknown;
+
+  @Field(() => WebhookSubscriptionStatus)
+  status!: WebhookSubscriptionStatus;
+
+  @Field(() => String, { nullable: true, description: 'Why the subscription is disabled, when it is.' })
+  disabledReason!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'At most this many deliveries per second; null: no limit.' })
+  rateLimitPerSecond!: number | null;
+
+  @Field({ description: 'Deliveries are sent one at a time, in publish order.' })
+  ordered!: boolean;
+
+  @Field(() => Date, { nullable: true, description: 'While a rotated secret is still valid: when it stops being valid (deliveries carry both signatures until then).' })
+  secretRotationExpiresAt!: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  lastSuccessAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Start of the current run of failures without a success.' })
+  failingSince!: Date | null;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  updatedAt!: Date;
+
+  /** The GraphQL view of an entity; never carries secrets. */
+  static from(entity: WebhookSubscriptionEntity, now: Date = new Date()): WebhookSubscription {
+    const rotationEnds = entity.previousSecretExpiresAt ?? null;
+    return Object.assign(new WebhookSubscription(), {
+      id: entity.id,
+      url: entity.url,
+      eventTypes: entity.eventTypes,
+      description: entity.description ?? null,
+      filter: entity.filter ?? null,
+      headers: entity.headers ?? {},
+      metadata: entity.metadata ?? null,
+      status: entity.status,
+      disabledReason: entity.disabledReason ?? null,
+      rateLimitPerSecond: entity.rateLimitPerSecond ?? null,
+      ordered: entity.ordered,
+      secretRotationExpiresAt: rotationEnds && rotationEnds.getTime() > now.getTime() ? rotationEnds : null,
+      lastSuccessAt: entity.lastSuccessAt ?? null,
+      failingSince: entity.failingSince ?? null,
+      createdAt: entity.createdAt,
+      updatedAt: entity.updatedAt,
+    });
+  }
+}
+
+/**
+ * Loads a subscription of the caller's tenant by id, batched per request
+ * (one query for all ids asked for while resolving a list). Another
+ * tenant's id, or a malformed one, gives null.
+ */
+export async function loadWebhookSubscription(context: Context, id: string): Promise<WebhookSubscription | null> {
+  if (!isUuid(id)) return null;
+  const tenantId = tenantOf(context);
+  const loader = context.loader<string, WebhookSubscription | null>(`webhookSubscription:${tenantId}`, async (ids) => {
+    const rows = await context.em.fork().find(WebhookSubscriptionEntity, { id: { $in: [...ids] }, tenant: tenantId });
+    const byId = new Map(rows.map((row) => [row.id, WebhookSubscription.from(row)]));
+    return ids.map((key) => byId.get(key) ?? null);
+  });
+  return loader.load(id);
+}
+
+@InputType()
+export class WebhookSubscriptionCreateInput {
+  @Field({ description: 'http(s) url; its host must resolve to public addresses (see HOOKGRAPH_ALLOW_TARGETS).' })
+  url!: string;
+
+  @Field(() => [String], { description: 'Event type names or patterns (`order.*`, `*`).' })
+  eventTypes!: string[];
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'Payload filter, e.g. {"amount": {"$gte": 100}}.' })
+  filter?: unknown;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'Custom request headers, an object of names to string values.' })
+  headers?: unknown;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'Free JSON for the client (at most 16 KiB).' })
+  metadata?: unknown;
+
+  @Field(() => String, { nullable: true, description: 'A `whsec_` secret to use; generated when left out.' })
+  secret?: string | null;
+
+  @Field(() => WebhookSubscriptionStatus, { nullable: true, description: 'ENABLED (default) or DISABLED.' })
+  status?: WebhookSubscriptionStatus | null;
+
+  @Field(() => Int, { nullable: true, description: '1..10000 deliveries per second; null: no limit.' })
+  rateLimitPerSecond?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Deliver one at a time in publish order (default false).' })
+  ordered?: boolean | null;
+}
+
+@InputType({ description: 'Fields left out stay as they are; null clears description, filter, metadata, headers and rateLimitPerSecond.' })
+export class WebhookSubscriptionUpdateInput {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  url?: string | null;
+
+  @Field(() => [String], { nullable: true })
+  eventTypes?: string[] | null;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => JSONScalar, { nullable: true })
+  filter?: unknown;
+
+  @Field(() => JSONScalar, { nullable: true })
+  headers?: unknown;
+
+  @Field(() => JSONScalar, { nullable: true })
+  metadata?: unknown;
+
+  @Field(() => WebhookSubscriptionStatus, { nullable: true, description: 'ENABLED or DISABLED; enabling a FAILING_DISABLED subscription resets its failure state.' })
+  status?: WebhookSubscriptionStatus | null;
+
+  @Field(() => Int, { nullable: true })
+  rateLimitPerSecond?: number | null;
+
+  @Field(() => Boolean, { nullable: true })
+  ordered?: boolean | null;
+}
+
+@InputType()
+export class WebhookSubscriptionDeleteInput {
+  @Field(() => ID)
+  id!: string;
+}
+
+@InputType()
+export class WebhookSubscriptionRotateSecretInput {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true, description: 'A `whsec_` secret to use; generated when left out.' })
+  secret?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'How long the previous secret stays valid, 0..604800 seconds (default 86400, 24 h).' })
+  gracePeriodSeconds?: number | null;
+}
+
+@ObjectType({ description: 'Something accepted but probably not meant, e.g. a pattern that matches no event type.' })
+export class MutationWarning {
+  @Field(() => [String], { nullable: true })
+  field!: string[] | null;
+
+  @Field()
+  message!: string;
+
+  @Field({ description: 'UNMATCHED_PATTERN' })
+  code!: string;
+}
+
+@ObjectType()
+export class WebhookSubscriptionCreatePayload {
+  @Field(() => WebhookSubscription, { nullable: true })
+  webhookSubscription?: WebhookSubscription | null;
+
+  @Field(() => String, { nullable: true, description: 'The signing secret (`whsec_…`); shown only here.' })
+  secret?: string | null;
+
+  @Field(() => [MutationWarning])
+  warnings!: MutationWarning[];
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType()
+export class WebhookSubscriptionPayload {
+  @Field(() => WebhookSubscription, { nullable: true })
+  webhookSubscription?: WebhookSubscription | null;
+
+  @Field(() => [MutationWarning])
+  warnings!: MutationWarning[];
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType()
+export class WebhookSubscriptionDeletePayload {
+  @Field(() => ID, { nullable: true })
+  deletedWebhookSubscriptionId?: string | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType()
+export class WebhookSubscriptionRotateSecretPayload {
+  @Field(() => WebhookSubscription, { nullable: true })
+  webhookSubscription?: WebhookSubscription | null;
+
+  @Field(() => String, { nullable: true, description: 'The new signing secret; shown only here.' })
+  secret?: string | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}

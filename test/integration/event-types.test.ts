@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { errorCode } from '../helpers/graphql.js';
+
+const FIELDS = 'id name description schema archived archivedAt createdAt updatedAt';
+const CREATE = `mutation($input: EventTypeCreateInput!) { eventTypeCreate(input: $input) { eventType { ${FIELDS} } userErrors { field message code } } }`;
+const UPDATE = `mutation($input: EventTypeUpdateInput!) { eventTypeUpdate(input: $input) { eventType { ${FIELDS} } userErrors { field message code } } }`;
+const ARCHIVE = `mutation($input: EventTypeArchiveInput!) { eventTypeArchive(input: $input) { eventType { ${FIELDS} } userErrors { field message code } } }`;
+const LIST = `query($first: Int, $after: String, $includeArchived: Boolean) { eventTypes(first: $first, after: $after, includeArchived: $includeArchived) { edges { cursor node { name archived } } nodes { name } pageInfo { hasNextPage hasPreviousPage endCursor } } }`;
+const ONE = `query($name: String!) { eventType(name: $name) { ${FIELDS} } }`;
+
+const app: TestApp = await startTestApp({ label: 'event_types' });
+const admin = (await app.createTenant('A')).adminKey;
+const other = (await app.createTenant('B')).adminKey;
+
+const create = (input: Record<string, unknown>, key = admin) => app.gql(CREATE, { input }, key).then((r) => r.data!.eventTypeCreate);
+
+test('create, read, update and archive an event type', async () => {
+  const schema = { type: 'object', required: ['amount'], properties: { amount: { type: 'number' } } };
+  const created = await create({ name: 'order.created', description: ' New order ', schema });
+  assert.deepEqual(created.userErrors, []);
+  assert.equal(created.eventType.name, 'order.created');
+  assert.equal(created.eventType.description, 'New order');
+  assert.deepEqual(created.eventType.schema, schema);
+  assert.equal(created.eventType.archived, false);
+
+  const read = await app.gql(ONE, { name: 'order.created' }, admin);
+  assert.equal(read.data.eventType.id, created.eventType.id);
+
+  const updated = (await app.gql(UPDATE, { input: { name: 'order.created', description: 'Changed', schema: null } }, admin)).data.eventTypeUpdate;
+  assert.deepEqual(updated.userErrors, []);
+  assert.equal(updated.eventType.description, 'Changed');
+  assert.equal(updated.eventType.schema, null);
+
+  const archived = (await app.gql(ARCHIVE, { input: { name: 'order.created' } }, admin)).data.eventTypeArchive;
+  assert.equal(archived.eventType.archived, true);
+  assert.ok(archived.eventType.archivedAt);
+  const again = (await app.gql(ARCHIVE, { input: { name: 'order.created' } }, admin)).data.eventTypeArchive;
+  assert.equal(again.eventType.archivedAt, archived.eventType.archivedAt, 'archiving twice keeps the first time');
+
+  const listed = await app.gql(LIST, {}, admin);
+  assert.ok(!listed.data.eventTypes.nodes.some((n: { name: string }) => n.name === 'order.created'), 'archived types are hidden by default');
+  const all = await app.gql(LIST, { includeArchived: true }, admin);
+  assert.ok(all.data.eventTypes.nodes.some((n: { name: string }) => n.name === 'order.created'));
+  assert.equal((await app.gql(ONE, { name: 'order.created' }, admin)).data.eventType.archived, true, 'archived types still read by name');
+
+  const restored = (await app.gql(UPDATE, { input: { name: 'order.created', archived: false } }, admin)).data.eventTypeUpdate;
+  assert.equal(restored.eventType.archived, false);
+});
+
+test('each userError code of event types', async () => {
+  const cases: [Record<string, unknown>, string, string[]][] = [
+    [{ name: '' }, 'REQUIRED', ['input', 'name']],
+    [{ name: 'Order.Created' }, 'INVALID_EVENT_TYPE_NAME', ['input', 'name']],
+    [{ name: 'order.*' }, 'INVALID_EVENT_TYPE_NAME', ['input', 'name']],
+    [{ name: 'a.b', schema: { type: 'nope' } }, 'INVALID_SCHEMA', ['input', 'schema', 'type']],
+    [{ name: 'a.b', schema: { $ref: 'https://example.com/s.json' } }, 'INVALID_SCHEMA', ['input', 'schema']],
+    [{ name: 'a.b', schema: [1] }, 'INVALID_SCHEMA', ['input', 'schema']],
+    [{ name: 'a.b', description: 'x'.repeat(1001) }, 'TOO_LARGE', ['input', 'description']],
+  ];
+  for (const [input, code, field] of cases) {
+    const result = await create(input);
+    assert.equal(result.eventType, null, JSON.stringify(input));
+    assert.equal(result.userErrors[0].code, code, JSON.stringify(input));
+    assert.deepEqual(result.userErrors[0].field, field, JSON.stringify(input));
+  }
+  assert.equal((await app.gql(ONE, { name: 'a.b' }, admin)).data.eventType, null, 'nothing was created');
+
+  assert.deepEqual((await create({ name: 'user.signed_up' })).userErrors, []);
+  const taken = await create({ name: 'user.signed_up' });
+  assert.equal(taken.userErrors[0].code, 'TAKEN');
+  const missing = (await app.gql(UPDATE, { input: { name: 'no.such.type', description: 'x' } }, admin)).data.eventTypeUpdate;
+  assert.equal(missing.userErrors[0].code, 'NOT_FOUND');
+  const badSchema = (await app.gql(UPDATE, { input: { name: 'user.signed_up', schema: { minimum: 'x' } } }, admin)).data.eventTypeUpdate;
+  assert.equal(badSchema.userErrors[0].code, 'INVALID_SCHEMA');
+  assert.equal((await app.gql(ARCHIVE, { input: { name: 'nope' } }, admin)).data.eventTypeArchive.userErrors[0].code, 'NOT_FOUND');
+});
+
+test('paginates over more than one page with stable cursors', async () => {
+  const { adminKey } = await app.createTenant('pages');
+  for (let i = 0; i < 7; i++) assert.deepEqual((await create({ name: `page.t${i}` }, adminKey)).userErrors, []);
+  const seen: string[] = [];
+  let after: string | null = null;
+  let pages = 0;
+  for (;;) {
+    const result: any = await app.gql(LIST, { first: 3, after }, adminKey);
+    const connection = result.data.eventTypes;
+    seen.push(...connection.nodes.map((n: { name: string }) => n.name));
+    pages++;
+    if (pages === 1) {
+      // An insert between pages does not shift the next page.
+      assert.deepEqual((await create({ name: 'page.late' }, adminKey)).userErrors, []);
+    }
+    if (!connection.pageInfo.hasNextPage) break;
+    after = connection.pageInfo.endCursor;
+  }
+  assert.equal(pages, 3);
+  assert.deepEqual(seen, ['page.t6', 'page.t5', 'page.t4', 'page.t3', 'page.t2', 'page.t1', 'page.t0']);
+  assert.equal(errorCode(await app.gql(LIST, { after: 'garbage' }, adminKey)), 'BAD_USER_INPUT');
+  assert.equal(errorCode(await app.gql(LIST, { first: 1000 }, adminKey)), 'BAD_USER_INPUT');
+});
+
+test('another tenant sees none of it and cannot change it', async () => {
+  assert.deepEqual((await create({ name: 'secret.thing', description: 'mine' })).userErrors, []);
+  assert.equal((await app.gql(ONE, { name: 'secret.thing' }, other)).data.eventType, null);
+  const list = await app.gql(LIST, { includeArchived: true }, other);
+  assert.ok(!list.data.eventTypes.nodes.some((n: { name: string }) => n.name === 'secret.thing'));
+  assert.equal((await app.gql(UPDATE, { input: { name: 'secret.thing', description: 'theirs' } }, other)).data.eventTypeUpdate.userErrors[0].code, 'NOT_FOUND');
+  assert.equal((await app.gql(ARCHIVE, { input: { name: 'secret.thing' } }, other)).data.eventTypeArchive.userErrors[0].code, 'NOT_FOUND');
+  // The same name is free in the other tenant.
+  assert.deepEqual((await create({ name: 'secret.thing' }, other)).userErrors, []);
+  const mine = (await app.gql(ONE, { name: 'secret.thing' }, admin)).data.eventType;
+  assert.equal(mine.description, 'mine');
+  assert.equal(mine.archived, false);
+});
+
+test('scopes: READ and ADMIN read, only ADMIN writes', async () => {
+  const read = (await app.createKey(admin, ['READ'])).key;
+  const publish = (await app.createKey(admin, ['PUBLISH'])).key;
+  const operations: [string, string, Record<string, unknown>, boolean][] = [
+    ['eventTypes', LIST, {}, false],
+    ['eventType', ONE, { name: 'order.created' }, false],
+    ['eventTypeCreate', CREATE, { input: { name: 'scope.check' } }, true],
+    ['eventTypeUpdate', UPDATE, { input: { name: 'order.created' } }, true],
+    ['eventTypeArchive', ARCHIVE, { input: { name: 'scope.none' } }, true],
+  ];
+  for (const [name, query, variables, mutation] of operations) {
+    assert.equal(errorCode(await app.gql(query, variables)), 'UNAUTHENTICATED', `${name} without key`);
+    assert.equal(errorCode(await app.gql(query, variables, app.rootKey)), 'FORBIDDEN', `${name} with root key`);
+    assert.equal(errorCode(await app.gql(query, variables, publish)), 'FORBIDDEN', `${name} with PUBLISH`);
+    assert.equal(errorCode(await app.gql(query, variables, read)), mutation ? 'FORBIDDEN' : undefined, `${name} with READ`);
+    assert.equal(errorCode(await app.gql(query, variables, admin)), undefined, `${name} with ADMIN`);
+  }
+});
