@@ -10,6 +10,10 @@ import { createSchema } from './api/schema.js';
 import { startHttpServer, type RunningHttpServer } from './api/server.js';
 import { mountAdmin } from './api/admin-route.js';
 import { startBoss } from './delivery/queue.js';
+import { Metrics } from './delivery/metrics.js';
+import { Publisher } from './delivery/publish.js';
+import { startRetention } from './delivery/retention.js';
+import { DeliveryWorker } from './delivery/worker.js';
 import { AddressGuard } from './delivery/address-guard.js';
 import { startLive, type Live } from './live/live.js';
 import { LivePubSub } from './live/pubsub.js';
@@ -65,8 +69,18 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
     const pubSub: PubSub = live?.pubsub ?? new LivePubSub();
     const services: Services = { config, orm, pool, log, rootKey: keys.rootKey, secretKey: keys.secretKey, pubSub, live, guard: new AddressGuard(config.allowTargets) };
 
-    const boss: PgBoss = await startBoss({ url: database.url, log, supervise: role !== 'api' });
+    const boss: PgBoss = await startBoss({ url: database.url, log, supervise: role !== 'api', deliveryTimeoutMs: config.deliveryTimeoutMs });
     stack.push(() => boss.stop({ graceful: true, timeout: 10_000, close: true }));
+    const metrics = new Metrics({ defaults: true });
+    metrics.watchQueues(boss);
+    Object.assign(services, { boss, metrics, publisher: new Publisher({ config, pool, boss, metrics }) });
+    // api processes only send jobs; serve and worker deliver them and run retention.
+    if (role !== 'api') {
+      const worker = new DeliveryWorker({ config, pool, boss, log, secretKey: keys.secretKey, metrics, guard: services.guard });
+      await worker.start();
+      stack.push(() => worker.stop());
+      await startRetention({ boss, pool, log, retentionDays: config.retentionDays });
+    }
 
     let http: RunningHttpServer | undefined;
     if (role !== 'worker') {
@@ -80,6 +94,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
             if (principal.kind === 'key') live?.connections.register(socket, { tenantId: principal.tenantId, keyId: principal.keyId });
           },
           routes: (app) => {
+            metrics.route(app);
             mountAdmin(app);
           },
         },

@@ -3,7 +3,10 @@ import type { Pool } from 'pg';
 import type { PubSub } from 'type-graphql';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config/config.js';
+import type { PgBoss } from 'pg-boss';
 import type { AddressGuard } from '../delivery/address-guard.js';
+import type { Metrics } from '../delivery/metrics.js';
+import type { Publisher } from '../delivery/publish.js';
 import type { Em, Orm } from '../db/orm.js';
 import type { Live } from '../live/live.js';
 import type { Logger } from '../log.js';
@@ -29,6 +32,12 @@ export interface Services {
   guard: AddressGuard;
   /** Live updates (LISTEN connection, fan-out, open sockets); api and serve roles only. */
   live?: Live;
+  /** The delivery queue (set once pg-boss has started). */
+  boss?: PgBoss;
+  /** Publishing and fan-out (`eventPublish`, `webhookSubscriptionTest`, ...). */
+  publisher?: Publisher;
+  /** Prometheus metrics of this process. */
+  metrics?: Metrics;
 }
 
 /** Per-request (or per-WebSocket-operation) state. */

@@ -1,5 +1,6 @@
-import { PgBoss } from 'pg-boss';
+import { PgBoss, type Queue } from 'pg-boss';
 import type { Logger } from '../log.js';
+import { DELIVERY_QUEUE, ORDERED_DELIVERY_QUEUE, RETENTION_QUEUE } from './jobs.js';
 
 /** pg-boss keeps its tables in its own schema and migrates them itself. */
 export const PGBOSS_SCHEMA = 'pgboss';
@@ -9,9 +10,26 @@ export interface QueueOptions {
   log: Logger;
   /** Only workers run maintenance and cron; api processes just send. */
   supervise: boolean;
+  /** Per-attempt HTTP timeout; job expiration sits just above it. */
+  deliveryTimeoutMs?: number;
+  /** Connections of pg-boss's own pool. */
+  max?: number;
 }
 
-export async function startBoss({ url, log, supervise }: QueueOptions): Promise<PgBoss> {
+/**
+ * Seconds a delivery job may stay active before pg-boss assumes its worker
+ * died and runs it again: the attempt's timeout plus a margin for the batch's
+ * database work, instead of pg-boss's 15-minute default, so a killed worker's
+ * deliveries resume within seconds.
+ */
+export function deliveryExpireSeconds(deliveryTimeoutMs: number): number {
+  return Math.ceil(deliveryTimeoutMs / 1000) + 5;
+}
+
+export async function startBoss({ url, log, supervise, deliveryTimeoutMs = 15_000, max = 10 }: QueueOptions): Promise<PgBoss> {
+  const expireInSeconds = deliveryExpireSeconds(deliveryTimeoutMs);
+  // Expired jobs are found by the supervisor; check often enough that a crash costs ~expiry, not a minute more.
+  const superviseIntervalSeconds = Math.min(60, Math.max(2, Math.ceil(expireInSeconds / 2)));
   const boss = new PgBoss({
     connectionString: url,
     schema: PGBOSS_SCHEMA,
@@ -19,9 +37,39 @@ export async function startBoss({ url, log, supervise }: QueueOptions): Promise<
     supervise,
     schedule: supervise,
     migrate: true,
-    max: 10,
+    max,
+    useListenNotify: true,
+    superviseIntervalSeconds,
+    monitorIntervalSeconds: 30,
   });
   boss.on('error', (err) => log.error('queue error', { err }));
+  boss.on('warning', (warning) => log.warn('queue warning', { warning: (warning as { message?: string }).message ?? String(warning) }));
   await boss.start();
+  const delivery: Omit<Queue, 'name'> = {
+    notify: true,
+    expireInSeconds,
+    // Our own retries are new jobs (or, ordered, explicit fails); pg-boss's retries only re-run jobs of crashed workers.
+    retryLimit: 1000,
+    retryDelay: 0,
+    deleteAfterSeconds: 15 * 60,
+  };
+  await ensureQueue(boss, DELIVERY_QUEUE, { ...delivery, policy: 'standard' });
+  await ensureQueue(boss, ORDERED_DELIVERY_QUEUE, { ...delivery, policy: 'key_strict_fifo' });
+  await ensureQueue(boss, RETENTION_QUEUE, { policy: 'standard', expireInSeconds: 30 * 60, retryLimit: 2, deleteAfterSeconds: 24 * 60 * 60 });
   return boss;
+}
+
+/** Creates a queue, or brings an existing one's options up to date (a policy is fixed at creation). */
+async function ensureQueue(boss: PgBoss, name: string, options: Omit<Queue, 'name'>): Promise<void> {
+  const { policy, ...updatable } = options;
+  if (!(await boss.getQueue(name))) {
+    try {
+      await boss.createQueue(name, { ...updatable, policy });
+      return;
+    } catch (error) {
+      // Another process created it at the same moment.
+      if (!(await boss.getQueue(name))) throw error;
+    }
+  }
+  await boss.updateQueue(name, updatable);
 }

@@ -3,6 +3,9 @@ import { ApiKeyResolver } from './ApiKeyResolver.js';
 import { TenantResolver } from './TenantResolver.js';
 import { EventTypeResolver } from './EventTypeResolver.js';
 import { WebhookSubscriptionResolver } from './WebhookSubscriptionResolver.js';
+import { EventResolver } from './EventResolver.js';
+import { DeliveryResolver } from './DeliveryResolver.js';
+import { WebhookSubscriptionOperationsResolver } from './WebhookSubscriptionOperationsResolver.js';
 
 /** Every resolver class of the schema. */
-export const RESOLVERS: NonEmptyArray<Function> = [TenantResolver, ApiKeyResolver, EventTypeResolver, WebhookSubscriptionResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [TenantResolver, ApiKeyResolver, EventTypeResolver, WebhookSubscriptionResolver, EventResolver, DeliveryResolver, WebhookSubscriptionOperationsResolver];

@@ -1,0 +1,118 @@
+import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import type { SqlExecutor } from '../../db/sql.js';
+import { asDate } from '../../delivery/dates.js';
+import { isUuid } from '../../domain/ids.js';
+import { tenantOf } from '../auth.js';
+import type { Context } from '../context.js';
+import { UserError } from '../errors.js';
+import { JSONScalar } from './scalars.js';
+
+@ObjectType({ description: 'One published message. Its payload is stored once and sent byte-identical to every subscription, on every attempt.' })
+export class Event {
+  @Field(() => ID, { description: 'Also the `webhook-id` header of every delivery of this event.' })
+  id!: string;
+
+  @Field()
+  eventType!: string;
+
+  @Field(() => String, { nullable: true })
+  idempotencyKey!: string | null;
+
+  @Field()
+  occurredAt!: Date;
+
+  @Field()
+  createdAt!: Date;
+
+  /** The stored wire body `{"id","type","timestamp","data"}`; `payload` is read from it. */
+  body!: string;
+
+  static fromRow(row: EventRow): Event {
+    return Object.assign(new Event(), {
+      id: row.id,
+      eventType: row.event_type,
+      idempotencyKey: row.idempotency_key,
+      occurredAt: asDate(row.occurred_at),
+      createdAt: asDate(row.created_at),
+      body: row.body,
+    });
+  }
+}
+
+export interface EventRow {
+  id: string;
+  event_type: string;
+  body: string;
+  idempotency_key: string | null;
+  occurred_at: Date | string;
+  created_at: Date | string;
+}
+
+export const EVENT_COLUMNS = 'id, event_type, body, idempotency_key, occurred_at, created_at';
+
+/** Events of the caller's tenant by id, batched per request; other tenants' ids give null. */
+export async function loadEvent(context: Context, id: string): Promise<Event | null> {
+  if (!isUuid(id)) return null;
+  const tenantId = tenantOf(context);
+  const loader = context.loader<string, Event | null>(`event:${tenantId}`, async (ids) => {
+    const rows = await eventsById(context.services.pool, tenantId, ids);
+    return ids.map((key) => rows.get(key) ?? null);
+  });
+  return loader.load(id);
+}
+
+export async function eventsById(db: SqlExecutor, tenantId: string, ids: readonly string[]): Promise<Map<string, Event>> {
+  const { rows } = await db.query<EventRow>(`select ${EVENT_COLUMNS} from event where tenant_id = $1 and id = any($2::uuid[])`, [tenantId, ids]);
+  return new Map(rows.map((row) => [row.id, Event.fromRow(row)]));
+}
+
+@InputType()
+export class EventPublishInput {
+  @Field({ description: 'Name of an existing, not archived event type.' })
+  eventType!: string;
+
+  @Field(() => JSONScalar, { description: 'Any JSON value, at most HOOKGRAPH_MAX_PAYLOAD_BYTES serialized; validated against the event type\'s schema.' })
+  payload!: unknown;
+
+  @Field(() => String, { nullable: true, description: 'Publishing again with the same key within 24 h returns the original event and creates nothing.' })
+  idempotencyKey?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When it happened (default: now); sent as `timestamp` in the body.' })
+  occurredAt?: Date | null;
+}
+
+@InputType()
+export class EventsPublishInput {
+  @Field(() => [EventPublishInput], { description: 'Up to 500 events; one bad event rejects the whole batch.' })
+  events!: EventPublishInput[];
+}
+
+@InputType()
+export class EventFilter {
+  @Field(() => [String], { nullable: true, description: 'Only these event types (exact names).' })
+  eventTypes?: string[] | null;
+
+  @Field(() => Date, { nullable: true, description: 'Only events created at or after this time.' })
+  since?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Only events created before this time.' })
+  until?: Date | null;
+}
+
+@ObjectType()
+export class EventPublishPayload {
+  @Field(() => Event, { nullable: true })
+  event?: Event | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType()
+export class EventsPublishPayload {
+  @Field(() => [Event], { nullable: true, description: 'In input order; a repeated idempotency key gives the original event.' })
+  events?: Event[] | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}

@@ -1,0 +1,77 @@
+import type { Pool, PoolClient } from 'pg';
+import { DeliveryStatus } from '../domain/entities/Delivery.js';
+import { announce, type LiveMessage } from '../live/announce.js';
+
+/** A delivery as the worker loads it: the delivery, its event's wire body and its subscription. */
+export interface DeliveryRow {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  webhook_subscription_id: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  body: string;
+  url: string;
+  headers: Record<string, string> | null;
+  subscription_status: string;
+  secret_encrypted: string;
+  previous_secret_encrypted: string | null;
+  previous_secret_expires_at: Date | string | null;
+  rate_limit_per_second: number | null;
+  ordered: boolean;
+}
+
+/** States in which a job may (still) make its attempt; SENDING means a worker died mid-attempt. */
+export const CLAIMABLE: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, DeliveryStatus.RETRYING, DeliveryStatus.SENDING]);
+
+export async function loadDeliveries(pool: Pool, ids: readonly string[]): Promise<Map<string, DeliveryRow>> {
+  const { rows } = await pool.query<DeliveryRow>(
+    `select d.id, d.tenant_id, d.event_id, d.webhook_subscription_id, d.status, d.attempt_count,
+            e.body, s.url, s.headers, s.status as subscription_status, s.secret_encrypted,
+            s.previous_secret_encrypted, s.previous_secret_expires_at, s.rate_limit_per_second, s.ordered
+       from delivery d
+       join event e on e.id = d.event_id
+       join webhook_subscription s on s.id = d.webhook_subscription_id
+      where d.id = any($1::uuid[])`,
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+export function deliveryMessage(row: Pick<DeliveryRow, 'tenant_id' | 'id' | 'event_id' | 'webhook_subscription_id'>, status: string, attemptCount: number): LiveMessage {
+  return { kind: 'delivery', tenantId: row.tenant_id, id: row.id, eventId: row.event_id, webhookSubscriptionId: row.webhook_subscription_id, status, attemptCount };
+}
+
+/**
+ * Marks deliveries SENDING, fenced on the attempt count the job was made for,
+ * and announces it. Returns the ids actually claimed (a concurrent retry or
+ * replay may have moved a delivery on).
+ */
+export async function markSending(client: PoolClient, claims: readonly { row: DeliveryRow; attemptCount: number }[]): Promise<Set<string>> {
+  if (claims.length === 0) return new Set();
+  const { rows } = await client.query<{ id: string }>(
+    `update delivery d set status = 'SENDING', updated_at = now()
+       from unnest($1::uuid[], $2::int[]) as c(id, attempt_count)
+      where d.id = c.id and d.attempt_count = c.attempt_count and d.status in ('PENDING', 'RETRYING', 'SENDING')
+      returning d.id`,
+    [claims.map((c) => c.row.id), claims.map((c) => c.attemptCount)],
+  );
+  const claimed = new Set(rows.map((r) => r.id));
+  await announce(
+    client,
+    claims.filter((c) => claimed.has(c.row.id)).map((c) => deliveryMessage(c.row, DeliveryStatus.SENDING, c.attemptCount)),
+  );
+  return claimed;
+}
+
+/** Deliveries whose subscription is no longer ENABLED are cancelled without an attempt. */
+export async function cancelDeliveries(client: PoolClient, rows: readonly DeliveryRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const { rows: cancelled } = await client.query<{ id: string }>(
+    `update delivery set status = 'CANCELLED', next_attempt_at = null, last_error = 'subscription is not enabled', updated_at = now()
+      where id = any($1::uuid[]) and status in ('PENDING', 'RETRYING', 'SENDING') returning id`,
+    [rows.map((r) => r.id)],
+  );
+  const ids = new Set(cancelled.map((r) => r.id));
+  await announce(client, rows.filter((r) => ids.has(r.id)).map((r) => deliveryMessage(r, DeliveryStatus.CANCELLED, r.attempt_count)));
+}

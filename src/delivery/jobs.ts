@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import type { JobInsert } from 'pg-boss';
+
+/** pg-boss queue of deliveries without ordering: fetched in batches, any order. */
+export const DELIVERY_QUEUE = 'hookgraph-delivery';
+/** Deliveries of `ordered` subscriptions: `key_strict_fifo` keyed by subscription id, one in flight per key. */
+export const ORDERED_DELIVERY_QUEUE = 'hookgraph-delivery-ordered';
+/** Scheduled pruning of old attempts, deliveries and events. */
+export const RETENTION_QUEUE = 'hookgraph-retention';
+
+export const DELIVERY_QUEUES = [DELIVERY_QUEUE, ORDERED_DELIVERY_QUEUE] as const;
+
+/**
+ * A delivery job carries ids and counters only, never payloads (v = shape version).
+ * - `d`: delivery id.
+ * - `a`: the delivery's attempt_count when the job was made; a job whose `a`
+ *   no longer matches is stale (its attempt already happened) and is skipped.
+ * - `s`: index into the retry schedule of the attempt this job makes.
+ * - `r`: how often this attempt was deferred by the rate limit (keeps job ids unique).
+ */
+export interface DeliveryJobV1 {
+  v: 1;
+  d: string;
+  a: number;
+  s: number;
+  r?: number;
+}
+
+export function isDeliveryJob(data: unknown): data is DeliveryJobV1 {
+  const job = data as DeliveryJobV1 | null;
+  return !!job && job.v === 1 && typeof job.d === 'string' && Number.isInteger(job.a) && Number.isInteger(job.s);
+}
+
+/**
+ * Job ids are derived from (delivery, attempt, deferral): inserting the same
+ * attempt twice (two concurrent `deliveryRetry` calls, a replay racing a
+ * retry) is a no-op in pg-boss (ON CONFLICT DO NOTHING), so one attempt never
+ * has two jobs. The id starts with the delivery id's time-ordered half, so
+ * jobs made in one transaction sort in publish order (pg-boss breaks ties of
+ * `created_on` by id, which is what keeps `ordered` subscriptions in order).
+ */
+export function deliveryJobId(job: DeliveryJobV1): string {
+  const hex = createHash('sha256').update(`${job.d}:${job.a}:${job.r ?? 0}`).digest('hex');
+  const variant = ((parseInt(hex[0], 16) & 0x3) | 0x8).toString(16);
+  return `${job.d.slice(0, 18)}-${variant}${hex.slice(1, 4)}-${hex.slice(4, 16)}`;
+}
+
+export interface DeliveryJobTarget {
+  deliveryId: string;
+  attemptCount: number;
+  scheduleIndex: number;
+  webhookSubscriptionId: string;
+  ordered: boolean;
+  deferrals?: number;
+  startAfter?: Date;
+}
+
+export function queueFor(ordered: boolean): string {
+  return ordered ? ORDERED_DELIVERY_QUEUE : DELIVERY_QUEUE;
+}
+
+/** The pg-boss insert row for one delivery attempt. */
+export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1> {
+  const data: DeliveryJobV1 = { v: 1, d: target.deliveryId, a: target.attemptCount, s: target.scheduleIndex };
+  if (target.deferrals) data.r = target.deferrals;
+  const job: JobInsert<DeliveryJobV1> = { id: deliveryJobId(data), data };
+  if (target.startAfter) job.startAfter = target.startAfter.toISOString();
+  if (target.ordered) job.singletonKey = target.webhookSubscriptionId;
+  return job;
+}
+
+/** Splits job rows by queue, so each queue gets one insert. */
+export function byQueue(targets: readonly DeliveryJobTarget[]): Map<string, JobInsert<DeliveryJobV1>[]> {
+  const map = new Map<string, JobInsert<DeliveryJobV1>[]>();
+  for (const target of targets) {
+    const name = queueFor(target.ordered);
+    let list = map.get(name);
+    if (!list) map.set(name, (list = []));
+    list.push(deliveryJob(target));
+  }
+  return map;
+}

@@ -1,0 +1,199 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Job, PgBoss } from 'pg-boss';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log.js';
+import { AddressGuard } from './address-guard.js';
+import { CLAIMABLE, cancelDeliveries, loadDeliveries, markSending, type DeliveryRow } from './claim.js';
+import { DELIVERY_QUEUE, ORDERED_DELIVERY_QUEUE, byQueue, isDeliveryJob, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
+import type { Metrics } from './metrics.js';
+import { decideOutcome } from './outcome.js';
+import { RateLimiter } from './rate-limit.js';
+import { recordAttempts, type FinishedAttempt } from './record.js';
+import { SecretCache, buildRequest, recordedHeaders } from './request.js';
+import { Sender } from './sender.js';
+import { bossDb, inTransaction } from './transaction.js';
+import { USER_AGENT } from './version.js';
+
+export interface DeliveryWorkerOptions {
+  config: Config;
+  pool: Pool;
+  boss: PgBoss;
+  log: Logger;
+  secretKey: Buffer;
+  metrics?: Metrics;
+  /** Defaults to a guard built from HOOKGRAPH_ALLOW_TARGETS (tests pass one with a fake resolver). */
+  guard?: AddressGuard;
+}
+
+type DeliveryJob = Job<DeliveryJobV1>;
+interface Claim {
+  job: DeliveryJob;
+  row: DeliveryRow;
+  /** Wait before sending (ordered deliveries under a rate limit wait in-process). */
+  waitMs: number;
+}
+
+/**
+ * Pulls delivery jobs in batches and runs each batch through: load → claim
+ * (SENDING) → send concurrently → record attempts and outcomes in one
+ * transaction (with the retry jobs) → pg-boss completes the batch. A crash at
+ * any point leaves jobs active; pg-boss expires and re-runs them, and the
+ * attempt-count fence in the job makes re-runs of finished attempts no-ops.
+ */
+export class DeliveryWorker {
+  private readonly sender: Sender;
+  private readonly secrets: SecretCache;
+  private readonly limiter = new RateLimiter();
+  private readonly userAgent = USER_AGENT;
+  private readonly workIds = new Map<string, string>();
+  private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    const guard = options.guard ?? new AddressGuard(options.config.allowTargets);
+    this.sender = new Sender({ guard, timeoutMs: options.config.deliveryTimeoutMs });
+    this.secrets = new SecretCache(options.secretKey);
+  }
+
+  async start(): Promise<void> {
+    const { boss, config } = this.options;
+    const common = { batchSize: config.workerBatchSize, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5 };
+    this.workIds.set(DELIVERY_QUEUE, await boss.work<DeliveryJobV1>(DELIVERY_QUEUE, { ...common, localConcurrency: config.workerConcurrency }, (jobs) => this.runBatch(jobs, false)));
+    this.workIds.set(ORDERED_DELIVERY_QUEUE, await boss.work<DeliveryJobV1>(ORDERED_DELIVERY_QUEUE, { ...common, localConcurrency: 1 }, (jobs) => this.runBatch(jobs, true)));
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.wakeTimers.values()) clearTimeout(timer);
+    this.wakeTimers.clear();
+    await this.options.boss.offWork(DELIVERY_QUEUE).catch(() => undefined);
+    await this.options.boss.offWork(ORDERED_DELIVERY_QUEUE).catch(() => undefined);
+    await this.sender.close();
+  }
+
+  private async runBatch(jobs: DeliveryJob[], ordered: boolean): Promise<void> {
+    try {
+      await this.processBatch(jobs, ordered);
+    } catch (error) {
+      // Thrown: pg-boss fails the batch and re-runs it; the fence keeps re-runs safe.
+      this.options.log.error('delivery batch failed', { err: error, jobs: jobs.length, ordered });
+      throw error;
+    }
+  }
+
+  private async processBatch(jobs: DeliveryJob[], ordered: boolean): Promise<void> {
+    const { pool, metrics } = this.options;
+    const valid = jobs.filter((job) => isDeliveryJob(job.data));
+    if (valid.length < jobs.length) this.options.log.warn('skipping delivery jobs of an unknown shape', { count: jobs.length - valid.length });
+    const rows = await loadDeliveries(pool, valid.map((job) => job.data.d));
+    const now = Date.now();
+    const claims: Claim[] = [];
+    const cancelled: DeliveryRow[] = [];
+    const deferred: DeliveryJobTarget[] = [];
+    for (const job of valid) {
+      const row = rows.get(job.data.d);
+      // Gone (pruned, deleted) or stale (its attempt already happened): nothing to do.
+      if (!row || row.attempt_count !== job.data.a || !CLAIMABLE.has(row.status)) continue;
+      if (row.subscription_status !== 'ENABLED') {
+        cancelled.push(row);
+        continue;
+      }
+      let waitMs = 0;
+      if (row.rate_limit_per_second && !job.data.r) waitMs = this.limiter.reserve(row.webhook_subscription_id, row.rate_limit_per_second, now);
+      if (waitMs > 0 && !ordered) {
+        deferred.push({
+          deliveryId: row.id,
+          attemptCount: job.data.a,
+          scheduleIndex: job.data.s,
+          webhookSubscriptionId: row.webhook_subscription_id,
+          ordered: false,
+          deferrals: (job.data.r ?? 0) + 1,
+          startAfter: new Date(now + waitMs),
+        });
+        continue;
+      }
+      claims.push({ job, row, waitMs });
+    }
+
+    const claimed = await inTransaction(pool, async (client) => {
+      await cancelDeliveries(client, cancelled);
+      await this.insertJobs(client, deferred);
+      return markSending(client, claims.map((c) => ({ row: c.row, attemptCount: c.job.data.a })));
+    });
+    if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
+
+    const finished = await Promise.all(claims.filter((c) => claimed.has(c.row.id)).map((claim) => this.attempt(claim)));
+    await inTransaction(pool, async (client) => {
+      await recordAttempts(client, finished, this.options.config.disableAfterMs);
+      await this.scheduleRetries(client, finished, ordered);
+    });
+    for (const target of deferred) this.wakeAt(DELIVERY_QUEUE, target.startAfter!.getTime());
+    for (const f of finished) if (f.outcome.nextAttemptAt) this.wakeAt(ordered ? ORDERED_DELIVERY_QUEUE : DELIVERY_QUEUE, f.outcome.nextAttemptAt.getTime());
+    for (const attempt of finished) {
+      metrics?.deliveries.inc({ outcome: attempt.outcome.status });
+      metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
+    }
+  }
+
+  private async attempt(claim: Claim): Promise<FinishedAttempt & { job: DeliveryJob }> {
+    if (claim.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
+    const { row, job } = claim;
+    const now = Date.now();
+    const request = buildRequest(row, this.secrets.secretsFor(row, now), row.event_id, row.body, this.userAgent, now);
+    const result = await this.sender.send(request);
+    const outcome = decideOutcome(result, this.options.config.retrySchedule, job.data.s, Date.now());
+    return { job, row, attemptNumber: row.attempt_count + 1, requestHeaders: recordedHeaders(request.headers, row.headers), result, outcome };
+  }
+
+  /**
+   * Unordered deliveries get a fresh job for their next attempt. Ordered ones
+   * must keep their place at the head of their key, so their own job goes to
+   * pg-boss's retry state (which holds the key) with the new start time.
+   */
+  private async scheduleRetries(client: PoolClient, finished: readonly (FinishedAttempt & { job: DeliveryJob })[], ordered: boolean): Promise<void> {
+    const retrying = finished.filter((f) => f.outcome.nextAttemptAt);
+    if (!ordered) {
+      await this.insertJobs(
+        client,
+        retrying.map((f) => ({
+          deliveryId: f.row.id,
+          attemptCount: f.attemptNumber,
+          scheduleIndex: f.outcome.nextScheduleIndex!,
+          webhookSubscriptionId: f.row.webhook_subscription_id,
+          ordered: false,
+          startAfter: f.outcome.nextAttemptAt!,
+        })),
+      );
+      return;
+    }
+    const { boss } = this.options;
+    for (const f of retrying) {
+      const db = bossDb(client);
+      await boss.fail(ORDERED_DELIVERY_QUEUE, { id: f.job.id, retryCount: f.job.retryCount }, { error: f.outcome.lastError }, { db });
+      const data: DeliveryJobV1 = { v: 1, d: f.row.id, a: f.attemptNumber, s: f.outcome.nextScheduleIndex! };
+      await boss.update(ORDERED_DELIVERY_QUEUE, data, { id: f.job.id, startAfter: f.outcome.nextAttemptAt!, db });
+    }
+  }
+
+  /**
+   * pg-boss only hears of jobs that are due at insert time; a retry due in
+   * 200 ms would otherwise wait for the next poll. Wake this process's worker
+   * when it falls due (other processes still find it by polling).
+   */
+  private wakeAt(queue: string, at: number): void {
+    const workId = this.workIds.get(queue);
+    const delay = at - Date.now();
+    if (!workId || delay > 60_000) return;
+    const bucket = Math.ceil(at / 50) * 50;
+    const key = `${queue}:${bucket}`;
+    if (this.wakeTimers.has(key)) return;
+    const timer = setTimeout(() => {
+      this.wakeTimers.delete(key);
+      this.options.boss.notifyWorker(workId);
+    }, Math.max(0, bucket - Date.now()) + 10);
+    timer.unref();
+    this.wakeTimers.set(key, timer);
+  }
+
+  private async insertJobs(client: PoolClient, targets: readonly DeliveryJobTarget[]): Promise<void> {
+    for (const [name, jobs] of byQueue(targets)) await this.options.boss.insert(name, jobs, { db: bossDb(client) });
+  }
+}
