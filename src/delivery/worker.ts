@@ -125,6 +125,8 @@ export class DeliveryWorker {
       await recordAttempts(client, finished, this.options.config.disableAfterMs);
       await this.scheduleRetries(client, finished, ordered);
     });
+    // The next job of an ordered key becomes fetchable only when this batch completes: fetch again right away.
+    if (ordered && valid.length) this.options.boss.notifyWorker(this.workIds.get(ORDERED_DELIVERY_QUEUE)!);
     for (const target of deferred) this.wakeAt(DELIVERY_QUEUE, target.startAfter!.getTime());
     for (const f of finished) if (f.outcome.nextAttemptAt) this.wakeAt(ordered ? ORDERED_DELIVERY_QUEUE : DELIVERY_QUEUE, f.outcome.nextAttemptAt.getTime());
     for (const attempt of finished) {
