@@ -28,7 +28,8 @@ export function deliveryExpireSeconds(deliveryTimeoutMs: number): number {
 
 export async function startBoss({ url, log, supervise, deliveryTimeoutMs = 15_000, max = 10 }: QueueOptions): Promise<PgBoss> {
   const expireInSeconds = deliveryExpireSeconds(deliveryTimeoutMs);
-  // Expired jobs are found by the supervisor; check often enough that a crash costs ~expiry, not a minute more.
+  // Expired jobs are found by the supervisor's monitor pass (both timers gate it); check often
+  // enough that a crash costs about the expiry, not a minute more.
   const superviseIntervalSeconds = Math.min(60, Math.max(2, Math.ceil(expireInSeconds / 2)));
   const boss = new PgBoss({
     connectionString: url,
@@ -40,7 +41,7 @@ export async function startBoss({ url, log, supervise, deliveryTimeoutMs = 15_00
     max,
     useListenNotify: true,
     superviseIntervalSeconds,
-    monitorIntervalSeconds: 30,
+    monitorIntervalSeconds: superviseIntervalSeconds,
   });
   boss.on('error', (err) => log.error('queue error', { err }));
   boss.on('warning', (warning) => log.warn('queue warning', { warning: (warning as { message?: string }).message ?? String(warning) }));

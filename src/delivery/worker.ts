@@ -56,7 +56,7 @@ export class DeliveryWorker {
 
   async start(): Promise<void> {
     const { boss, config } = this.options;
-    const common = { batchSize: config.workerBatchSize, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5 };
+    const common = { batchSize: config.workerBatchSize, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 2 };
     this.workIds.set(DELIVERY_QUEUE, await boss.work<DeliveryJobV1>(DELIVERY_QUEUE, { ...common, localConcurrency: config.workerConcurrency }, (jobs) => this.runBatch(jobs, false)));
     this.workIds.set(ORDERED_DELIVERY_QUEUE, await boss.work<DeliveryJobV1>(ORDERED_DELIVERY_QUEUE, { ...common, localConcurrency: 1 }, (jobs) => this.runBatch(jobs, true)));
   }
