@@ -4,7 +4,7 @@
  */
 
 export const DELIVERY_FIELDS = `
-  id status attemptCount nextAttemptAt createdAt updatedAt lastResponseStatus
+  id status attemptCount nextAttemptAt createdAt updatedAt lastResponseStatus lastError
   event { id eventType occurredAt }
   webhookSubscription { id url }
 `;
@@ -78,7 +78,7 @@ export const SUBSCRIPTION_DELETE = `mutation SubscriptionDelete($id: ID!) {
 }`;
 
 export const SUBSCRIPTION_TEST = `mutation SubscriptionTest($id: ID!) {
-  webhookSubscriptionTest(input: { id: $id }) { delivery { id status } userErrors { field message code } }
+  webhookSubscriptionTest(input: { id: $id }) { event { id } userErrors { field message code } }
 }`;
 
 export const EVENT_TYPE_FIELDS = `id name description schema archived createdAt`;
@@ -114,6 +114,7 @@ export interface DeliveryRow {
   createdAt: string;
   updatedAt: string;
   lastResponseStatus: number | null;
+  lastError: string | null;
   event: { id: string; eventType: string; occurredAt: string; payload?: unknown };
   webhookSubscription: { id: string; url: string };
 }
@@ -154,8 +155,8 @@ export interface EventTypeRow {
 export const DELIVERY_STATUSES = ['PENDING', 'SENDING', 'SUCCEEDED', 'RETRYING', 'FAILED', 'CANCELLED'] as const;
 
 /** Just enough of each delivery to count the last hour. */
-export const DELIVERY_COUNTS = `query DeliveryCounts($first: Int, $after: String) {
-  deliveries(first: $first, after: $after) {
+export const DELIVERY_COUNTS = `query DeliveryCounts($first: Int, $after: String, $since: DateTime) {
+  deliveries(first: $first, after: $after, filter: { since: $since }) {
     nodes { id status createdAt updatedAt }
     pageInfo { hasNextPage endCursor }
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startTestApp } from '../helpers/app.js';
 import { chromiumAvailable, launchBrowser } from '../helpers/browser.js';
+import { startReceiver } from '../helpers/receiver.js';
 
 /**
  * The admin console in headless Chromium against a real hookgraph (serve
@@ -9,8 +10,9 @@ import { chromiumAvailable, launchBrowser } from '../helpers/browser.js';
  */
 const skip = chromiumAvailable() ? false : 'Chromium is not installed (apt-get install chromium)';
 
-const app = await startTestApp({ label: 'admin' });
+// Browser first: its after-hook then closes it (and its WebSockets) before the app stops.
 const browser = skip ? null : await launchBrowser();
+const app = await startTestApp({ label: 'admin' });
 const { adminKey } = await app.createTenant('Acme Webhooks');
 
 test('/admin serves the console with a strict CSP, cacheable assets and client-route fallback', async () => {
@@ -35,8 +37,9 @@ test('/admin serves the console with a strict CSP, cacheable assets and client-r
   assert.equal((await fetch(`${app.url}/admin/assets/missing-123.js`)).status, 404);
 });
 
-test('signs in through #key=, drops the key from the URL, signs out clearing the session', { skip }, async () => {
+test('signs in through #key=, drops the key from the URL, signs out clearing the session', { skip }, async (t) => {
   const page = await browser!.newPage();
+  t.after(() => page.close());
   await page.goto(`${app.url}/admin#key=${encodeURIComponent(adminKey)}`);
   await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
   assert.equal(new URL(page.url()).hash, '', 'the key left the address bar');
@@ -50,11 +53,11 @@ test('signs in through #key=, drops the key from the URL, signs out clearing the
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('API key').waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.getItem('hookgraph.apiKey')), null);
-  await page.close();
 });
 
-test('a bad key gets a clear message and no session', { skip }, async () => {
+test('a bad key gets a clear message and no session', { skip }, async (t) => {
   const page = await browser!.newPage();
+  t.after(() => page.close());
   await page.goto(`${app.url}/admin#key=hg_this-key-does-not-exist-000000000000000000`);
   const alert = page.getByRole('alert');
   await alert.waitFor();
@@ -65,5 +68,46 @@ test('a bad key gets a clear message and no session', { skip }, async () => {
   await page.getByLabel('API key').fill('hg_typo');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('alert').filter({ hasText: 'not accepted' }).waitFor();
-  await page.close();
+});
+
+test('creates a subscription from the console and shows its secret exactly once', { skip }, async (t) => {
+  const { adminKey: key } = await app.createTenant('Subscriptions tenant');
+  const receiver = await startReceiver();
+  const page = await browser!.newPage();
+  t.after(() => Promise.all([page.close(), receiver.close()]));
+  await page.goto(`${app.url}/admin#key=${key}`);
+  await page.getByRole('link', { name: 'Subscriptions' }).click();
+  await page.getByText('No subscriptions yet.').waitFor();
+
+  await page.getByRole('button', { name: 'New subscription' }).click();
+  // The server's validation error lands under the field it names.
+  await page.getByLabel('Endpoint URL').fill('ftp://nowhere');
+  await page.getByRole('button', { name: 'Create subscription' }).click();
+  const urlError = page.locator('.field.has-error').filter({ has: page.getByLabel('Endpoint URL') }).locator('.field-error');
+  await urlError.waitFor();
+  assert.ok((await urlError.innerText()).length > 0);
+
+  await page.getByLabel('Endpoint URL').fill(`${receiver.url}/hooks`);
+  await page.getByLabel('Event types').fill('order.*, invoice.paid');
+  await page.getByLabel('Custom headers (JSON)').fill('{"x-team": "billing"}');
+  await page.getByRole('button', { name: 'Create subscription' }).click();
+  const secretField = page.getByRole('textbox', { name: 'Signing secret' });
+  await secretField.waitFor();
+  const secret = await secretField.inputValue();
+  assert.match(secret, /^whsec_[A-Za-z0-9+/=]{32,}$/);
+  await page.getByRole('button', { name: 'Copy' }).waitFor();
+
+  const card = page.locator('[data-subscription-id]').filter({ hasText: `${receiver.url}/hooks` });
+  await card.waitFor();
+  assert.match(await card.innerText(), /ENABLED/);
+  assert.match(await card.innerText(), /order\.\*/);
+
+  // Once dismissed, the secret is gone for good: not in the page, not after a reload.
+  await page.getByRole('button', { name: 'I have stored it' }).click();
+  await secretField.waitFor({ state: 'detached' });
+  await page.reload();
+  await card.waitFor();
+  assert.ok(!(await page.content()).includes(secret), 'the secret is never shown again');
+  const listed = await app.gql('{ webhookSubscriptions { nodes { url eventTypes headers } } }', {}, key);
+  assert.deepEqual(listed.data.webhookSubscriptions.nodes, [{ url: `${receiver.url}/hooks`, eventTypes: ['order.*', 'invoice.paid'], headers: { 'x-team': 'billing' } }]);
 });

@@ -55,7 +55,7 @@ export function Counters() {
       let after: string | null = null;
       let more = false;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const data: { deliveries: { nodes: Slim[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql(DELIVERY_COUNTS, { first: PAGE, after });
+        const data: { deliveries: { nodes: Slim[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql(DELIVERY_COUNTS, { first: PAGE, after, since: new Date(since).toISOString() });
         const { deliveries } = data;
         const recent = deliveries.nodes.filter((d: Slim) => new Date(d.createdAt).getTime() >= since);
         found.push(...recent);

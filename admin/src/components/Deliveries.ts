@@ -87,7 +87,7 @@ export function Deliveries() {
                       <td class="url" title=${d.webhookSubscription.url}>${d.webhookSubscription.url}</td>
                       <td><${StatusBadge} status=${d.status} /></td>
                       <td class="num">${d.attemptCount}</td>
-                      <td class="opt">${d.lastResponseStatus ?? '—'}</td>
+                      <td class="opt" title=${d.lastError ?? ''}>${d.lastResponseStatus ?? (d.lastError ? 'error' : '—')}</td>
                       <td title=${fullTime(d.createdAt)}>${timeAgo(d.createdAt)}</td>
                     </tr>`,
                   )}
