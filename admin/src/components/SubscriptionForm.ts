@@ -1,0 +1,83 @@
+import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import { ApiError, fieldErrors, type UserError } from '../api';
+import { json, parseJsonField } from '../format';
+import { SUBSCRIPTION_CREATE, SUBSCRIPTION_UPDATE, type SubscriptionRow } from '../queries';
+import { useSession } from '../session-context';
+import { ErrorBox, Field, useId } from './ui';
+
+interface Props {
+  /** Edit this subscription; create a new one when absent. */
+  existing?: SubscriptionRow;
+  onSaved: (row: SubscriptionRow, secret: string | null, warnings: string[]) => void;
+  onCancel: () => void;
+}
+
+/** Create or edit a subscription; the server's userErrors appear under the field they name. */
+export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
+  const { gql } = useSession();
+  const [url, setUrl] = useState(existing?.url ?? '');
+  const [eventTypes, setEventTypes] = useState(existing?.eventTypes.join(', ') ?? '*');
+  const [description, setDescription] = useState(existing?.description ?? '');
+  const [filter, setFilter] = useState(json(existing?.filter));
+  const [headers, setHeaders] = useState(existing?.headers && Object.keys(existing.headers).length ? json(existing.headers) : '');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const titleId = useId('sub-form');
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const local: Record<string, string> = {};
+    const parsedFilter = parseJsonField(filter);
+    const parsedHeaders = parseJsonField(headers);
+    if (!parsedFilter.ok) local.filter = parsedFilter.error;
+    if (!parsedHeaders.ok) local.headers = parsedHeaders.error;
+    setErrors(local);
+    setGeneral([]);
+    if (Object.keys(local).length) return;
+    const input: Record<string, unknown> = {
+      url: url.trim(),
+      eventTypes: eventTypes.split(/[\s,]+/).filter(Boolean),
+      description: description.trim() || null,
+      filter: parsedFilter.ok ? parsedFilter.value : null,
+      headers: parsedHeaders.ok ? (parsedHeaders.value ?? (existing ? null : undefined)) : null,
+    };
+    setBusy(true);
+    try {
+      type Result = { webhookSubscription: SubscriptionRow | null; secret?: string | null; warnings?: { message: string }[]; userErrors: UserError[] };
+      const result = existing
+        ? (await gql<{ webhookSubscriptionUpdate: Result }>(SUBSCRIPTION_UPDATE, { input: { id: existing.id, ...input } })).webhookSubscriptionUpdate
+        : (await gql<{ webhookSubscriptionCreate: Result }>(SUBSCRIPTION_CREATE, { input })).webhookSubscriptionCreate;
+      if (result.userErrors.length || !result.webhookSubscription) {
+        const { byField, other } = fieldErrors(result.userErrors);
+        setErrors(byField);
+        setGeneral(other.length || Object.keys(byField).length ? other : ['The server did not save the subscription.']);
+        return;
+      }
+      onSaved(result.webhookSubscription, result.secret ?? null, (result.warnings ?? []).map((w) => w.message));
+    } catch (error) {
+      setGeneral([error instanceof ApiError ? error.message : String(error)]);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return html`<form class="card form" onSubmit=${submit} aria-labelledby=${titleId} novalidate>
+    <h2 id=${titleId}>${existing ? 'Edit subscription' : 'New subscription'}</h2>
+    ${general.length ? html`<${ErrorBox}>${general.join(' ')}<//>` : null}
+    <${Field} label="Endpoint URL" name="url" type="url" required value=${url} onInput=${setUrl} error=${errors.url}
+      placeholder="https://example.com/webhooks" hint="Where deliveries are POSTed. Private and loopback addresses are refused unless allowed in config." />
+    <${Field} label="Event types" name="eventTypes" required value=${eventTypes} onInput=${setEventTypes} error=${errors.eventTypes}
+      hint="Names or patterns, separated by commas: order.created, order.*, *" />
+    <${Field} label="Description" name="description" value=${description} onInput=${setDescription} error=${errors.description} />
+    <${Field} label="Payload filter (JSON)" name="filter" multiline monospace rows=${3} value=${filter} onInput=${setFilter} error=${errors.filter}
+      hint='Optional. Only matching payloads are delivered, e.g. {"amount": {"$gte": 100}}' />
+    <${Field} label="Custom headers (JSON)" name="headers" multiline monospace rows=${3} value=${headers} onInput=${setHeaders} error=${errors.headers}
+      hint='Optional. Sent with every delivery, e.g. {"x-team": "billing"}' />
+    <div class="actions">
+      <button type="submit" class="primary" disabled=${busy}>${busy ? 'Saving…' : existing ? 'Save changes' : 'Create subscription'}</button>
+      <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
+    </div>
+  </form>`;
+}
