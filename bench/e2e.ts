@@ -1,0 +1,137 @@
+import type { Pool } from 'pg';
+import { Agent } from 'undici';
+import type { Progress } from './baselines.js';
+
+export interface GraphQL {
+  (query: string, variables: Record<string, unknown>, key: string): Promise<any>;
+}
+
+/** A GraphQL client over a bounded keep-alive pool: excess requests queue here, as in a real producer. */
+export function graphql(baseUrl: string): GraphQL {
+  const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  const url = new URL(`${baseUrl}/graphql`);
+  return async (query, variables, key) => {
+    const response = await agent.request({
+      origin: url.origin,
+      path: url.pathname,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.body.json()) as { data?: any; errors?: unknown };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+}
+
+const PUBLISH_MANY = 'mutation($input: EventsPublishInput!) { eventsPublish(input: $input) { events { id } userErrors { field message } } }';
+const PUBLISH = 'mutation($input: EventPublishInput!) { eventPublish(input: $input) { event { id } userErrors { field message } } }';
+
+export async function setUpTenant(gql: GraphQL, rootKey: string, receiverUrl: string, subscriptions: number, name: string): Promise<string> {
+  const created = await gql('mutation($name: String!) { tenantCreate(input: {name: $name}) { apiKeySecret } }', { name }, rootKey);
+  const key = created.tenantCreate.apiKeySecret as string;
+  await gql('mutation { eventTypeCreate(input: {name: "order.created", description: "bench"}) { userErrors { message } } }', {}, key);
+  for (let i = 0; i < subscriptions; i++) {
+    const sub = await gql(
+      'mutation($input: WebhookSubscriptionCreateInput!) { webhookSubscriptionCreate(input: $input) { userErrors { message } } }',
+      { input: { url: `${receiverUrl}/hook/${name}/${i}`, eventTypes: ['order.*'] } },
+      key,
+    );
+    if (sub.webhookSubscriptionCreate.userErrors.length) throw new Error(JSON.stringify(sub.webhookSubscriptionCreate.userErrors));
+  }
+  return key;
+}
+
+async function receiverStats(receiverUrl: string): Promise<{ count: number; duplicates: number; latencies: number[] }> {
+  return (await (await fetch(`${receiverUrl}/stats`)).json()) as { count: number; duplicates: number; latencies: number[] };
+}
+
+export async function resetReceiver(receiverUrl: string): Promise<void> {
+  await fetch(`${receiverUrl}/reset`, { method: 'POST' });
+}
+
+export interface EndToEnd {
+  events: number;
+  deliveries: number;
+  publishSeconds: number;
+  totalSeconds: number;
+  publishPerS: number;
+  deliveriesPerS: number;
+  duplicates: number;
+}
+
+/**
+ * (c) Publishes `events` events through `eventsPublish` (batches of 500, a few
+ * calls in parallel) to a tenant with `subscriptions` matching subscriptions,
+ * while the worker delivers; done when every delivery is SUCCEEDED.
+ */
+export async function endToEnd(gql: GraphQL, key: string, pool: Pool, receiverUrl: string, events: number, subscriptions: number, progress: Progress): Promise<EndToEnd> {
+  await resetReceiver(receiverUrl);
+  const expected = events * subscriptions;
+  const batch = 500;
+  let next = 0;
+  const start = performance.now();
+  let received = 0;
+  const ticker = setInterval(async () => {
+    received = (await receiverStats(receiverUrl)).count;
+    progress(`  e2e published ${Math.min(next, events)}/${events} events, received ${received}/${expected} deliveries`);
+  }, 1000);
+  const lane = async () => {
+    while (next < events) {
+      const from = next;
+      next += batch;
+      const size = Math.min(batch, events - from);
+      const result = await gql(PUBLISH_MANY, { input: { events: Array.from({ length: size }, (_, i) => ({ eventType: 'order.created', payload: { orderId: from + i, total: 12.5, currency: 'EUR' } })) } }, key);
+      if (result.eventsPublish.userErrors.length) throw new Error(JSON.stringify(result.eventsPublish.userErrors));
+    }
+  };
+  await Promise.all(Array.from({ length: 3 }, lane));
+  const publishSeconds = (performance.now() - start) / 1000;
+  for (;;) {
+    const { rows } = await pool.query(`select count(*)::int as n from delivery where status = 'SUCCEEDED'`);
+    if (rows[0].n >= expected) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const totalSeconds = (performance.now() - start) / 1000;
+  clearInterval(ticker);
+  const stats = await receiverStats(receiverUrl);
+  return { events, deliveries: expected, publishSeconds, totalSeconds, publishPerS: events / publishSeconds, deliveriesPerS: expected / totalSeconds, duplicates: stats.duplicates };
+}
+
+export interface Latency {
+  offeredPerS: number;
+  seconds: number;
+  received: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** (d) A steady offered load of single `eventPublish` calls; publish→receive latency at the receiver. */
+export async function latency(gql: GraphQL, key: string, receiverUrl: string, perSecond: number, seconds: number, progress: Progress): Promise<Latency> {
+  await resetReceiver(receiverUrl);
+  const tickMs = 20;
+  const perTick = (perSecond * tickMs) / 1000;
+  const inFlight: Promise<unknown>[] = [];
+  const start = performance.now();
+  let sent = 0;
+  while (performance.now() - start < seconds * 1000) {
+    const due = Math.floor(((performance.now() - start) / 1000) * perSecond);
+    while (sent < due) {
+      sent++;
+      inFlight.push(gql(PUBLISH, { input: { eventType: 'order.created', payload: { sentAt: Date.now(), n: sent } } }, key));
+    }
+    if (sent % (perSecond * 2) < perTick) progress(`  latency: ${sent} events offered`);
+    await new Promise((r) => setTimeout(r, tickMs));
+  }
+  await Promise.all(inFlight);
+  const deadline = Date.now() + 30_000;
+  let stats = await receiverStats(receiverUrl);
+  while (stats.count < sent && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    stats = await receiverStats(receiverUrl);
+  }
+  const sorted = stats.latencies.sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { offeredPerS: perSecond, seconds, received: stats.count, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+}

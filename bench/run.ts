@@ -1,0 +1,138 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startApp } from '../src/app.js';
+import { loadConfig } from '../src/config/config.js';
+import { EmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { createLogger, silentLogger } from '../src/log.js';
+import { httpBaseline, pgbossBaseline } from './baselines.js';
+import { endToEnd, graphql, latency, setUpTenant } from './e2e.js';
+import { cpuSeconds, MAIN, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
+
+/**
+ * `npm run bench [-- --quick] [-- --profile]`: hookgraph's throughput and
+ * latency on this machine, next to the raw pg-boss and raw HTTP figures it
+ * is built from. Not a test: it measures, it does not assert.
+ */
+const quick = process.argv.includes('--quick');
+const profile = process.argv.includes('--profile');
+/** Skips (d), e.g. to profile the bulk path alone. */
+const noLatency = process.argv.includes('--no-latency');
+const size = quick
+  ? { jobs: 20_000, posts: 20_000, subscriptions: 10, events: 2_000, latencySeconds: 5 }
+  : { jobs: 50_000, posts: 50_000, subscriptions: 10, events: 10_000, latencySeconds: 20 };
+const LATENCY_RATE = 500;
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+const cleanup: (() => Promise<unknown>)[] = [];
+const started = Date.now();
+
+async function main(): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hookgraph-bench-'));
+  cleanup.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    progress('starting embedded PostgreSQL …');
+    const postgres = new EmbeddedPostgres({ dir: path.join(tmp, 'pg'), ephemeral: true, log: createLogger('warn') });
+    await postgres.start();
+    cleanup.push(() => postgres.stop());
+    databaseUrl = postgres.url;
+  }
+  const rootKey = 'hgroot_bench_' + randomBytes(16).toString('hex');
+  const env: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    HOOKGRAPH_SECRET_KEY: randomBytes(32).toString('hex'),
+    HOOKGRAPH_ROOT_KEY: rootKey,
+    HOOKGRAPH_DATA_DIR: tmp,
+    HOOKGRAPH_ALLOW_TARGETS: '127.0.0.0/8',
+    HOOKGRAPH_LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: '0',
+  };
+  const config = loadConfig(env);
+
+  progress('starting receiver process …');
+  const receiver = await spawnNode([RECEIVER], {}, (out) => out.includes('"port"'));
+  cleanup.push(() => receiver.stop());
+  const receiverUrl = `http://127.0.0.1:${(JSON.parse(receiver.stdout().split('\n')[0]) as { port: number }).port}`;
+
+  progress('starting api (this process) and migrating …');
+  const api = await startApp(config, 'api', silentLogger);
+  cleanup.push(() => api.stop());
+
+  progress(`(a) raw pg-boss: insert and drain ${size.jobs} jobs (batch ${config.workerBatchSize} × ${config.workerConcurrency} workers) …`);
+  const pgboss = await pgbossBaseline(databaseUrl, size.jobs, config.workerBatchSize, config.workerConcurrency, progress);
+  progress(`(b) raw HTTP: ${size.posts} keep-alive POSTs to the receiver …`);
+  const httpPerS = await httpBaseline(`${receiverUrl}/hook/raw`, size.posts, config.workerBatchSize * config.workerConcurrency, progress);
+
+  progress('starting worker process …');
+  const profileDir = path.resolve('bench-profiles');
+  const workerArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, MAIN, 'worker'] : [MAIN, 'worker'];
+  const worker = await spawnNode(workerArgs, { ...env, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
+  cleanup.push(() => worker.stop());
+
+  const gql = graphql(api.url!);
+  const bulkKey = await setUpTenant(gql, rootKey, receiverUrl, size.subscriptions, 'bulk');
+  const latencyKey = await setUpTenant(gql, rootKey, receiverUrl, 1, 'latency');
+
+  progress(`(c) end to end: ${size.events} events × ${size.subscriptions} subscriptions through eventsPublish …`);
+  const cpuBefore = { worker: cpuSeconds(worker.child.pid!), receiver: cpuSeconds(receiver.child.pid!), api: process.cpuUsage(), postgres: postgresCpuSeconds() };
+  const e2e = await endToEnd(gql, bulkKey, api.services.pool, receiverUrl, size.events, size.subscriptions, progress);
+  const apiCpu = process.cpuUsage(cpuBefore.api);
+  const cpu = {
+    worker: cpuSeconds(worker.child.pid!) - cpuBefore.worker,
+    postgres: postgresCpuSeconds() - cpuBefore.postgres,
+    api: (apiCpu.user + apiCpu.system) / 1e6,
+    receiver: cpuSeconds(receiver.child.pid!) - cpuBefore.receiver,
+  };
+
+  progress(`(d) latency: ${LATENCY_RATE} events/s for ${size.latencySeconds} s through eventPublish, one subscription …`);
+  const lat = noLatency ? { received: 0, p50: NaN, p95: NaN, p99: NaN } : await latency(gql, latencyKey, receiverUrl, LATENCY_RATE, size.latencySeconds, progress);
+  const workerRss = peakRssMb(worker.child.pid!);
+
+  const rows: [string, string][] = [
+    ['pg-boss insert (raw)', `${fmt(pgboss.insertPerS)} jobs/s`],
+    ['pg-boss drain (raw, worker settings)', `${fmt(pgboss.drainPerS)} jobs/s`],
+    ['HTTP POST (raw undici keep-alive)', `${fmt(httpPerS)} req/s`],
+    [`publish (eventsPublish, ${size.subscriptions} subs each)`, `${fmt(e2e.publishPerS)} events/s (${fmt(e2e.publishPerS * size.subscriptions)} deliveries/s created)`],
+    [`end to end (${e2e.deliveries} deliveries, all SUCCEEDED)`, `${fmt(e2e.deliveriesPerS)} deliveries/s in ${e2e.totalSeconds.toFixed(1)} s`],
+    ['ratio vs raw pg-boss drain', (e2e.deliveriesPerS / pgboss.drainPerS).toFixed(2)],
+    ['duplicates at the receiver', String(e2e.duplicates)],
+    ['CPU during (c): worker / postgres / api / receiver', `${cpu.worker.toFixed(1)} / ${cpu.postgres.toFixed(1)} / ${cpu.api.toFixed(1)} / ${cpu.receiver.toFixed(1)} s of ${e2e.totalSeconds.toFixed(1)} s wall (2 cores)`],
+    [`latency at ${LATENCY_RATE} events/s (${lat.received} received)`, `p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms`],
+    ['worker peak RSS', `${workerRss} MiB`],
+    ['machine', `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${quick ? 'quick' : 'full'} run, ${((Date.now() - started) / 1000).toFixed(0)} s`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write('\n' + rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n\n');
+  process.stdout.write(
+    JSON.stringify({
+      deliveries_per_s: Math.round(e2e.deliveriesPerS),
+      publish_events_per_s: Math.round(e2e.publishPerS),
+      latency_ms: { p50: lat.p50, p95: lat.p95, p99: lat.p99 },
+      baseline: { pgboss_jobs_per_s: Math.round(pgboss.drainPerS), http_posts_per_s: Math.round(httpPerS) },
+      ratio_vs_pgboss: Number((e2e.deliveriesPerS / pgboss.drainPerS).toFixed(3)),
+      worker_rss_mb: workerRss,
+    }) + '\n',
+  );
+  if (profile) progress(`worker CPU profile written to ${profileDir} (summarise: node dist/bench/profile-summary.js ${profileDir})`);
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+async function shutdown(): Promise<void> {
+  for (const step of cleanup.reverse()) await step().catch(() => undefined);
+}
+
+main().then(
+  () => shutdown().then(() => process.exit(0)),
+  async (error) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}${(error as { cause?: unknown }).cause ? `\ncause: ${String((error as { cause?: { stack?: string } }).cause?.stack ?? (error as { cause?: unknown }).cause)}` : ""}\n`);
+    await shutdown();
+    process.exit(1);
+  },
+);
