@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { startTestApp } from '../helpers/app.js';
 import { chromiumAvailable, launchBrowser } from '../helpers/browser.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { eventType, publish, subscription, tenant } from '../helpers/webhooks.js';
 
 /**
  * The admin console in headless Chromium against a real hookgraph (serve
@@ -110,4 +111,77 @@ test('creates a subscription from the console and shows its secret exactly once'
   assert.ok(!(await page.content()).includes(secret), 'the secret is never shown again');
   const listed = await app.gql('{ webhookSubscriptions { nodes { url eventTypes headers } } }', {}, key);
   assert.deepEqual(listed.data.webhookSubscriptions.nodes, [{ url: `${receiver.url}/hooks`, eventTypes: ['order.*', 'invoice.paid'], headers: { 'x-team': 'billing' } }]);
+});
+
+test('a published delivery appears live and turns SUCCEEDED without reload; counters follow', { skip }, async (t) => {
+  const acme = await tenant(app, 'Live tenant');
+  const receiver = await startReceiver();
+  const page = await browser!.newPage();
+  t.after(() => Promise.all([page.close(), receiver.close()]));
+  await eventType(acme, 'order.created');
+  await subscription(acme, { url: `${receiver.url}/orders`, eventTypes: ['order.*'] });
+  // Hold the first answer so the row is seen before it succeeds.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  receiver.respond(async () => (await held, { status: 200, body: 'thanks' }));
+
+  await page.goto(`${app.url}/admin#key=${acme.key}`);
+  await page.getByText('No deliveries yet.').waitFor();
+  await page.getByTestId('live-state').filter({ hasText: 'Live' }).waitFor();
+  await page.evaluate(() => ((globalThis as any).__sameDocument = true));
+
+  const event = await publish(acme, 'order.created', { id: 'ord_1', amount: 4200 });
+  const row = page.locator('tr[data-delivery-id]').filter({ hasText: 'order.created' });
+  await row.waitFor();
+  assert.notEqual(await row.getAttribute('data-status'), 'SUCCEEDED', 'seen while in flight');
+  release();
+  await page.locator('tr[data-delivery-id][data-status="SUCCEEDED"]').waitFor();
+  assert.equal(await page.evaluate(() => (globalThis as any).__sameDocument), true, 'no reload happened');
+  assert.match(await row.innerText(), /200/);
+  await page.getByTestId('count-SUCCEEDED').filter({ hasText: /^1$/ }).waitFor();
+  assert.equal(await page.getByTestId('success-rate').innerText(), '100%');
+  assert.equal(receiver.requests.length, 1);
+  assert.equal(receiver.requests[0]!.headers['webhook-id'], event.id);
+
+  const shot = await browser!.screenshot(page, 'admin-deliveries');
+  assert.ok(shot.endsWith('admin-deliveries.png'));
+  assert.deepEqual(page.problems, []);
+});
+
+test('retries a FAILED delivery from the detail panel and watches it succeed', { skip }, async (t) => {
+  const acme = await tenant(app, 'Retry tenant');
+  const receiver = await startReceiver();
+  const page = await browser!.newPage();
+  t.after(() => Promise.all([page.close(), receiver.close()]));
+  await eventType(acme, 'invoice.paid');
+  await subscription(acme, { url: `${receiver.url}/invoices`, eventTypes: ['invoice.paid'] });
+  let healthy = false;
+  receiver.respond(() => (healthy ? { status: 200, body: 'ok now' } : { status: 500, body: 'database is down' }));
+
+  await page.goto(`${app.url}/admin#key=${acme.key}`);
+  await page.getByTestId('live-state').filter({ hasText: 'Live' }).waitFor();
+  await publish(acme, 'invoice.paid', { invoice: 'in_1', total: 990 });
+  // TEST_ENV retries at 0, 100 ms, 200 ms: three attempts, then FAILED — all seen live.
+  const failed = page.locator('tr[data-delivery-id][data-status="FAILED"]');
+  await failed.waitFor({ timeout: 20_000 });
+  await page.getByLabel('Status').selectOption('FAILED');
+  await failed.getByRole('button').click();
+
+  const panel = page.getByTestId('delivery-panel');
+  await panel.getByText('database is down').first().waitFor();
+  assert.equal(await panel.locator('li.attempt').count(), 3);
+  assert.match(await panel.locator('li.attempt').first().innerText(), /500/);
+  await browser!.screenshot(page, 'admin-delivery-panel-failed');
+
+  healthy = true;
+  await panel.getByRole('button', { name: 'Retry now' }).click();
+  await panel.locator('[data-status="SUCCEEDED"]').waitFor();
+  await panel.locator('li.attempt[data-attempt="4"]').getByText('200').waitFor();
+  assert.equal(receiver.requests.length, 4);
+  // The FAILED filter now hides it; all statuses show it as SUCCEEDED.
+  await failed.waitFor({ state: 'detached' });
+  await page.getByLabel('Status').selectOption('');
+  await page.locator('tr[data-delivery-id][data-status="SUCCEEDED"]').waitFor();
+  await browser!.screenshot(page, 'admin-delivery-panel');
+  assert.deepEqual(page.problems, []);
 });

@@ -96,7 +96,7 @@ export function DeliveryPanel({ id, onClose }: { id: string; onClose: () => void
           ? html`<p class="muted">No attempt yet.</p>`
           : html`<ol class="attempts" reversed>
               ${[...detail.attempts].sort((a, b) => b.attemptNumber - a.attemptNumber).map(
-                (a) => html`<li class="attempt" data-attempt=${a.attemptNumber}>
+                (a, index) => html`<li class="attempt" data-attempt=${a.attemptNumber}>
                   <div class="attempt-head">
                     <strong>#${a.attemptNumber}</strong>
                     <span class=${'code ' + (a.responseStatus && a.responseStatus < 300 ? 'ok' : 'bad')}>${a.responseStatus ?? a.errorKind ?? 'no response'}</span>
@@ -104,7 +104,7 @@ export function DeliveryPanel({ id, onClose }: { id: string; onClose: () => void
                     <span class="muted">${fullTime(a.startedAt)}</span>
                   </div>
                   ${a.error ? html`<p class="attempt-error">${a.errorKind ? html`<code>${a.errorKind}</code> ` : null}${a.error}</p>` : null}
-                  ${a.responseBody ? html`<details><summary>Response body</summary><pre>${a.responseBody}</pre></details>` : null}
+                  ${a.responseBody ? html`<details open=${index === 0}><summary>Response body</summary><pre>${a.responseBody}</pre></details>` : null}
                 </li>`,
               )}
             </ol>`}
