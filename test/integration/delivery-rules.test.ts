@@ -5,7 +5,7 @@ import { startTestApp } from '../helpers/app.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { DELIVERY, eventType, eventually, publish, PUBLISH_MANY, settled, subscription, tenant } from '../helpers/webhooks.js';
 
-const app = await startTestApp({ label: 'delivery-rules', env: { HOOKGRAPH_DISABLE_AFTER: '400ms', HOOKGRAPH_RETRY_SCHEDULE: '0,100ms,200ms,300ms' } });
+const app = await startTestApp({ label: 'delivery-rules', env: { HOOKGRAPH_DISABLE_AFTER: '1500ms', HOOKGRAPH_RETRY_SCHEDULE: '0,100ms,200ms,300ms' } });
 const t = await tenant(app);
 await eventType(t, 'invoice.paid');
 
@@ -78,11 +78,18 @@ test('connection refused is retried, then FAILED; a subscription failing longer 
   const full = await delivery(d.id);
   assert.equal(full.status, 'FAILED');
   assert.deepEqual(full.attempts.map((a: any) => a.errorKind), ['CONNECTION', 'CONNECTION', 'CONNECTION', 'CONNECTION']);
+  assert.equal((await subscriptionStatus(sub.id)).status, 'ENABLED', 'failing for less than the window');
+  // Still failing once the window has passed: the next failure disables it, and what it had queued is cancelled.
+  await new Promise((resolve) => setTimeout(resolve, 1600 - (Date.now() - new Date(full.attempts[0].startedAt).getTime())));
+  const later = await publish(t, 'invoice.paid', { n: 6 });
   const status = await eventually(async () => {
     const s = await subscriptionStatus(sub.id);
     return s.status === 'FAILING_DISABLED' ? s : undefined;
   }, 5000, 'FAILING_DISABLED');
   assert.match(status.disabledReason!, /failed since/);
+  const [cancelled] = (await settled(t, later.id)).filter((x) => x.webhookSubscription.id === sub.id);
+  assert.equal(cancelled.status, 'CANCELLED');
+  assert.equal(cancelled.attemptCount, 1);
 });
 
 test('during a secret rotation every delivery carries both signatures; each secret verifies', async () => {
