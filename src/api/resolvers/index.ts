@@ -1,5 +1,6 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { ApiKeyResolver } from './ApiKeyResolver.js';
+import { LiveResolver } from './LiveResolver.js';
 import { TenantResolver } from './TenantResolver.js';
 import { EventTypeResolver } from './EventTypeResolver.js';
 import { WebhookSubscriptionResolver } from './WebhookSubscriptionResolver.js';
@@ -8,4 +9,4 @@ import { DeliveryResolver } from './DeliveryResolver.js';
 import { WebhookSubscriptionOperationsResolver } from './WebhookSubscriptionOperationsResolver.js';
 
 /** Every resolver class of the schema. */
-export const RESOLVERS: NonEmptyArray<Function> = [TenantResolver, ApiKeyResolver, EventTypeResolver, WebhookSubscriptionResolver, EventResolver, DeliveryResolver, WebhookSubscriptionOperationsResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [TenantResolver, ApiKeyResolver, EventTypeResolver, WebhookSubscriptionResolver, EventResolver, DeliveryResolver, WebhookSubscriptionOperationsResolver, LiveResolver];
