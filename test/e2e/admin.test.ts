@@ -185,3 +185,76 @@ test('retries a FAILED delivery from the detail panel and watches it succeed', {
   await browser!.screenshot(page, 'admin-delivery-panel');
   assert.deepEqual(page.problems, []);
 });
+
+test('event types: server validation next to the field, edit, publish a test event, archive', { skip }, async (t) => {
+  const acme = await tenant(app, 'Event types tenant');
+  const page = await browser!.newPage();
+  t.after(() => page.close());
+  page.on('dialog', (dialog) => void dialog.accept());
+  await page.goto(`${app.url}/admin/event-types#key=${acme.key}`);
+  await page.getByText('No event types yet.').waitFor();
+  await page.getByRole('button', { name: 'New event type' }).click();
+
+  const fieldError = (label: string) => page.locator('.field.has-error').filter({ has: page.getByLabel(label) }).locator('.field-error');
+  await page.getByLabel('Name').fill('Not A Name');
+  await page.getByRole('button', { name: 'Create event type' }).click();
+  await fieldError('Name').waitFor();
+
+  await page.getByLabel('Name').fill('order.created');
+  await page.getByLabel('JSON Schema').fill('{"type": "no-such-type"}');
+  await page.getByRole('button', { name: 'Create event type' }).click();
+  await fieldError('JSON Schema').waitFor();
+  assert.equal(await fieldError('Name').count(), 0, 'the fixed field no longer shows an error');
+
+  await page.getByLabel('JSON Schema').fill('{"type": "object", "required": ["id"]}');
+  await page.getByRole('button', { name: 'Create event type' }).click();
+  const row = page.locator('tr[data-event-type="order.created"]');
+  await row.waitFor();
+
+  await page.getByRole('button', { name: 'Edit order.created' }).click();
+  await page.getByLabel('Description').fill('An order was placed');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await row.getByText('An order was placed').waitFor();
+
+  // The publish form reports the schema violation under the payload.
+  await page.getByLabel('Payload (JSON)').fill('{"amount": 1}');
+  await page.getByRole('button', { name: 'Publish event' }).click();
+  await fieldError('Payload (JSON)').waitFor();
+  await page.getByLabel('Payload (JSON)').fill('{"id": "ord_9"}');
+  await page.getByRole('button', { name: 'Publish event' }).click();
+  await page.getByText(/Published event/).waitFor();
+  const events = await app.gql('{ events { nodes { eventType payload } } }', {}, acme.key);
+  assert.deepEqual(events.data.events.nodes, [{ eventType: 'order.created', payload: { id: 'ord_9' } }]);
+
+  await page.getByRole('button', { name: 'Archive order.created' }).click();
+  await row.waitFor({ state: 'detached' });
+  await page.getByLabel(/Show 1 archived/).check();
+  await row.getByText('archived').waitFor();
+  assert.deepEqual(page.problems, []);
+});
+
+test('phone width: the deliveries page fits without horizontal scrolling', { skip }, async (t) => {
+  const acme = await tenant(app, 'Phone tenant');
+  const page = await browser!.newPage();
+  t.after(() => page.close());
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${app.url}/admin#key=${acme.key}`);
+  await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
+  const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+  assert.ok(Number(overflow) <= 0, `page is ${overflow}px wider than the phone screen`);
+  await browser!.screenshot(page, 'admin-deliveries-phone', { fullPage: true });
+});
+
+test('server down: the header says reconnecting and requests say the server is unreachable', { skip }, async (t) => {
+  const other = await startTestApp({ label: 'admin-down' });
+  const { adminKey: key } = await other.createTenant('Going down');
+  const page = await browser!.newPage();
+  t.after(() => page.close());
+  await page.goto(`${other.url}/admin#key=${key}`);
+  await page.getByTestId('live-state').filter({ hasText: 'Live' }).waitFor();
+  await other.stop();
+  await page.getByTestId('live-state').filter({ hasText: 'Reconnecting…' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'Connection to the server lost' }).waitFor();
+  await page.getByRole('link', { name: 'Subscriptions' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Cannot reach the hookgraph server' }).waitFor();
+});
