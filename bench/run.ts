@@ -9,6 +9,7 @@ import { EmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { createLogger, silentLogger } from '../src/log.js';
 import { httpBaseline, pgbossBaseline } from './baselines.js';
 import { endToEnd, graphql, latency, setUpTenant } from './e2e.js';
+import { liveFanOut } from './live.js';
 import { cpuSeconds, MAIN, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
 
 /**
@@ -24,6 +25,9 @@ const size = quick
   ? { jobs: 20_000, posts: 20_000, subscriptions: 10, events: 2_000, latencySeconds: 5 }
   : { jobs: 50_000, posts: 50_000, subscriptions: 10, events: 10_000, latencySeconds: 20 };
 const LATENCY_RATE = 500;
+/** (e) graphql-ws clients watching every delivery while events flow; `--no-live` skips it. */
+const noLive = process.argv.includes('--no-live');
+const LIVE = { clients: 200, perSecond: 50 };
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -92,6 +96,14 @@ async function main(): Promise<void> {
   const lat = noLatency ? { received: 0, p50: NaN, p95: NaN, p99: NaN } : await latency(gql, latencyKey, receiverUrl, LATENCY_RATE, size.latencySeconds, progress);
   const workerRss = peakRssMb(worker.child.pid!);
 
+  progress(`(e) live fan-out: ${LIVE.clients} graphql-ws clients watch every delivery while ${LIVE.perSecond} events/s flow for ${size.latencySeconds} s …`);
+  const live = noLive
+    ? undefined
+    : await liveFanOut(
+        { apiUrl: api.url!, gql, key: await setUpTenant(gql, rootKey, receiverUrl, 1, 'live'), pool: api.services.pool, pubsub: api.services.live!.pubsub, ...LIVE, seconds: size.latencySeconds },
+        progress,
+      );
+
   const rows: [string, string][] = [
     ['pg-boss insert (raw)', `${fmt(pgboss.insertPerS)} jobs/s`],
     ['pg-boss drain (raw, worker settings)', `${fmt(pgboss.drainPerS)} jobs/s`],
@@ -100,10 +112,18 @@ async function main(): Promise<void> {
     [`end to end (${e2e.deliveries} deliveries, all SUCCEEDED)`, `${fmt(e2e.deliveriesPerS)} deliveries/s in ${e2e.totalSeconds.toFixed(1)} s`],
     ['ratio vs raw pg-boss drain', (e2e.deliveriesPerS / pgboss.drainPerS).toFixed(2)],
     ['duplicates at the receiver', String(e2e.duplicates)],
+    ['CPU per delivery in (c), all processes', `${((1000 * (cpu.worker + cpu.postgres + cpu.api + cpu.receiver)) / e2e.deliveries).toFixed(2)} ms (worker ${((1000 * cpu.worker) / e2e.deliveries).toFixed(2)}, postgres ${((1000 * cpu.postgres) / e2e.deliveries).toFixed(2)})`],
     ['CPU during (c): worker / postgres / api / receiver', `${cpu.worker.toFixed(1)} / ${cpu.postgres.toFixed(1)} / ${cpu.api.toFixed(1)} / ${cpu.receiver.toFixed(1)} s of ${e2e.totalSeconds.toFixed(1)} s wall (2 cores)`],
     [`latency at ${LATENCY_RATE} events/s (${lat.received} received)`, `p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms`],
     ['worker peak RSS', `${workerRss} MiB`],
-    ['machine', `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${quick ? 'quick' : 'full'} run, ${((Date.now() - started) / 1000).toFixed(0)} s`],
+    ...(live
+      ? ([
+          [`live fan-out (${live.clients} clients × ${live.changes} changes)`, `${fmt(live.updatesPerS)} updates/s to clients; ${live.complete}/${live.clients} clients got every change`],
+          ['live publish→PENDING update', `p50 ${live.pending.p50} ms, p99 ${live.pending.p99} ms`],
+          ['live publish→SUCCEEDED update (via worker)', `p50 ${live.succeeded.p50} ms, p99 ${live.succeeded.p99} ms`],
+        ] as [string, string][])
+      : []),
+    ['machine', `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${quick ? 'quick' : 'full'} run, ${((Date.now() - started) / 1000).toFixed(0)} s`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write('\n' + rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n\n');
@@ -115,6 +135,7 @@ async function main(): Promise<void> {
       baseline: { pgboss_jobs_per_s: Math.round(pgboss.drainPerS), http_posts_per_s: Math.round(httpPerS) },
       ratio_vs_pgboss: Number((e2e.deliveriesPerS / pgboss.drainPerS).toFixed(3)),
       worker_rss_mb: workerRss,
+      ...(live ? { live: { clients: live.clients, updates_per_s: Math.round(live.updatesPerS), publish_to_pending_ms: live.pending, publish_to_succeeded_ms: live.succeeded } } : {}),
     }) + '\n',
   );
   if (profile) progress(`worker CPU profile written to ${profileDir} (summarise: node dist/bench/profile-summary.js ${profileDir})`);

@@ -24,11 +24,34 @@ export interface DeliveryRow {
 /** States in which a job may (still) make its attempt; SENDING means a worker died mid-attempt. */
 export const CLAIMABLE: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, DeliveryStatus.RETRYING, DeliveryStatus.SENDING]);
 
+const ROW_COLUMNS = `d.id, d.tenant_id, d.event_id, d.webhook_subscription_id, d.status, d.attempt_count,
+  e.body, s.url, s.headers, s.status as subscription_status, s.secret_encrypted,
+  s.previous_secret_encrypted, s.previous_secret_expires_at, s.rate_limit_per_second, s.ordered`;
+
+/**
+ * The common case in one statement: marks SENDING every delivery of the batch
+ * that is due (attempt count matches the job, not finished), whose
+ * subscription is ENABLED and not rate limited, and returns what sending
+ * needs. Whatever it leaves out goes through the careful path
+ * (`loadDeliveries` + `markSending`). Announces the claimed ones.
+ */
+export async function claimDue(client: PoolClient, jobs: readonly { id: string; attemptCount: number }[]): Promise<DeliveryRow[]> {
+  if (jobs.length === 0) return [];
+  const { rows } = await client.query<DeliveryRow>(
+    `update delivery d set status = 'SENDING', updated_at = now()
+       from unnest($1::uuid[], $2::int[]) as c(id, attempt_count), event e, webhook_subscription s
+      where d.id = c.id and d.attempt_count = c.attempt_count and d.status in ('PENDING', 'RETRYING', 'SENDING')
+        and e.id = d.event_id and s.id = d.webhook_subscription_id and s.status = 'ENABLED' and s.rate_limit_per_second is null
+      returning ${ROW_COLUMNS}`,
+    [jobs.map((j) => j.id), jobs.map((j) => j.attemptCount)],
+  );
+  await announce(client, rows.map((row) => deliveryMessage(row, DeliveryStatus.SENDING, row.attempt_count)));
+  return rows;
+}
+
 export async function loadDeliveries(pool: Pool, ids: readonly string[]): Promise<Map<string, DeliveryRow>> {
   const { rows } = await pool.query<DeliveryRow>(
-    `select d.id, d.tenant_id, d.event_id, d.webhook_subscription_id, d.status, d.attempt_count,
-            e.body, s.url, s.headers, s.status as subscription_status, s.secret_encrypted,
-            s.previous_secret_encrypted, s.previous_secret_expires_at, s.rate_limit_per_second, s.ordered
+    `select ${ROW_COLUMNS}
        from delivery d
        join event e on e.id = d.event_id
        join webhook_subscription s on s.id = d.webhook_subscription_id

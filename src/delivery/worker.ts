@@ -3,7 +3,7 @@ import type { Job, PgBoss } from 'pg-boss';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { AddressGuard } from './address-guard.js';
-import { CLAIMABLE, cancelDeliveries, loadDeliveries, markSending, type DeliveryRow } from './claim.js';
+import { CLAIMABLE, cancelDeliveries, claimDue, loadDeliveries, markSending, type DeliveryRow } from './claim.js';
 import { DELIVERY_QUEUE, ORDERED_DELIVERY_QUEUE, byQueue, isDeliveryJob, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { decideOutcome } from './outcome.js';
@@ -83,12 +83,40 @@ export class DeliveryWorker {
     const { pool, metrics } = this.options;
     const valid = jobs.filter((job) => isDeliveryJob(job.data));
     if (valid.length < jobs.length) this.options.log.warn('skipping delivery jobs of an unknown shape', { count: jobs.length - valid.length });
-    const rows = await loadDeliveries(pool, valid.map((job) => job.data.d));
+    const jobById = new Map(valid.map((job) => [job.data.d, job]));
+    const due = await inTransaction(pool, (client) => claimDue(client, valid.map((job) => ({ id: job.data.d, attemptCount: job.data.a }))));
+    const claims: Claim[] = due.map((row) => ({ job: jobById.get(row.id)!, row, waitMs: 0 }));
+    const claimedIds = new Set(due.map((row) => row.id));
+    const rest = valid.filter((job) => !claimedIds.has(job.data.d));
+    if (rest.length) claims.push(...(await this.claimCarefully(rest, ordered)));
+
+    const finished = await Promise.all(claims.map((claim) => this.attempt(claim)));
+    await inTransaction(pool, async (client) => {
+      await recordAttempts(client, finished, this.options.config.disableAfterMs);
+      await this.scheduleRetries(client, finished, ordered);
+    });
+    // The next job of an ordered key becomes fetchable only when this batch completes: fetch again right away.
+    if (ordered && valid.length) this.options.boss.notifyWorker(this.workIds.get(ORDERED_DELIVERY_QUEUE)!);
+    for (const f of finished) if (f.outcome.nextAttemptAt) this.wakeAt(ordered ? ORDERED_DELIVERY_QUEUE : DELIVERY_QUEUE, f.outcome.nextAttemptAt.getTime());
+    for (const attempt of finished) {
+      metrics?.deliveries.inc({ outcome: attempt.outcome.status });
+      metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
+    }
+  }
+
+  /**
+   * Jobs the one-statement claim left out: stale or finished (skipped),
+   * subscription no longer enabled (CANCELLED), rate limited (deferred to
+   * their slot, or for ordered ones waited for in-process), or claimable after all.
+   */
+  private async claimCarefully(jobs: readonly DeliveryJob[], ordered: boolean): Promise<Claim[]> {
+    const { pool, metrics } = this.options;
+    const rows = await loadDeliveries(pool, jobs.map((job) => job.data.d));
     const now = Date.now();
     const claims: Claim[] = [];
     const cancelled: DeliveryRow[] = [];
     const deferred: DeliveryJobTarget[] = [];
-    for (const job of valid) {
+    for (const job of jobs) {
       const row = rows.get(job.data.d);
       // Gone (pruned, deleted) or stale (its attempt already happened): nothing to do.
       if (!row || row.attempt_count !== job.data.a || !CLAIMABLE.has(row.status)) continue;
@@ -112,27 +140,14 @@ export class DeliveryWorker {
       }
       claims.push({ job, row, waitMs });
     }
-
     const claimed = await inTransaction(pool, async (client) => {
       await cancelDeliveries(client, cancelled);
       await this.insertJobs(client, deferred);
       return markSending(client, claims.map((c) => ({ row: c.row, attemptCount: c.job.data.a })));
     });
     if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
-
-    const finished = await Promise.all(claims.filter((c) => claimed.has(c.row.id)).map((claim) => this.attempt(claim)));
-    await inTransaction(pool, async (client) => {
-      await recordAttempts(client, finished, this.options.config.disableAfterMs);
-      await this.scheduleRetries(client, finished, ordered);
-    });
-    // The next job of an ordered key becomes fetchable only when this batch completes: fetch again right away.
-    if (ordered && valid.length) this.options.boss.notifyWorker(this.workIds.get(ORDERED_DELIVERY_QUEUE)!);
     for (const target of deferred) this.wakeAt(DELIVERY_QUEUE, target.startAfter!.getTime());
-    for (const f of finished) if (f.outcome.nextAttemptAt) this.wakeAt(ordered ? ORDERED_DELIVERY_QUEUE : DELIVERY_QUEUE, f.outcome.nextAttemptAt.getTime());
-    for (const attempt of finished) {
-      metrics?.deliveries.inc({ outcome: attempt.outcome.status });
-      metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
-    }
+    return claims.filter((c) => claimed.has(c.row.id));
   }
 
   private async attempt(claim: Claim): Promise<FinishedAttempt & { job: DeliveryJob }> {
