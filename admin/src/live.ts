@@ -20,57 +20,79 @@ export function createLive(key: string, onState: (state: LiveState) => void): Li
   const resyncListeners = new Set<() => void>();
   let everConnected = false;
   let rejected = false;
+  let disposed = false;
+  const setState = (state: LiveState) => !disposed && onState(state);
+  const isRejection = (event: unknown) => {
+    const code = (event as CloseEvent | undefined)?.code;
+    return code === UNAUTHORIZED || code === FORBIDDEN;
+  };
+  const markRejected = () => {
+    if (rejected) return;
+    rejected = true;
+    setState('rejected');
+  };
   const client: Client = createClient({
     url,
     connectionParams: { authorization: `Bearer ${key}` },
     lazy: false,
     keepAlive: 10_000,
     retryAttempts: Infinity,
-    shouldRetry: (event) => {
-      const code = (event as CloseEvent | undefined)?.code;
-      if (code === UNAUTHORIZED || code === FORBIDDEN) {
-        rejected = true;
-        onState('rejected');
-        return false;
-      }
-      return true;
-    },
+    // 4401 never reaches shouldRetry (graphql-ws gives up on it by itself); `closed` and `error` catch it.
+    shouldRetry: (event) => !isRejection(event),
     retryWait: async (retries) => {
       const delay = Math.min(10_000, 500 * 2 ** retries) * (0.8 + Math.random() * 0.4);
       await new Promise((resolve) => setTimeout(resolve, delay));
     },
     on: {
-      connecting: () => onState(everConnected ? 'reconnecting' : 'connecting'),
+      connecting: () => setState(everConnected ? 'reconnecting' : 'connecting'),
       connected: () => {
-        onState('live');
+        setState('live');
         if (everConnected) for (const listener of resyncListeners) listener();
         everConnected = true;
       },
-      closed: () => {
-        if (!rejected) onState(everConnected ? 'reconnecting' : 'connecting');
+      closed: (event) => {
+        if (isRejection(event)) markRejected();
+        else if (!rejected) setState(everConnected ? 'reconnecting' : 'connecting');
       },
     },
   });
   return {
     subscribe(query, variables, onData, onError) {
-      return client.subscribe(
-        { query, variables },
-        {
-          next: (result) => {
-            if (result.data) onData(result.data as never);
-            else if (result.errors?.length) onError?.(result.errors[0]!.message);
+      let stopped = false;
+      let unsubscribe = () => {};
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const start = () => {
+        unsubscribe = client.subscribe(
+          { query, variables },
+          {
+            next: (result) => {
+              if (result.data) onData(result.data as never);
+              else if (result.errors?.length) onError?.(result.errors[0]!.message);
+            },
+            error: (error) => {
+              if (Array.isArray(error)) onError?.(error[0]?.message ?? 'subscription failed');
+              else if (isRejection(error)) markRejected();
+              // A closure graphql-ws treats as fatal (no retry of its own): subscribe again, which reconnects.
+              else if (!stopped) timer = setTimeout(start, 2000);
+            },
+            complete: () => {},
           },
-          error: (error) => {
-            if (Array.isArray(error)) onError?.(error[0]?.message ?? 'subscription failed');
-          },
-          complete: () => {},
-        },
-      );
+        );
+      };
+      start();
+      return () => {
+        stopped = true;
+        clearTimeout(timer);
+        unsubscribe();
+      };
     },
     onResync(listener) {
       resyncListeners.add(listener);
       return () => resyncListeners.delete(listener);
     },
-    dispose: () => void client.dispose(),
+    dispose: () => {
+      disposed = true;
+      void client.dispose();
+    },
   };
 }

@@ -161,3 +161,12 @@ export const DELIVERY_COUNTS = `query DeliveryCounts($first: Int, $after: String
     pageInfo { hasNextPage endCursor }
   }
 }`;
+
+export const SUBSCRIPTION_ONE = `query Subscription($id: ID!) {
+  webhookSubscription(id: $id) { ${SUBSCRIPTION_FIELDS} }
+}`;
+
+/** Finished attempts change a subscription's health (last success, failures). */
+export const DELIVERY_SETTLED = `subscription DeliverySettled {
+  deliveryUpdated(filter: { statuses: [SUCCEEDED, RETRYING, FAILED] }) { id status webhookSubscription { id } }
+}`;

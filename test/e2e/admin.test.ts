@@ -258,3 +258,46 @@ test('server down: the header says reconnecting and requests say the server is u
   await page.getByRole('link', { name: 'Subscriptions' }).click();
   await page.getByRole('alert').filter({ hasText: 'Cannot reach the hookgraph server' }).waitFor();
 });
+
+test('subscription actions: send a test event, disable and enable, rotate the secret', { skip }, async (t) => {
+  const acme = await tenant(app, 'Actions tenant');
+  const receiver = await startReceiver();
+  const page = await browser!.newPage();
+  t.after(() => Promise.all([page.close(), receiver.close()]));
+  page.on('dialog', (dialog) => void dialog.accept());
+  const created = await subscription(acme, { url: `${receiver.url}/actions`, eventTypes: ['*'] });
+  await page.goto(`${app.url}/admin/subscriptions#key=${acme.key}`);
+  const card = page.locator(`[data-subscription-id="${created.id}"]`);
+  await card.waitFor();
+
+  await card.getByRole('button', { name: /Send a test event/ }).click();
+  await page.getByText(/Test event sent/).waitFor();
+  await receiver.waitFor(1);
+  assert.equal(JSON.parse(receiver.requests[0]!.body).type, 'hookgraph.test');
+  await card.getByText('Last success').locator('xpath=following-sibling::dd[1]').filter({ hasNotText: 'never' }).waitFor();
+
+  await card.getByRole('button', { name: 'Disable' }).click();
+  await card.locator('[data-status="DISABLED"]').waitFor();
+  await card.getByRole('button', { name: 'Enable' }).click();
+  await card.locator('[data-status="ENABLED"]').waitFor();
+
+  await card.getByRole('button', { name: 'Rotate secret' }).click();
+  const secret = await page.getByRole('textbox', { name: 'Signing secret' }).inputValue();
+  assert.match(secret, /^whsec_/);
+  assert.notEqual(secret, created.secret);
+  assert.deepEqual(page.problems, []);
+});
+
+test('a key revoked while signed in ends the session with a clear message', { skip }, async (t) => {
+  const { adminKey: admin } = await app.createTenant('Revoked tenant');
+  const reader = await app.createKey(admin, ['READ'], 'console reader');
+  const page = await browser!.newPage();
+  t.after(() => page.close());
+  await page.goto(`${app.url}/admin#key=${reader.key}`);
+  await page.getByTestId('live-state').filter({ hasText: 'Live' }).waitFor();
+  const revoked = await app.gql('mutation($id: ID!) { apiKeyRevoke(input: {id: $id}) { userErrors { message } } }', { id: reader.id }, admin);
+  assert.deepEqual(revoked.data.apiKeyRevoke.userErrors, []);
+  await page.getByRole('alert').filter({ hasText: /no longer accepted/ }).waitFor();
+  await page.getByLabel('API key').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('hookgraph.apiKey')), null);
+});

@@ -1,9 +1,11 @@
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, fieldErrors, type UserError } from '../api';
 import { fullTime, timeAgo } from '../format';
 import {
+  DELIVERY_SETTLED,
   SUBSCRIPTION_DELETE,
+  SUBSCRIPTION_ONE,
   SUBSCRIPTION_FAILURES,
   SUBSCRIPTION_ROTATE,
   SUBSCRIPTION_STATUS,
@@ -48,6 +50,31 @@ export function Subscriptions() {
       ),
     [live],
   );
+
+  // Health follows deliveries live: refetch a subscription (at most every 500 ms) when one of its deliveries settles.
+  const [healthVersion, setHealthVersion] = useState<Record<string, number>>({});
+  const pending = useRef(new Map<string, ReturnType<typeof setTimeout>>());
+  useEffect(() => {
+    const timers = pending.current;
+    const stop = live.subscribe<{ deliveryUpdated: { webhookSubscription: { id: string } } }>(DELIVERY_SETTLED, {}, ({ deliveryUpdated }) => {
+      const id = deliveryUpdated.webhookSubscription.id;
+      if (timers.has(id)) return;
+      timers.set(
+        id,
+        setTimeout(async () => {
+          timers.delete(id);
+          const data = await gql<{ webhookSubscription: SubscriptionRow | null }>(SUBSCRIPTION_ONE, { id }).catch(() => null);
+          if (data?.webhookSubscription) upsert(data.webhookSubscription);
+          setHealthVersion((versions) => ({ ...versions, [id]: (versions[id] ?? 0) + 1 }));
+        }, 500),
+      );
+    });
+    return () => {
+      stop();
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+    };
+  }, [live]);
 
   const upsert = (row: SubscriptionRow) =>
     setRows((current) => (current ?? []).some((r) => r.id === row.id) ? current!.map((r) => (r.id === row.id ? row : r)) : [row, ...(current ?? [])]);
@@ -126,7 +153,7 @@ export function Subscriptions() {
                 </div>
                 ${row.description ? html`<p>${row.description}</p>` : null}
                 <p class="muted">Events: ${row.eventTypes.map((t) => html`<code>${t}</code> `)}</p>
-                <${Health} row=${row} />
+                <${Health} row=${row} version=${healthVersion[row.id] ?? 0} />
                 <div class="actions">
                   <button type="button" class="secondary" onClick=${() => (setSecret(null), setEditing({ kind: 'edit', row }))}>Edit</button>
                   ${row.status === 'ENABLED'
@@ -143,7 +170,7 @@ export function Subscriptions() {
 }
 
 /** Last success, current failure run, recent failed deliveries, why it is disabled. */
-function Health({ row }: { row: SubscriptionRow }) {
+function Health({ row, version }: { row: SubscriptionRow; version: number }) {
   const { gql } = useSession();
   const [failures, setFailures] = useState<{ count: number; more: boolean } | null>(null);
   useEffect(() => {
@@ -153,7 +180,7 @@ function Health({ row }: { row: SubscriptionRow }) {
       (data) => setFailures({ count: data.deliveries.nodes.length, more: data.deliveries.pageInfo.hasNextPage }),
       () => setFailures(null),
     );
-  }, [row.id, row.status, row.lastSuccessAt, row.failingSince]);
+  }, [row.id, row.status, row.lastSuccessAt, row.failingSince, version]);
   return html`<dl class="health">
     <dt>Last success</dt><dd title=${fullTime(row.lastSuccessAt)}>${row.lastSuccessAt ? timeAgo(row.lastSuccessAt) : 'never'}</dd>
     <dt>Failing</dt><dd title=${fullTime(row.failingSince)}>${row.failingSince ? `since ${timeAgo(row.failingSince)}` : 'no'}</dd>
