@@ -46,7 +46,10 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
     {
       schema,
       // Each streamed event runs with a fresh context (identity map, DataLoaders): it must read current rows.
-      subscribe: subscribeWithFreshContext<Context>((context) => ({ ...createContext(context.services, context.principal), socket: context.socket })),
+      subscribe: subscribeWithFreshContext<Context>({
+        fresh: (context) => ({ ...createContext(context.services, context.principal), socket: context.socket }),
+        audience: ({ principal }) => (principal.kind === 'key' ? `${principal.tenantId}:${[...principal.scopes].sort().join(',')}` : principal.kind),
+      }),
       onSubscribe: (ctx, _id, payload) => {
         // Same validation as over HTTP, depth limit included.
         let document;

@@ -38,11 +38,19 @@ export function liveStream<M, V>(source: LiveSubscription<M>, step: (message: M)
  * it: messages are shared objects, so the first subscriber's load is reused by
  * the rest; loads of the same tick are batched into one query per tenant.
  */
-export class SharedLoader<M extends { tenantId: string; id: string }, V> {
+export class SharedLoader<M extends { tenantId: string; id: string }, V, R = V> {
   private readonly loaded = new WeakMap<M, Promise<V | undefined>>();
   private pending: { message: M; resolve: (value: V | undefined) => void; reject: (error: unknown) => void }[] = [];
 
-  constructor(private readonly byIds: (tenantId: string, ids: string[]) => Promise<Map<string, V>>) {}
+  /**
+   * `shape` turns a message and its row into the streamed value, once per
+   * message: every subscriber gets the same object, so identical operations
+   * can share one execution (see subscribeWithFreshContext).
+   */
+  constructor(
+    private readonly byIds: (tenantId: string, ids: string[]) => Promise<Map<string, R>>,
+    private readonly shape: (message: M, row: R) => V = (_m, row) => row as unknown as V,
+  ) {}
 
   load(message: M): Promise<V | undefined> {
     let promise = this.loaded.get(message);
@@ -69,7 +77,10 @@ export class SharedLoader<M extends { tenantId: string; id: string }, V> {
       [...byTenant].map(async ([tenantId, entries]) => {
         try {
           const rows = await this.byIds(tenantId, [...new Set(entries.map((e) => e.message.id))]);
-          for (const entry of entries) entry.resolve(rows.get(entry.message.id));
+          for (const entry of entries) {
+            const row = rows.get(entry.message.id);
+            entry.resolve(row === undefined ? undefined : this.shape(entry.message, row));
+          }
         } catch (error) {
           for (const entry of entries) entry.reject(error);
         }

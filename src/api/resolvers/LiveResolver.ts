@@ -26,7 +26,10 @@ function createLoaders(context: Context) {
   const { pool, orm } = context.services;
   return {
     // status and attemptCount are those of the announced change: every transition reaches the client, in order.
-    delivery: new SharedLoader<Message<'delivery'>, Delivery>(async (tenantId, ids) => deliveriesById(pool, tenantId, ids)),
+    delivery: new SharedLoader<Message<'delivery'>, Delivery>(
+      (tenantId, ids) => deliveriesById(pool, tenantId, ids),
+      (message, row) => Object.assign(new Delivery(), row, { status: message.status, attemptCount: message.attemptCount }),
+    ),
     event: new SharedLoader<Message<'event'>, Event>((tenantId, ids) => eventsById(pool, tenantId, ids)),
     webhookSubscription: new SharedLoader<Message<'webhookSubscription'>, WebhookSubscription>(async (tenantId, ids) => {
       const rows = await orm.em.fork().find(WebhookSubscriptionEntity, { id: { $in: ids }, tenant: tenantId });
@@ -59,10 +62,6 @@ function subscribe<T extends LiveTopic>(context: Context, topic: T) {
   });
 }
 
-function asStatusOf(message: Message<'delivery'>, delivery: Delivery): Delivery {
-  return Object.assign(new Delivery(), delivery, { status: message.status, attemptCount: message.attemptCount });
-}
-
 type Args<T> = ResolverData<Context> & { args: T };
 
 @Resolver()
@@ -85,8 +84,7 @@ export class LiveResolver {
         source,
         async (message) => {
           if (!matches(message)) return undefined;
-          const row = await delivery.load(message);
-          return row && asStatusOf(message, row);
+          return delivery.load(message);
         },
         replay,
       );
