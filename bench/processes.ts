@@ -66,16 +66,31 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** CPU seconds of every process named `postgres` (server and backends). */
-export function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+/**
+ * CPU seconds of one PostgreSQL server: the postmaster whose command line
+ * names `dataDir`, and its children (backends, background workers). Other
+ * PostgreSQL servers on the machine (other test runs) are not counted.
+ */
+export function postgresCpuSeconds(dataDir: string | undefined): number {
+  if (!dataDir) return NaN;
+  const pids = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  const parentOf = (pid: string) => {
     try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(entry));
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
     } catch {
-      // gone meanwhile
+      return undefined;
     }
-  }
+  };
+  const postmaster = pids.find((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDir) && fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+    } catch {
+      return false;
+    }
+  });
+  if (!postmaster) return NaN;
+  let total = cpuSeconds(Number(postmaster));
+  for (const pid of pids) if (parentOf(pid) === postmaster) total += cpuSeconds(Number(pid));
   return total;
 }

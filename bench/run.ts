@@ -37,9 +37,12 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hookgraph-bench-'));
   cleanup.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
   let databaseUrl = process.env.DATABASE_URL;
+  /** Our own PostgreSQL's data dir, to count its CPU (unknown with DATABASE_URL). */
+  let pgDir: string | undefined;
   if (!databaseUrl) {
+    pgDir = path.join(tmp, 'pg');
     progress('starting embedded PostgreSQL …');
-    const postgres = new EmbeddedPostgres({ dir: path.join(tmp, 'pg'), ephemeral: true, log: createLogger('warn') });
+    const postgres = new EmbeddedPostgres({ dir: pgDir, ephemeral: true, log: createLogger('warn') });
     await postgres.start();
     cleanup.push(() => postgres.stop());
     databaseUrl = postgres.url;
@@ -82,12 +85,12 @@ async function main(): Promise<void> {
   const latencyKey = await setUpTenant(gql, rootKey, receiverUrl, 1, 'latency');
 
   progress(`(c) end to end: ${size.events} events × ${size.subscriptions} subscriptions through eventsPublish …`);
-  const cpuBefore = { worker: cpuSeconds(worker.child.pid!), receiver: cpuSeconds(receiver.child.pid!), api: process.cpuUsage(), postgres: postgresCpuSeconds() };
+  const cpuBefore = { worker: cpuSeconds(worker.child.pid!), receiver: cpuSeconds(receiver.child.pid!), api: process.cpuUsage(), postgres: postgresCpuSeconds(pgDir) };
   const e2e = await endToEnd(gql, bulkKey, api.services.pool, receiverUrl, size.events, size.subscriptions, progress);
   const apiCpu = process.cpuUsage(cpuBefore.api);
   const cpu = {
     worker: cpuSeconds(worker.child.pid!) - cpuBefore.worker,
-    postgres: postgresCpuSeconds() - cpuBefore.postgres,
+    postgres: postgresCpuSeconds(pgDir) - cpuBefore.postgres,
     api: (apiCpu.user + apiCpu.system) / 1e6,
     receiver: cpuSeconds(receiver.child.pid!) - cpuBefore.receiver,
   };
