@@ -1,139 +1,125 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Pool } from 'pg';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import type { LivePubSub } from '../src/live/pubsub.js';
 import type { Progress } from './baselines.js';
 import type { GraphQL } from './e2e.js';
+import { fileURLToPath } from 'node:url';
+import { spawnNode } from './processes.js';
+
+const LIVE_CLIENTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'live-clients.js');
 
 export interface LiveFanOut {
   clients: number;
   events: number;
-  /** Status changes announced (one per delivery per status). */
+  /** Status changes announced: PENDING, SENDING, SUCCEEDED per delivery. */
   changes: number;
   /** Updates received, summed over all clients. */
   received: number;
-  /** Updates each client should have received (changes), and how many clients got all of them. */
+  /** Clients that saw every change. */
   complete: number;
   seconds: number;
   updatesPerS: number;
+  /** CPU seconds of the api process (this one) during the run. */
+  apiCpuSeconds: number;
   /** eventPublish sent → a client sees the delivery's PENDING update (announce at commit, LISTEN, fan-out). */
   pending: { p50: number; p99: number };
   /** eventPublish sent → a client sees SUCCEEDED (through the worker process). */
   succeeded: { p50: number; p99: number };
 }
 
-const WATCH = 'subscription { deliveryUpdated { id status attemptCount } }';
 const PUBLISH = 'mutation($input: EventPublishInput!) { eventPublish(input: $input) { event { id } userErrors { field message } } }';
 
 /**
- * (e) `clients` graphql-ws clients (in this process, next to the api) watch
- * every delivery of a tenant while `perSecond` single eventPublish calls flow
- * through the worker process; reports updates/s delivered to clients and
- * publish→update latency.
+ * (e) `clients` graphql-ws clients (in a process of their own) watch every
+ * delivery of a tenant on the api while `perSecond` single eventPublish calls
+ * flow through the worker process; reports updates/s delivered to clients and
+ * publish→update latency (one machine clock, Date.now()).
  */
 export async function liveFanOut(
   options: { apiUrl: string; gql: GraphQL; key: string; pool: Pool; pubsub: LivePubSub; clients: number; perSecond: number; seconds: number },
   progress: Progress,
 ): Promise<LiveFanOut> {
   const { gql, key, pool, pubsub } = options;
-  const sockets: Client[] = [];
-  /** Per client: deliveryId → status → arrival time (ms, performance clock). */
-  const arrivals: Map<string, Map<string, number>>[] = [];
-  let received = 0;
   const baseline = pubsub.subscriberCount;
-  for (let i = 0; i < options.clients; i++) {
-    const seen = new Map<string, Map<string, number>>();
-    arrivals.push(seen);
-    const client = createClient({
-      url: options.apiUrl.replace(/^http/, 'ws') + '/graphql',
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${key}` },
-      retryAttempts: 0,
-    });
-    sockets.push(client);
-    client.subscribe<{ deliveryUpdated: { id: string; status: string } }>(
-      { query: WATCH },
-      {
-        next: ({ data }) => {
-          if (!data) return;
-          received++;
-          const { id, status } = data.deliveryUpdated;
-          let byStatus = seen.get(id);
-          if (!byStatus) seen.set(id, (byStatus = new Map()));
-          if (!byStatus.has(status)) byStatus.set(status, performance.now());
-        },
-        error: (err) => progress(`  live client ${i} error: ${JSON.stringify(err).slice(0, 200)}`),
-        complete: () => undefined,
-      },
-    );
-  }
-  while (pubsub.subscriberCount < baseline + options.clients) await new Promise((r) => setTimeout(r, 20));
-  progress(`  ${options.clients} live clients subscribed`);
+  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hookgraph-live-')), 'arrivals.json');
+  const watchers = await spawnNode([LIVE_CLIENTS], { LIVE_URL: options.apiUrl, LIVE_KEY: key, LIVE_CLIENTS: String(options.clients), LIVE_REPORT: report }, (out) => out.includes('"connected"'));
+  try {
+    while (pubsub.subscriberCount < baseline + options.clients) await new Promise((r) => setTimeout(r, 20));
+    progress(`  ${options.clients} live clients subscribed`);
+    const received = () => {
+      const lines = watchers.stdout().trimEnd().split('\n');
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const parsed = JSON.parse(lines[i]!) as { received?: number };
+        if (parsed.received !== undefined) return parsed.received;
+      }
+      return 0;
+    };
 
-  const publishedAt = new Map<string, number>();
-  const inFlight: Promise<void>[] = [];
-  const start = performance.now();
-  let sent = 0;
-  while (performance.now() - start < options.seconds * 1000) {
-    const due = Math.floor(((performance.now() - start) / 1000) * options.perSecond);
-    while (sent < due) {
-      sent++;
-      const at = performance.now();
-      inFlight.push(
-        gql(PUBLISH, { input: { eventType: 'order.created', payload: { n: sent } } }, key).then((data) => {
-          publishedAt.set(data.eventPublish.event.id, at);
-        }),
-      );
+    const publishedAt = new Map<string, number>();
+    const inFlight: Promise<void>[] = [];
+    const cpuBefore = process.cpuUsage();
+    const start = performance.now();
+    let sent = 0;
+    while (performance.now() - start < options.seconds * 1000) {
+      const due = Math.floor(((performance.now() - start) / 1000) * options.perSecond);
+      while (sent < due) {
+        sent++;
+        const at = Date.now();
+        inFlight.push(gql(PUBLISH, { input: { eventType: 'order.created', payload: { n: sent } } }, key).then((data) => void publishedAt.set(data.eventPublish.event.id, at)));
+      }
+      await new Promise((r) => setTimeout(r, 20));
     }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await Promise.all(inFlight);
-  const eventIds = [...publishedAt.keys()];
-  // Done when every delivery is final and every client has seen as many updates as there were changes.
-  const deadline = Date.now() + 60_000;
-  let changes = 0;
-  for (;;) {
-    const { rows } = await pool.query<{ open: number }>(
-      `select count(*) filter (where status not in ('SUCCEEDED', 'FAILED'))::int as open from delivery where event_id = any($1::uuid[])`,
-      [eventIds],
-    );
-    changes = eventIds.length * 3; // PENDING, SENDING, SUCCEEDED (the receiver answers 200)
-    if (rows[0]!.open === 0 && (received >= changes * options.clients || Date.now() > deadline)) break;
-    if (Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const seconds = (performance.now() - start) / 1000;
+    await Promise.all(inFlight);
+    const eventIds = [...publishedAt.keys()];
+    const changes = eventIds.length * 3;
+    const deadline = Date.now() + 120_000;
+    let lastLog = 0;
+    while (received() < changes * options.clients && Date.now() < deadline) {
+      if (Date.now() - lastLog > 2000) progress(`  live: ${received()}/${changes * options.clients} updates received`), (lastLog = Date.now());
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const total = received();
 
-  const { rows } = await pool.query<{ id: string; event_id: string }>('select id, event_id from delivery where event_id = any($1::uuid[])', [eventIds]);
-  const eventOf = new Map(rows.map((r) => [r.id, r.event_id]));
-  const pending: number[] = [];
-  const succeeded: number[] = [];
-  let complete = 0;
-  for (const seen of arrivals) {
-    let all = seen.size === rows.length;
-    for (const [deliveryId, byStatus] of seen) {
-      const published = publishedAt.get(eventOf.get(deliveryId) ?? '');
-      if (published === undefined) continue;
-      const p = byStatus.get('PENDING');
-      const s = byStatus.get('SUCCEEDED');
-      if (p !== undefined) pending.push(p - published);
-      if (s !== undefined) succeeded.push(s - published);
-      if (p === undefined || s === undefined) all = false;
+    watchers.child.kill('SIGUSR2');
+    while (!watchers.stdout().includes('"reported"')) await new Promise((r) => setTimeout(r, 20));
+    const arrivals = JSON.parse(fs.readFileSync(report, 'utf8')) as [string, number][][];
+
+    const { rows } = await pool.query<{ id: string; event_id: string }>('select id, event_id from delivery where event_id = any($1::uuid[])', [eventIds]);
+    const publishedOf = new Map(rows.map((r) => [r.id, publishedAt.get(r.event_id)!]));
+    const pending: number[] = [];
+    const succeeded: number[] = [];
+    let complete = 0;
+    for (const seen of arrivals) {
+      let both = 0;
+      for (const [k, at] of seen) {
+        const [deliveryId, status] = k.split(' ');
+        const published = publishedOf.get(deliveryId!);
+        if (published === undefined) continue;
+        if (status === 'PENDING') pending.push(at - published), both++;
+        if (status === 'SUCCEEDED') succeeded.push(at - published), both++;
+      }
+      if (both === rows.length * 2) complete++;
     }
-    if (all) complete++;
+    return {
+      clients: options.clients,
+      events: eventIds.length,
+      changes,
+      received: total,
+      complete,
+      seconds,
+      updatesPerS: total / seconds,
+      apiCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      pending: quantiles(pending),
+      succeeded: quantiles(succeeded),
+    };
+  } finally {
+    await watchers.stop();
+    fs.rmSync(path.dirname(report), { recursive: true, force: true });
   }
-  await Promise.all(sockets.map((s) => s.dispose()));
-  return {
-    clients: options.clients,
-    events: eventIds.length,
-    changes,
-    received,
-    complete,
-    seconds,
-    updatesPerS: received / seconds,
-    pending: quantiles(pending),
-    succeeded: quantiles(succeeded),
-  };
 }
 
 function quantiles(values: number[]): { p50: number; p99: number } {
