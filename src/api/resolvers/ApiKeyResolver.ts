@@ -4,7 +4,7 @@ import { Tenant as TenantEntity } from '../../domain/entities/Tenant.js';
 import { isUuid } from '../../domain/ids.js';
 import { cleanName } from '../../domain/text.js';
 import { announce } from '../../live/announce.js';
-import { emSql } from '../../live/em-sql.js';
+import { emSql } from '../../db/em-sql.js';
 import { generateApiKey, ROOT, tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { userError, UserErrorCode, UserInputFailure, withUserErrors } from '../errors.js';
