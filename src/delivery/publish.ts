@@ -86,15 +86,15 @@ export class Publisher {
         : [],
     );
     if (sizeProblems.length) return { ok: false, problems: sizeProblems };
-    const typeProblems = await this.checkEventTypes(tenantId, prepared);
+    const { problems: typeProblems, version } = await this.checkEventTypes(tenantId, prepared);
     if (typeProblems.length) return { ok: false, problems: typeProblems };
-    return inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, prepared));
+    return inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, prepared, version));
   }
 
   /** A `hookgraph.test` event delivered to one subscription only, whatever its patterns and filter. */
   async publishTest(tenantId: string, subscription: { id: string; ordered: boolean }): Promise<PublishedEvent> {
     const prepared = this.prepare({ eventType: TEST_EVENT_TYPE, payload: { message: 'This is a test event from hookgraph.', webhookSubscriptionId: subscription.id } });
-    const result = await inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, [prepared], [subscription]));
+    const result = await inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, [prepared], undefined, [subscription]));
     return (result as { events: PublishedEvent[] }).events[0];
   }
 
@@ -119,13 +119,16 @@ export class Publisher {
     return { input, id, payloadJson, body, occurredAt, key: input.idempotencyKey ?? null };
   }
 
-  private async checkEventTypes(tenantId: string, prepared: readonly Prepared[]): Promise<PublishProblem[]> {
+  /** Checks event types and payload schemas; reads the subscription cache version in the same query. */
+  private async checkEventTypes(tenantId: string, prepared: readonly Prepared[]): Promise<{ problems: PublishProblem[]; version: string }> {
     const names = [...new Set(prepared.map((p) => p.input.eventType))];
-    const { rows } = await this.options.pool.query<{ name: string; schema: unknown; archived_at: Date | null }>(
-      'select name, schema, archived_at from event_type where tenant_id = $1 and name = any($2::text[])',
+    const { rows } = await this.options.pool.query<{ version: string; name: string | null; schema: unknown; archived_at: Date | null }>(
+      `select v.version, t.name, t.schema, t.archived_at
+         from (select ${SubscriptionCache.VERSION_SQL} as version) v
+         left join event_type t on t.tenant_id = $1 and t.name = any($2::text[])`,
       [tenantId, names],
     );
-    const types = new Map(rows.map((r) => [r.name, r]));
+    const types = new Map(rows.filter((r) => r.name !== null).map((r) => [r.name!, r]));
     const problems: PublishProblem[] = [];
     prepared.forEach((p, index) => {
       const type = types.get(p.input.eventType);
@@ -136,10 +139,10 @@ export class Publisher {
         if (!check.ok) problems.push({ index, path: ['payload', ...check.path], code: 'SCHEMA_MISMATCH', message: `The payload does not match the schema of "${p.input.eventType}": ${check.message}.` });
       }
     });
-    return problems;
+    return { problems, version: rows[0].version };
   }
 
-  private async fanOut(client: PoolClient, tenantId: string, prepared: Prepared[], only?: { id: string; ordered: boolean }[]): Promise<PublishResult> {
+  private async fanOut(client: PoolClient, tenantId: string, prepared: Prepared[], version?: string, only?: { id: string; ordered: boolean }[]): Promise<PublishResult> {
     const results = new Array<PublishedEvent | undefined>(prepared.length);
     const { fresh, repeats } = await this.resolveIdempotency(client, tenantId, prepared, results);
 
@@ -158,7 +161,7 @@ export class Publisher {
     // A concurrent publish with the same idempotency key committed first: return its event.
     if (lost.length) await this.resolveIdempotency(client, tenantId, lost.map((f) => f.p), results, lost.map((f) => f.index));
 
-    const entry = only ? undefined : await this.subscriptions.forTenant(client, tenantId);
+    const entry = only ? undefined : await this.subscriptions.forTenant(client, tenantId, version);
     const deliveries: { id: string; eventId: string; subscriptionId: string; ordered: boolean }[] = [];
     const messages: LiveMessage[] = [];
     for (const { p, index } of fresh) {

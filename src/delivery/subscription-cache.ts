@@ -20,8 +20,8 @@ interface TenantEntry {
 /**
  * Per-tenant cache of compiled ENABLED subscriptions for fan-out. Each publish
  * checks a cheap version of the tenant's subscriptions (count and sum of
- * `updated_at`, one index scan); any create, update, delete or status change
- * changes it and reloads the tenant. Matching is then in memory: patterns once
+ * `updated_at`, one index scan, read together with the event types); any
+ * create, update, delete or status change changes it and reloads the tenant. Matching is then in memory: patterns once
  * per event type, the payload filter per event.
  */
 export class SubscriptionCache {
@@ -31,14 +31,12 @@ export class SubscriptionCache {
 
   constructor(private readonly maxTenants = 10_000) {}
 
-  /** The tenant's enabled subscriptions, current as of `db`'s snapshot. */
-  async forTenant(db: SqlExecutor, tenantId: string): Promise<TenantEntry> {
-    const { rows } = await db.query<{ version: string }>(
-      `select count(*)::text || ':' || coalesce(sum(extract(epoch from updated_at)), 0)::text as version
-         from webhook_subscription where tenant_id = $1`,
-      [tenantId],
-    );
-    const version = rows[0].version;
+  /** A scalar subquery giving the version of tenant `$1`'s subscriptions, to embed in another query. */
+  static readonly VERSION_SQL = `(select count(*)::text || ':' || coalesce(sum(extract(epoch from updated_at)), 0)::text from webhook_subscription where tenant_id = $1)`;
+
+  /** The tenant's enabled subscriptions, current as of `db`'s snapshot (or of `version`, read just before). */
+  async forTenant(db: SqlExecutor, tenantId: string, knownVersion?: string): Promise<TenantEntry> {
+    const version = knownVersion ?? (await db.query<{ version: string }>(`select ${SubscriptionCache.VERSION_SQL} as version`, [tenantId])).rows[0].version;
     const cached = this.tenants.get(tenantId);
     if (cached && cached.version === version) return cached;
     const { rows: subs } = await db.query<{ id: string; event_types: string[]; filter: unknown; ordered: boolean }>(
