@@ -36,7 +36,13 @@ function isStale(): boolean {
 
 if (force || isStale()) {
   const started = Date.now();
-  const { build } = await import('vite');
+  const vite = await import('vite').catch(() => null);
+  if (!vite) {
+    // Production installs (npm ci --omit=dev) have no Vite: keep a build that is there, else /admin answers 503.
+    process.stderr.write('admin console not rebuilt: vite is not installed (npm install, then npm run admin:build)\n');
+    process.exit(0);
+  }
+  const { build } = vite;
   const tmp = path.join(adminDir, 'node_modules', '.hookgraph-build', `dist-${process.pid}`);
   fs.mkdirSync(path.dirname(tmp), { recursive: true });
   await build({ configFile: path.join(adminDir, 'vite.config.js'), build: { outDir: tmp, emptyOutDir: true } });

@@ -63,11 +63,16 @@ function securityHeaders(res: Response): void {
   res.setHeader('X-Frame-Options', 'DENY');
 }
 
-/** admin/dist of the checkout this module runs from (dist/src/api when compiled, src/api under a TS runner). */
+/**
+ * admin/dist of the checkout or image this module runs from (dist/src/api when
+ * compiled, src/api under a TS runner); a checkout has admin/index.html, the
+ * Docker image only admin/dist.
+ */
 export function findAdminDist(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    if (fs.existsSync(path.join(dir, 'admin', 'index.html'))) return path.join(dir, 'admin', 'dist');
+    const admin = path.join(dir, 'admin');
+    if (fs.existsSync(path.join(admin, 'index.html')) || fs.existsSync(path.join(admin, 'dist', 'index.html'))) return path.join(admin, 'dist');
     dir = path.dirname(dir);
   }
   return path.resolve('admin', 'dist');

@@ -165,6 +165,7 @@ test('retries a FAILED delivery from the detail panel and watches it succeed', {
   const failed = page.locator('tr[data-delivery-id][data-status="FAILED"]');
   await failed.waitFor({ timeout: 20_000 });
   await page.getByLabel('Status').selectOption('FAILED');
+  assert.equal(new URL(page.url()).searchParams.get('status'), 'FAILED', 'filters are kept in the address');
   await failed.getByRole('button').click();
 
   const panel = page.getByTestId('delivery-panel');

@@ -12,7 +12,20 @@ import { useLiveDeliveries, type DeliveryFilterState } from './use-deliveries';
 /** Home page: live table of recent deliveries, filters, counters, detail panel. */
 export function Deliveries() {
   const { gql } = useSession();
-  const [filter, setFilter] = useState<DeliveryFilterState>({ status: '', webhookSubscriptionId: '' });
+  // Filters live in the address (?status=FAILED&subscription=<id>) so they can be linked and survive a reload.
+  const [filter, setFilterState] = useState<DeliveryFilterState>(() => {
+    const params = new URLSearchParams(location.search);
+    const status = params.get('status') ?? '';
+    return { status: (DELIVERY_STATUSES as readonly string[]).includes(status) ? status : '', webhookSubscriptionId: params.get('subscription') ?? '' };
+  });
+  const setFilter = (next: DeliveryFilterState) => {
+    setFilterState(next);
+    const params = new URLSearchParams();
+    if (next.status) params.set('status', next.status);
+    if (next.webhookSubscriptionId) params.set('subscription', next.webhookSubscriptionId);
+    const search = params.toString();
+    history.replaceState(history.state, '', location.pathname + (search ? `?${search}` : ''));
+  };
   const [selected, setSelected] = useState<string | null>(null);
   const [subscriptions, setSubscriptions] = useState<{ id: string; url: string }[]>([]);
   const [, tick] = useState(0);
@@ -50,6 +63,9 @@ export function Deliveries() {
               onChange=${(e: Event) => setFilter({ ...filter, webhookSubscriptionId: (e.currentTarget as HTMLSelectElement).value })}>
               <option value="">All subscriptions</option>
               ${subscriptions.map((s) => html`<option value=${s.id}>${s.url}</option>`)}
+              ${filter.webhookSubscriptionId && !subscriptions.some((s) => s.id === filter.webhookSubscriptionId)
+                ? html`<option value=${filter.webhookSubscriptionId}>Subscription ${filter.webhookSubscriptionId}</option>`
+                : null}
             </select>
           </div>
         </form>

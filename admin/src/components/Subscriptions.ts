@@ -184,7 +184,8 @@ function Health({ row, version }: { row: SubscriptionRow; version: number }) {
   return html`<dl class="health">
     <dt>Last success</dt><dd title=${fullTime(row.lastSuccessAt)}>${row.lastSuccessAt ? timeAgo(row.lastSuccessAt) : 'never'}</dd>
     <dt>Failing</dt><dd title=${fullTime(row.failingSince)}>${row.failingSince ? `since ${timeAgo(row.failingSince)}` : 'no'}</dd>
-    <dt>Failed / retrying</dt><dd>${failures === null ? '…' : failures.count === 0 ? 'none' : html`<a href="/admin/" onClick=${onLinkClick}>${failures.count}${failures.more ? '+' : ''}</a>`}</dd>
+    <dt>Failed / retrying</dt><dd>${failures === null ? '…' : failures.count === 0 ? 'none' : html`<a href=${`/admin/?status=FAILED&subscription=${row.id}`} onClick=${onLinkClick}
+          aria-label=${`${failures.count}${failures.more ? ' or more' : ''} failed or retrying deliveries: show failed ones`}>${failures.count}${failures.more ? '+' : ''}</a>`}</dd>
     ${row.disabledReason ? html`<dt>Disabled because</dt><dd>${row.disabledReason}</dd>` : null}
   </dl>`;
 }
