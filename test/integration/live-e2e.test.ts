@@ -124,3 +124,23 @@ test('a client on an api process sees the updates a separate worker process make
   assert.equal((await receiver.waitFor(1))[0]!.headers['webhook-id'], eventId);
   await worker.stop();
 });
+
+test('revoking a key through one api process closes its sockets on another', async () => {
+  const api = await startTestApp({ label: 'live_two_apis', role: 'api' });
+  const other = spawnHookgraph('api', { ...api.env, HOOKGRAPH_LOG_LEVEL: 'info' });
+  const otherUrl = ((await other.waitForLog('hookgraph listening')).url as string).replace(/\/graphql$/, '');
+  const { adminKey } = await api.createTenant();
+  const read = await api.createKey(adminKey, ['READ']);
+  const client = wsClient(otherUrl, read.key);
+  clients.push(client);
+  await new Promise<void>((resolve, reject) => {
+    client.client.on('connected', () => resolve());
+    client.closed.then((e) => reject(new Error(`closed ${e.code} ${e.reason}`)));
+  });
+  const revoked = await api.gql('mutation($id: ID!) { apiKeyRevoke(input: {id: $id}) { userErrors { code } } }', { id: read.id }, adminKey);
+  assert.deepEqual(revoked.data.apiKeyRevoke.userErrors, []);
+  const { code, reason } = await client.closed;
+  assert.equal(code, 4401);
+  assert.match(reason, /revoked/);
+  await other.stop();
+});
