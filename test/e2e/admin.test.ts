@@ -231,6 +231,7 @@ test('event types: server validation next to the field, edit, publish a test eve
   await row.waitFor({ state: 'detached' });
   await page.getByLabel(/Show 1 archived/).check();
   await row.getByText('archived').waitFor();
+  await browser!.screenshot(page, 'admin-event-types', { fullPage: true });
   assert.deepEqual(page.problems, []);
 });
 
@@ -286,6 +287,7 @@ test('subscription actions: send a test event, disable and enable, rotate the se
   const secret = await page.getByRole('textbox', { name: 'Signing secret' }).inputValue();
   assert.match(secret, /^whsec_/);
   assert.notEqual(secret, created.secret);
+  await browser!.screenshot(page, 'admin-subscriptions');
   assert.deepEqual(page.problems, []);
 });
 

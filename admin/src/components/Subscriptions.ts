@@ -148,7 +148,7 @@ export function Subscriptions() {
             ${rows.map(
               (row) => html`<li class="card sub-card" key=${row.id} data-subscription-id=${row.id}>
                 <div class="sub-head">
-                  <h2 class="url">${row.url}</h2>
+                  <h2 class="url" title=${row.url}>${row.url}</h2>
                   <${StatusBadge} status=${row.status} />
                 </div>
                 ${row.description ? html`<p>${row.description}</p>` : null}
