@@ -16,6 +16,7 @@ import { startRetention } from './delivery/retention.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { AddressGuard } from './delivery/address-guard.js';
 import { startLive, type Live } from './live/live.js';
+import { watchLive } from './live/metrics.js';
 import { LivePubSub } from './live/pubsub.js';
 import type { Logger } from './log.js';
 
@@ -73,6 +74,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
     stack.push(() => boss.stop({ graceful: true, timeout: 10_000, close: true }));
     const metrics = new Metrics({ defaults: true });
     metrics.watchQueues(boss);
+    if (live) watchLive(metrics.registry, live);
     Object.assign(services, { boss, metrics, publisher: new Publisher({ config, pool, boss, metrics }) });
     // api processes only send jobs; serve and worker deliver them and run retention.
     if (role !== 'api') {

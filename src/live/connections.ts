@@ -21,6 +21,8 @@ interface Entry {
 export class ConnectionRegistry {
   private readonly sockets = new Map<WebSocket, Entry>();
   private readonly byKey = new Map<string, Set<WebSocket>>();
+  /** Sockets closed since start, by reason (for metrics). */
+  readonly closed = { keyRevoked: 0, slowConsumer: 0 };
 
   constructor(private readonly log: Logger) {}
 
@@ -45,6 +47,7 @@ export class ConnectionRegistry {
   closeKey(keyId: string): number {
     const sockets = [...(this.byKey.get(keyId) ?? [])];
     for (const socket of sockets) this.close(socket, CloseCodes.keyRevoked);
+    this.closed.keyRevoked += sockets.length;
     if (sockets.length) this.log.info('closed live sockets of a revoked API key', { keyId, sockets: sockets.length });
     return sockets.length;
   }
@@ -53,6 +56,7 @@ export class ConnectionRegistry {
   dropSlow(socket: WebSocket): void {
     const entry = this.sockets.get(socket);
     this.log.warn('dropping a slow live client', { keyId: entry?.keyId, tenantId: entry?.tenantId });
+    this.closed.slowConsumer++;
     this.close(socket, CloseCodes.slowConsumer);
   }
 

@@ -21,6 +21,8 @@ export interface Live {
   pubsub: LivePubSub;
   connections: ConnectionRegistry;
   listener: LiveListener;
+  /** Counts since start (for metrics). */
+  stats: { messages: number; resyncs: number };
   stop(): Promise<void>;
 }
 
@@ -34,7 +36,9 @@ export async function startLive(options: LiveOptions): Promise<Live> {
   const log = options.log.child({ component: 'live' });
   const pubsub = new LivePubSub(options.bufferSize);
   const connections = new ConnectionRegistry(log);
+  const stats = { messages: 0, resyncs: 0 };
   const fanOut = (messages: LiveMessage[]) => {
+    stats.messages += messages.length;
     for (const message of messages) {
       switch (message.kind) {
         case 'delivery':
@@ -56,6 +60,7 @@ export async function startLive(options: LiveOptions): Promise<Live> {
     onResync: (since) => {
       resync(options.pool, connections.keyIds(), new Date(since.getTime() - RESYNC_MARGIN_MS)).then(
         (messages) => {
+          stats.resyncs++;
           log.info('live resync done', { since: since.toISOString(), messages: messages.length });
           fanOut(messages);
         },
@@ -64,7 +69,7 @@ export async function startLive(options: LiveOptions): Promise<Live> {
     },
   });
   await listener.start();
-  return { pubsub, connections, listener, stop: () => listener.stop() };
+  return { pubsub, connections, listener, stats, stop: () => listener.stop() };
 }
 
 /**

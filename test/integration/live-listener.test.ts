@@ -112,4 +112,8 @@ test('after its connection is killed the listener reconnects, streams again and 
   );
   assert.equal(listeners.rows[0].n, 1);
   await events.return();
+
+  const metrics = await (await fetch(`${app.url}/metrics`)).text();
+  assert.match(metrics, /^hookgraph_live_listener_connected 1$/m);
+  assert.match(metrics, /^hookgraph_live_listener_reconnects_total 1$/m);
 });
