@@ -1,14 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { JobInsert } from 'pg-boss';
 
-/** pg-boss queue of deliveries without ordering: fetched in batches, any order. */
-export const DELIVERY_QUEUE = 'hookgraph-delivery';
+/**
+ * Deliveries without ordering are spread over a fixed number of pg-boss
+ * queues by delivery id. pg-boss wakes every worker of a queue on each
+ * NOTIFY, so one queue with N local workers costs N fetches per published
+ * event when traffic is light; one queue per worker costs one. Fixed, not
+ * configured: api and worker processes must agree on it.
+ */
+export const DELIVERY_SHARDS = 4;
+export const DELIVERY_SHARD_QUEUES: readonly string[] = Array.from({ length: DELIVERY_SHARDS }, (_, i) => `hookgraph-delivery-${i}`);
 /** Deliveries of `ordered` subscriptions: `key_strict_fifo` keyed by subscription id, one in flight per key. */
 export const ORDERED_DELIVERY_QUEUE = 'hookgraph-delivery-ordered';
 /** Scheduled pruning of old attempts, deliveries and events. */
 export const RETENTION_QUEUE = 'hookgraph-retention';
 
-export const DELIVERY_QUEUES = [DELIVERY_QUEUE, ORDERED_DELIVERY_QUEUE] as const;
+export const DELIVERY_QUEUES: readonly string[] = [...DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE];
 
 /**
  * A delivery job carries ids and counters only, never payloads (v = shape version).
@@ -55,8 +62,9 @@ export interface DeliveryJobTarget {
   startAfter?: Date;
 }
 
-export function queueFor(ordered: boolean): string {
-  return ordered ? ORDERED_DELIVERY_QUEUE : DELIVERY_QUEUE;
+/** The queue of a delivery's jobs: the ordered queue, or its shard (from the random tail of its id). */
+export function queueFor(ordered: boolean, deliveryId: string): string {
+  return ordered ? ORDERED_DELIVERY_QUEUE : DELIVERY_SHARD_QUEUES[parseInt(deliveryId.slice(-2), 16) % DELIVERY_SHARDS];
 }
 
 /** The pg-boss insert row for one delivery attempt. */
@@ -73,7 +81,7 @@ export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1>
 export function byQueue(targets: readonly DeliveryJobTarget[]): Map<string, JobInsert<DeliveryJobV1>[]> {
   const map = new Map<string, JobInsert<DeliveryJobV1>[]>();
   for (const target of targets) {
-    const name = queueFor(target.ordered);
+    const name = queueFor(target.ordered, target.deliveryId);
     let list = map.get(name);
     if (!list) map.set(name, (list = []));
     list.push(deliveryJob(target));

@@ -43,7 +43,7 @@ export class DeliveryOperations {
       const row = rows[0];
       if (!row) return { ok: false, code: 'NOT_FOUND', message: 'No delivery with this id.' };
       if (row.status === DeliveryStatus.RETRYING) {
-        const name = queueFor(row.ordered);
+        const name = queueFor(row.ordered, row.id);
         const jobs = await boss.findJobs<DeliveryJobV1>(name, { data: { d: row.id }, queued: true, db: bossDb(client) });
         const now = new Date();
         for (const job of jobs) await boss.update(name, undefined, { id: job.id, startAfter: now, db: bossDb(client) });

@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { AddressGuard } from './address-guard.js';
 import { CLAIMABLE, cancelDeliveries, claimDue, loadDeliveries, markSending, type DeliveryRow } from './claim.js';
-import { DELIVERY_QUEUE, ORDERED_DELIVERY_QUEUE, byQueue, isDeliveryJob, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
+import { DELIVERY_SHARDS, DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, byQueue, isDeliveryJob, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { decideOutcome } from './outcome.js';
 import { RateLimiter } from './rate-limit.js';
@@ -57,15 +57,18 @@ export class DeliveryWorker {
   async start(): Promise<void> {
     const { boss, config } = this.options;
     const common = { batchSize: config.workerBatchSize, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 2 };
-    this.workIds.set(DELIVERY_QUEUE, await boss.work<DeliveryJobV1>(DELIVERY_QUEUE, { ...common, localConcurrency: config.workerConcurrency }, (jobs) => this.runBatch(jobs, false)));
+    // HOOKGRAPH_WORKER_CONCURRENCY fetch loops in all, spread over the shard queues (at least one each).
+    const perShard = Math.max(1, Math.round(config.workerConcurrency / DELIVERY_SHARDS));
+    for (const name of DELIVERY_SHARD_QUEUES) {
+      this.workIds.set(name, await boss.work<DeliveryJobV1>(name, { ...common, localConcurrency: perShard }, (jobs) => this.runBatch(jobs, false)));
+    }
     this.workIds.set(ORDERED_DELIVERY_QUEUE, await boss.work<DeliveryJobV1>(ORDERED_DELIVERY_QUEUE, { ...common, localConcurrency: 1 }, (jobs) => this.runBatch(jobs, true)));
   }
 
   async stop(): Promise<void> {
     for (const timer of this.wakeTimers.values()) clearTimeout(timer);
     this.wakeTimers.clear();
-    await this.options.boss.offWork(DELIVERY_QUEUE).catch(() => undefined);
-    await this.options.boss.offWork(ORDERED_DELIVERY_QUEUE).catch(() => undefined);
+    for (const name of this.workIds.keys()) await this.options.boss.offWork(name).catch(() => undefined);
     await this.sender.close();
   }
 
@@ -97,7 +100,7 @@ export class DeliveryWorker {
     });
     // The next job of an ordered key becomes fetchable only when this batch completes: fetch again right away.
     if (ordered && valid.length) this.options.boss.notifyWorker(this.workIds.get(ORDERED_DELIVERY_QUEUE)!);
-    for (const f of finished) if (f.outcome.nextAttemptAt) this.wakeAt(ordered ? ORDERED_DELIVERY_QUEUE : DELIVERY_QUEUE, f.outcome.nextAttemptAt.getTime());
+    for (const f of finished) if (f.outcome.nextAttemptAt) this.wakeAt(queueFor(ordered, f.row.id), f.outcome.nextAttemptAt.getTime());
     for (const attempt of finished) {
       metrics?.deliveries.inc({ outcome: attempt.outcome.status });
       metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
@@ -146,7 +149,7 @@ export class DeliveryWorker {
       return markSending(client, claims.map((c) => ({ row: c.row, attemptCount: c.job.data.a })));
     });
     if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
-    for (const target of deferred) this.wakeAt(DELIVERY_QUEUE, target.startAfter!.getTime());
+    for (const target of deferred) this.wakeAt(queueFor(false, target.deliveryId), target.startAfter!.getTime());
     return claims.filter((c) => claimed.has(c.row.id));
   }
 

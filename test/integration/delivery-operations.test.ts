@@ -133,5 +133,5 @@ test('/metrics exposes publish and delivery counters, attempt durations and queu
   assert.match(text, /^hookgraph_deliveries_total\{outcome="SUCCEEDED"\} \d+/m);
   assert.match(text, /^hookgraph_deliveries_total\{outcome="FAILED"\} \d+/m);
   assert.match(text, /^hookgraph_delivery_attempt_duration_seconds_bucket\{le="0.005",result="success"\} \d+/m);
-  assert.match(text, /^hookgraph_queue_depth\{queue="hookgraph-delivery"\} \d+/m);
+  assert.match(text, /^hookgraph_queue_depth\{queue="hookgraph-delivery-0"\} \d+/m);
 });
