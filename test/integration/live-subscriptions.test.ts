@@ -210,3 +210,24 @@ test('a client that stops reading is dropped with 1013 and does not stall others
   assert.equal(await slowClosed, 1013);
   assert.ok(elapsed < 30_000);
 });
+
+test('completing a subscription or closing the socket releases it on the server', async () => {
+  const t = await tenant();
+  const pubsub = app.app.services.live!.pubsub;
+  const waitFor = async (count: number) => {
+    const deadline = Date.now() + 5000;
+    while (pubsub.subscriberCount !== count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} subscriptions, have ${pubsub.subscriberCount}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const start = pubsub.subscriberCount;
+  const client = wsClient(app.url, t.readKey);
+  const one = await subscribed(client, DELIVERY_UPDATED);
+  await subscribed(client, 'subscription { eventPublished { id } }');
+  await waitFor(start + 2);
+  one.dispose();
+  await waitFor(start + 1);
+  await client.dispose();
+  await waitFor(start);
+});
