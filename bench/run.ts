@@ -24,7 +24,8 @@ const noLatency = process.argv.includes('--no-latency');
 const size = quick
   ? { jobs: 20_000, posts: 20_000, subscriptions: 10, events: 2_000, latencySeconds: 5 }
   : { jobs: 50_000, posts: 50_000, subscriptions: 10, events: 10_000, latencySeconds: 20 };
-const LATENCY_RATE = 500;
+/** Offered load of (d), events/s; `--rate=N` to change it. */
+const LATENCY_RATE = Number(process.argv.find((a) => a.startsWith('--rate='))?.slice(7) ?? 500);
 /** (e) graphql-ws clients watching every delivery while events flow; `--no-live` skips it. */
 const noLive = process.argv.includes('--no-live');
 const LIVE = { clients: 200, perSecond: 20 };
@@ -96,8 +97,12 @@ async function main(): Promise<void> {
   };
 
   progress(`(d) latency: ${LATENCY_RATE} events/s for ${size.latencySeconds} s through eventPublish, one subscription …`);
-  const lat = noLatency ? { received: 0, p50: NaN, p95: NaN, p99: NaN } : await latency(gql, latencyKey, receiverUrl, LATENCY_RATE, size.latencySeconds, progress);
+  const lat = noLatency ? { received: 0, p50: NaN, p95: NaN, p99: NaN, publishP50: NaN } : await latency(gql, latencyKey, receiverUrl, LATENCY_RATE, size.latencySeconds, progress);
   const workerRss = peakRssMb(worker.child.pid!);
+  const { rows: unfinished } = await api.services.pool.query<{ status: string; last_error: string | null; n: number }>(
+    `select status, last_error, count(*)::int as n from delivery where status <> 'SUCCEEDED' group by 1, 2 order by 3 desc limit 5`,
+  );
+  for (const row of unfinished) progress(`  not (yet) SUCCEEDED: ${row.n} × ${row.status} (${row.last_error ?? 'no error'})`);
 
   progress(`(e) live fan-out: ${LIVE.clients} graphql-ws clients watch every delivery while ${LIVE.perSecond} events/s flow for ${size.latencySeconds} s …`);
   const live = noLive
@@ -117,7 +122,7 @@ async function main(): Promise<void> {
     ['duplicates at the receiver', String(e2e.duplicates)],
     ['CPU per delivery in (c), all processes', `${((1000 * (cpu.worker + cpu.postgres + cpu.api + cpu.receiver)) / e2e.deliveries).toFixed(2)} ms (worker ${((1000 * cpu.worker) / e2e.deliveries).toFixed(2)}, postgres ${((1000 * cpu.postgres) / e2e.deliveries).toFixed(2)})`],
     ['CPU during (c): worker / postgres / api / receiver', `${cpu.worker.toFixed(1)} / ${cpu.postgres.toFixed(1)} / ${cpu.api.toFixed(1)} / ${cpu.receiver.toFixed(1)} s of ${e2e.totalSeconds.toFixed(1)} s wall (2 cores)`],
-    [`latency at ${LATENCY_RATE} events/s (${lat.received} received)`, `p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms`],
+    [`latency at ${LATENCY_RATE} events/s (${lat.received} received)`, `p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms (eventPublish answered in ${lat.publishP50} ms, p50)`],
     ['worker peak RSS', `${workerRss} MiB`],
     ...(live
       ? ([
