@@ -37,8 +37,11 @@ export async function startLive(options: LiveOptions): Promise<Live> {
   const pubsub = new LivePubSub(options.bufferSize);
   const connections = new ConnectionRegistry(log);
   const stats = { messages: 0, resyncs: 0 };
+  /** Ids announced live while a resync reads: its (older) rows for them must not follow the newer news. */
+  let newerThanResync: Set<string> | undefined;
   const fanOut = (messages: LiveMessage[]) => {
     stats.messages += messages.length;
+    if (newerThanResync) for (const message of messages) newerThanResync.add(message.id);
     for (const message of messages) {
       switch (message.kind) {
         case 'delivery':
@@ -58,13 +61,18 @@ export async function startLive(options: LiveOptions): Promise<Live> {
     heartbeatMs: options.heartbeatMs,
     onMessages: fanOut,
     onResync: (since) => {
+      const newer = (newerThanResync = new Set());
       resync(options.pool, connections.keyIds(), new Date(since.getTime() - RESYNC_MARGIN_MS)).then(
         (messages) => {
+          if (newerThanResync === newer) newerThanResync = undefined;
           stats.resyncs++;
           log.info('live resync done', { since: since.toISOString(), messages: messages.length });
-          fanOut(messages);
+          fanOut(messages.filter((m) => !newer.has(m.id)));
         },
-        (err) => log.error('live resync failed; clients catch up on their next reconnect', { err }),
+        (err) => {
+          if (newerThanResync === newer) newerThanResync = undefined;
+          log.error('live resync failed; clients catch up on their next reconnect', { err });
+        },
       );
     },
   });
