@@ -51,6 +51,8 @@ export function wsClient(baseUrl: string, key?: string): WsClient {
     connectionParams: key ? { authorization: `Bearer ${key}` } : {},
     retryAttempts: 0,
     lazy: false,
+    // Sockets closed on purpose (auth failures, revocation) are asserted through `closed`.
+    onNonLazyError: () => undefined,
     on: { closed: (event) => resolveClosed({ code: (event as CloseEvent).code, reason: String((event as CloseEvent).reason) }) },
   });
   return {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after } from 'node:test';
 
 export interface ReceivedRequest {
   method: string;
@@ -60,6 +61,15 @@ export async function startReceiver(): Promise<Receiver> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  // Closed when the test file ends, also when a test fails before closing it.
+  after(close);
   return {
     url: `http://127.0.0.1:${port}/hook`,
     port,
@@ -80,9 +90,6 @@ export async function startReceiver(): Promise<Receiver> {
         waiters.push({ count, resolve: () => (clearTimeout(timer), resolve(requests.slice())) });
       });
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }
