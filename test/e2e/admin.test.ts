@@ -9,7 +9,9 @@ import { eventType, publish, subscription, tenant } from '../helpers/webhooks.js
  * The admin console in headless Chromium against a real hookgraph (serve
  * role: API + worker), a real PostgreSQL and real receivers on 127.0.0.1.
  */
-const skip = chromiumAvailable() ? false : 'Chromium is not installed (apt-get install chromium)';
+// Chromium is a requirement of the suite (.ci/run installs it); skipping is an explicit, visible choice.
+const skip = process.env.HOOKGRAPH_SKIP_BROWSER_TESTS === '1' ? 'HOOKGRAPH_SKIP_BROWSER_TESTS=1' : false;
+if (!skip && !chromiumAvailable()) throw new Error('Chromium is not installed: apt-get install chromium (or set HOOKGRAPH_SKIP_BROWSER_TESTS=1 to skip these tests)');
 
 // Browser first: its after-hook then closes it (and its WebSockets) before the app stops.
 const browser = skip ? null : await launchBrowser();
