@@ -99,7 +99,7 @@ export async function endToEnd(gql: GraphQL, key: string, pool: Pool, receiverUr
 }
 
 export interface Latency {
-  /** Median time for the eventPublish call itself to answer, ms. */
+  /** Median time for the publish call itself to answer, ms. */
   publishP50: number;
   offeredPerS: number;
   seconds: number;
@@ -109,8 +109,12 @@ export interface Latency {
   p99: number;
 }
 
-/** (d) A steady offered load of single `eventPublish` calls; publish→receive latency at the receiver. */
-export async function latency(gql: GraphQL, key: string, receiverUrl: string, perSecond: number, seconds: number, progress: Progress): Promise<Latency> {
+/**
+ * (d) A steady offered load: every 20 ms one `eventsPublish` call with the
+ * events due (≈10 at 500/s), or with `single` one `eventPublish` call per
+ * event; publish→receive latency measured at the receiver.
+ */
+export async function latency(gql: GraphQL, key: string, receiverUrl: string, perSecond: number, seconds: number, progress: Progress, single = false): Promise<Latency> {
   await resetReceiver(receiverUrl);
   const tickMs = 20;
   const perTick = (perSecond * tickMs) / 1000;
@@ -120,10 +124,17 @@ export async function latency(gql: GraphQL, key: string, receiverUrl: string, pe
   let sent = 0;
   while (performance.now() - start < seconds * 1000) {
     const due = Math.floor(((performance.now() - start) / 1000) * perSecond);
-    while (sent < due) {
-      sent++;
-      const sentAt = Date.now();
-      inFlight.push(gql(PUBLISH, { input: { eventType: 'order.created', payload: { sentAt, n: sent } } }, key).then(() => publishTimes.push(Date.now() - sentAt)));
+    const sentAt = Date.now();
+    if (single) {
+      while (sent < due) {
+        sent++;
+        inFlight.push(gql(PUBLISH, { input: { eventType: 'order.created', payload: { sentAt, n: sent } } }, key).then(() => publishTimes.push(Date.now() - sentAt)));
+      }
+    } else if (sent < due) {
+      // What a producer with a steady stream does: every tick, one call with the events that came up.
+      const events = Array.from({ length: due - sent }, (_, i) => ({ eventType: 'order.created', payload: { sentAt, n: sent + i + 1 } }));
+      sent = due;
+      inFlight.push(gql(PUBLISH_MANY, { input: { events } }, key).then(() => publishTimes.push(Date.now() - sentAt)));
     }
     if (sent % (perSecond * 2) < perTick) progress(`  latency: ${sent} events offered`);
     await new Promise((r) => setTimeout(r, tickMs));
