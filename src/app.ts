@@ -40,16 +40,20 @@ export interface App {
 export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, log: Logger): Promise<App> {
   const keys = resolveKeys(config);
   const database = await openDatabase(config, log);
-  const stack: (() => Promise<void>)[] = [() => database.stop()];
+  const stack: { name: string; run: () => Promise<unknown> }[] = [];
+  const onStop = (name: string, run: () => Promise<unknown>) => stack.push({ name, run });
+  onStop('database', () => database.stop());
   const stop = async () => {
     for (const step of stack.reverse()) {
-      await step().catch((err) => log.error('error while stopping', { err }));
+      const started = Date.now();
+      await step.run().catch((err) => log.error('error while stopping', { err, step: step.name }));
+      log.debug('stopped', { step: step.name, ms: Date.now() - started });
     }
     stack.length = 0;
   };
   try {
     const orm = await createOrm({ url: database.url });
-    stack.push(() => orm.close());
+    onStop('orm', () => orm.close());
     if (role !== 'worker') {
       const applied = await migrate(orm);
       if (applied.length) log.info('migrations applied', { migrations: applied });
@@ -65,13 +69,13 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
     let live: Live | undefined;
     if (role !== 'worker') {
       live = await startLive({ url: database.url, pool, log, bufferSize: config.liveBufferSize });
-      stack.push(() => live!.stop());
+      onStop('live', () => live!.stop());
     }
     const pubSub: PubSub = live?.pubsub ?? new LivePubSub();
     const services: Services = { config, orm, pool, log, rootKey: keys.rootKey, secretKey: keys.secretKey, pubSub, live, guard: new AddressGuard(config.allowTargets) };
 
     const boss: PgBoss = await startBoss({ url: database.url, log, supervise: role !== 'api', deliveryTimeoutMs: config.deliveryTimeoutMs });
-    stack.push(() => boss.stop({ graceful: true, timeout: 10_000, close: true }));
+    onStop('queue', () => boss.stop({ graceful: true, timeout: 10_000, close: true }));
     const metrics = new Metrics({ defaults: true });
     metrics.watchQueues(boss);
     if (live) watchLive(metrics.registry, live);
@@ -80,7 +84,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
     if (role !== 'api') {
       const worker = new DeliveryWorker({ config, pool, boss, log, secretKey: keys.secretKey, metrics, guard: services.guard });
       await worker.start();
-      stack.push(() => worker.stop());
+      onStop('delivery worker', () => worker.stop());
       await startRetention({ boss, pool, log, retentionDays: config.retentionDays });
     }
 
@@ -103,7 +107,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
         config.port,
         config.host,
       );
-      stack.push(() => http!.close());
+      onStop('http', () => http!.close());
       log.info('hookgraph listening', { role, url: `${http.url}/graphql`, port: http.port });
     } else {
       log.info('hookgraph worker started');
