@@ -14,9 +14,10 @@ const seen = new Set<string>();
 let duplicates = 0;
 
 const server = http.createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/stats') {
+  if (req.method === 'GET' && req.url?.startsWith('/stats')) {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ count, duplicates, latencies }));
+    // `?count` leaves out the latencies (polling while a run is in progress).
+    res.end(JSON.stringify({ count, duplicates, latencies: req.url.includes('?count') ? [] : latencies }));
     return;
   }
   if (req.url === '/reset') {
