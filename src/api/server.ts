@@ -4,13 +4,13 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
-import { parse, specifiedRules, validate, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type Principal } from './auth.js';
 import { subscribeWithFreshContext } from '../live/subscribe.js';
 import { createContext, type Context, type Services } from './context.js';
-import { depthLimit } from './depth-limit.js';
+import { costLimit, depthLimit } from './query-limits.js';
 
 export interface HttpServerOptions {
   services: Services;
@@ -32,7 +32,10 @@ export interface RunningHttpServer {
 }
 
 const MAX_DEPTH = 12;
+/** Estimated resolved fields per operation (connections multiply by `first`). */
+const MAX_COST = 50_000;
 const MAX_BODY = '6mb';
+const QUERY_LIMITS = [depthLimit(MAX_DEPTH), costLimit(MAX_COST)];
 
 export async function startHttpServer(options: HttpServerOptions, port: number, host: string): Promise<RunningHttpServer> {
   const { services, schema } = options;
@@ -40,6 +43,22 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   const app = express();
   app.disable('x-powered-by');
   const server = http.createServer(app);
+
+  /** Unexpected errors (not GraphQLErrors we raised) are logged; in production their message is hidden. */
+  const maskResult = (result: ExecutionResult): ExecutionResult => {
+    if (!result.errors?.length) return result;
+    const errors = result.errors.map((error) => {
+      const unexpected = error.originalError !== undefined && !(error.originalError instanceof GraphQLError);
+      if (!unexpected) return error;
+      log.error('unexpected error in a GraphQL operation', { err: error.originalError, path: error.path });
+      return new GraphQLError(config.production ? 'Internal server error' : error.message, {
+        path: error.path,
+        nodes: error.nodes,
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
+    });
+    return { ...result, errors };
+  };
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
   const wsServer = useServer<Record<string, unknown>, { principal: Principal }>(
@@ -51,14 +70,14 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
         audience: ({ principal }) => (principal.kind === 'key' ? `${principal.tenantId}:${[...principal.scopes].sort().join(',')}` : principal.kind),
       }),
       onSubscribe: (ctx, _id, payload) => {
-        // Same validation as over HTTP, depth limit included.
+        // Same validation as over HTTP, query limits included.
         let document;
         try {
           document = parse(payload.query);
         } catch (error) {
           return [error as GraphQLError];
         }
-        const errors = validate(schema, document, [...specifiedRules, depthLimit(MAX_DEPTH)]);
+        const errors = validate(schema, document, [...specifiedRules, ...QUERY_LIMITS]);
         if (errors.length) return [...errors];
         return {
           schema,
@@ -68,6 +87,8 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
           contextValue: { ...createContext(services, ctx.extra.principal ?? { kind: 'anonymous' }), socket: ctx.extra.socket },
         };
       },
+      // Queries and subscription events over the socket get the same masking as HTTP.
+      onNext: (_ctx, _id, _payload, _args, result) => maskResult(result as ExecutionResult),
       onConnect: async (ctx) => {
         const principal = await authenticate(services.pool, services.rootKey, ctx.connectionParams?.authorization);
         if (principal.kind === 'anonymous' || principal.kind === 'invalid') {
@@ -85,7 +106,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
 
   const apollo = new ApolloServer({
     schema,
-    validationRules: [depthLimit(MAX_DEPTH)],
+    validationRules: QUERY_LIMITS,
     includeStacktraceInErrorResponses: !config.production,
     introspection: true,
     // main.ts owns the signals and stops everything in order.
