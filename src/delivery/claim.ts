@@ -21,6 +21,17 @@ export interface DeliveryRow {
   ordered: boolean;
 }
 
+/*
+ * Batches are addressed as `id = any($1)`, and every other condition is kept
+ * out of the planner's reach (inside CASE or a scalar subquery), so the only
+ * plan is the primary-key lookup. Statistics lag far behind a queue table:
+ * with a join on `unnest(...)`, or a plain `status in (...)`, the planner
+ * took "few deliveries are PENDING" at its word and scanned every delivery
+ * of the subscription instead (35 ms for a batch of 100).
+ */
+/** Due: not finished, and the attempt count is the one the job ($2, parallel to $1) was made for. */
+const DUE = `(case when d.status in ('PENDING', 'RETRYING', 'SENDING') then d.attempt_count = ($2::int[])[array_position($1::uuid[], d.id)] else false end)`;
+
 /** States in which a job may (still) make its attempt; SENDING means a worker died mid-attempt. */
 export const CLAIMABLE: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, DeliveryStatus.RETRYING, DeliveryStatus.SENDING]);
 
@@ -38,11 +49,13 @@ const ROW_COLUMNS = `d.id, d.tenant_id, d.event_id, d.webhook_subscription_id, d
 export async function claimDue(client: PoolClient, jobs: readonly { id: string; attemptCount: number }[]): Promise<DeliveryRow[]> {
   if (jobs.length === 0) return [];
   const { rows } = await client.query<DeliveryRow>(
-    `update delivery d set status = 'SENDING', updated_at = now()
-       from unnest($1::uuid[], $2::int[]) as c(id, attempt_count), event e, webhook_subscription s
-      where d.id = c.id and d.attempt_count = c.attempt_count and d.status in ('PENDING', 'RETRYING', 'SENDING')
-        and e.id = d.event_id and s.id = d.webhook_subscription_id and s.status = 'ENABLED' and s.rate_limit_per_second is null
-      returning ${ROW_COLUMNS}`,
+    `with d as (
+       update delivery d set status = 'SENDING', updated_at = now()
+        where d.id = any($1::uuid[]) and ${DUE}
+          and (select s.status = 'ENABLED' and s.rate_limit_per_second is null from webhook_subscription s where s.id = d.webhook_subscription_id)
+        returning d.*
+     )
+     select ${ROW_COLUMNS} from d join event e on e.id = d.event_id join webhook_subscription s on s.id = d.webhook_subscription_id`,
     [jobs.map((j) => j.id), jobs.map((j) => j.attemptCount)],
   );
   await announce(client, rows.map((row) => deliveryMessage(row, DeliveryStatus.SENDING, row.attempt_count)));
@@ -73,10 +86,7 @@ export function deliveryMessage(row: Pick<DeliveryRow, 'tenant_id' | 'id' | 'eve
 export async function markSending(client: PoolClient, claims: readonly { row: DeliveryRow; attemptCount: number }[]): Promise<Set<string>> {
   if (claims.length === 0) return new Set();
   const { rows } = await client.query<{ id: string }>(
-    `update delivery d set status = 'SENDING', updated_at = now()
-       from unnest($1::uuid[], $2::int[]) as c(id, attempt_count)
-      where d.id = c.id and d.attempt_count = c.attempt_count and d.status in ('PENDING', 'RETRYING', 'SENDING')
-      returning d.id`,
+    `update delivery d set status = 'SENDING', updated_at = now() where d.id = any($1::uuid[]) and ${DUE} returning d.id`,
     [claims.map((c) => c.row.id), claims.map((c) => c.attemptCount)],
   );
   const claimed = new Set(rows.map((r) => r.id));

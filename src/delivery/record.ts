@@ -54,7 +54,7 @@ export async function recordAttempts(client: PoolClient, attempts: readonly Fini
             last_response_status = x.last_response_status, last_error = x.last_error, updated_at = now()
        from json_to_recordset($1::json) as x(id uuid, status text, attempt_count int, next_attempt_at timestamptz,
             last_response_status int, last_error text)
-      where d.id = x.id`,
+      where d.id = x.id and d.id = any($2::uuid[])`,
     [
       JSON.stringify(
         attempts.map((a) => ({
@@ -66,6 +66,8 @@ export async function recordAttempts(client: PoolClient, attempts: readonly Fini
           last_error: a.outcome.lastError,
         })),
       ),
+      // The same ids again, so the plan is a primary-key lookup whatever the statistics say.
+      attempts.map((a) => a.row.id),
     ],
   );
   const messages: LiveMessage[] = attempts.map((a) => deliveryMessage(a.row, a.outcome.status, a.attemptNumber));
