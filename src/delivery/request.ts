@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { signingSecretBytes } from '../domain/secrets.js';
 import { asDate } from './dates.js';
 import { validSigningSecrets } from '../domain/subscription-secrets.js';
@@ -19,11 +20,12 @@ export interface SubscriptionTarget {
  * checked on every use.
  */
 export class SecretCache {
-  private readonly entries = new Map<string, { secrets: Buffer[]; validUntil: number }>();
+  private readonly entries = new Map<string, { secrets: KeyObject[]; validUntil: number }>();
 
   constructor(private readonly secretKey: Buffer, private readonly maxEntries = 10_000) {}
 
-  secretsFor(target: SubscriptionTarget, now: number): Buffer[] {
+  /** HMAC keys (imported once: importing a raw key per signature showed in profiles). */
+  secretsFor(target: SubscriptionTarget, now: number): KeyObject[] {
     const expires = asDate(target.previous_secret_expires_at)?.getTime();
     const key = `${target.secret_encrypted}|${target.previous_secret_encrypted ?? ''}|${expires ?? ''}`;
     const cached = this.entries.get(key);
@@ -31,7 +33,7 @@ export class SecretCache {
     const secrets = validSigningSecrets(target, this.secretKey, new Date(now)).map((plain) => {
       const bytes = signingSecretBytes(plain);
       if (!bytes) throw new Error('a stored signing secret is malformed');
-      return bytes;
+      return createSecretKey(bytes);
     });
     const validUntil = expires !== undefined && expires > now ? expires : Number.POSITIVE_INFINITY;
     if (this.entries.size >= this.maxEntries) this.entries.clear();
@@ -45,7 +47,7 @@ export class SecretCache {
  * (which custom headers may not override). The body is the event's stored
  * wire body, byte for byte.
  */
-export function buildRequest(target: SubscriptionTarget, secrets: readonly Buffer[], eventId: string, body: string, userAgent: string, nowMs: number): OutgoingRequest {
+export function buildRequest(target: SubscriptionTarget, secrets: readonly KeyObject[], eventId: string, body: string, userAgent: string, nowMs: number): OutgoingRequest {
   const timestamp = Math.floor(nowMs / 1000);
   return {
     url: target.url,

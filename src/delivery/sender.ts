@@ -41,6 +41,8 @@ export interface SenderOptions {
  */
 export class Sender {
   private readonly agent: Agent;
+  /** Host → refusal (or null) for literal-IP hosts; the guard's allow-list is fixed, so answers never change. */
+  private readonly literalChecks = new Map<string, string | null>();
 
   constructor(private readonly options: SenderOptions) {
     this.agent = new Agent({
@@ -63,7 +65,7 @@ export class Sender {
       return finish({ errorKind: 'INVALID_URL', error: 'the subscription url is not a valid URL' });
     }
     // Literal IPs never reach `lookup`, so they are checked here.
-    const literal = literalRefusal(this.options.guard, url.hostname);
+    const literal = literalRefusal(this.options.guard, this.literalChecks, url.hostname);
     if (literal) return finish({ errorKind: 'BLOCKED_TARGET', error: literal });
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     try {
@@ -97,11 +99,16 @@ export class Sender {
   }
 }
 
-function literalRefusal(guard: AddressGuard, hostname: string): string | undefined {
-  const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
-  if (!ipaddr.isValid(host)) return undefined;
-  const refusal = guard.refusalFor(host);
-  return refusal ? `refused to connect to ${host}: ${refusal}` : undefined;
+function literalRefusal(guard: AddressGuard, literalChecks: Map<string, string | null>, hostname: string): string | undefined {
+  let refusal = literalChecks.get(hostname);
+  if (refusal === undefined) {
+    const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+    const reason = ipaddr.isValid(host) ? guard.refusalFor(host) : undefined;
+    refusal = reason ? `refused to connect to ${host}: ${reason}` : null;
+    if (literalChecks.size > 10_000) literalChecks.clear();
+    literalChecks.set(hostname, refusal);
+  }
+  return refusal ?? undefined;
 }
 
 async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<string> {
