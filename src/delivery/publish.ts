@@ -169,16 +169,11 @@ export class Publisher {
       if (!created) continue;
       results[index] = { id: p.id, tenantId, eventType: p.input.eventType, body: p.body, idempotencyKey: p.key, occurredAt: p.occurredAt, createdAt: created };
       messages.push({ kind: 'event', tenantId, id: p.id, eventType: p.input.eventType });
-      const targets = only ?? SubscriptionCache.match(entry!, p.input.eventType, p.input.payload);
+      const targets = only ?? SubscriptionCache.match(entry!, p.input.eventType, envelope(p));
       for (const sub of targets) deliveries.push({ id: sequentialUuidv7(), eventId: p.id, subscriptionId: sub.id, ordered: sub.ordered });
     }
+    if (deliveries.length) await this.insertDeliveries(client, tenantId, deliveries);
     if (deliveries.length) {
-      await client.query(
-        `insert into delivery (id, tenant_id, event_id, webhook_subscription_id, status, attempt_count, created_at, updated_at)
-         select x.id, $1, x.event_id, x.subscription_id, 'PENDING', 0, now(), now()
-           from unnest($2::uuid[], $3::uuid[], $4::uuid[]) as x(id, event_id, subscription_id)`,
-        [tenantId, deliveries.map((d) => d.id), deliveries.map((d) => d.eventId), deliveries.map((d) => d.subscriptionId)],
-      );
       const targets: DeliveryJobTarget[] = deliveries.map((d) => ({ deliveryId: d.id, attemptCount: 0, scheduleIndex: 0, webhookSubscriptionId: d.subscriptionId, ordered: d.ordered }));
       for (const [name, jobs] of byQueue(targets)) await this.options.boss.insert(name, jobs, { db: bossDb(client) });
       for (const d of deliveries) {
@@ -190,6 +185,30 @@ export class Publisher {
     this.options.metrics?.eventsPublished.inc(createdAt.size);
     this.options.metrics?.deliveriesCreated.inc(deliveries.length);
     return { ok: true, events: results as PublishedEvent[], deliveries: deliveries.length };
+  }
+
+  /**
+   * Inserts the delivery rows, dropping (from `deliveries`, in place) those
+   * whose subscription was deleted since the cache was read: the subscription
+   * rows are key-share locked first, so a delete that committed meanwhile is
+   * simply not seen and one still running waits for this transaction, instead
+   * of the foreign key failing the publish.
+   */
+  private async insertDeliveries(client: PoolClient, tenantId: string, deliveries: { id: string; eventId: string; subscriptionId: string }[]): Promise<void> {
+    const subscriptionIds = [...new Set(deliveries.map((d) => d.subscriptionId))];
+    const { rows } = await client.query<{ id: string }>(
+      `with live as (select id from webhook_subscription where id = any($5::uuid[]) order by id for key share)
+       insert into delivery (id, tenant_id, event_id, webhook_subscription_id, status, attempt_count, created_at, updated_at)
+       select x.id, $1, x.event_id, x.subscription_id, 'PENDING', 0, now(), now()
+         from unnest($2::uuid[], $3::uuid[], $4::uuid[]) as x(id, event_id, subscription_id)
+        where x.subscription_id in (select id from live)
+       returning id`,
+      [tenantId, deliveries.map((d) => d.id), deliveries.map((d) => d.eventId), deliveries.map((d) => d.subscriptionId), subscriptionIds],
+    );
+    if (rows.length === deliveries.length) return;
+    const inserted = new Set(rows.map((r) => r.id));
+    const kept = deliveries.filter((d) => inserted.has(d.id));
+    deliveries.splice(0, deliveries.length, ...kept);
   }
 
   /**
@@ -236,3 +255,10 @@ export class Publisher {
   }
 }
 
+/**
+ * What payload filters look at: the delivered body as an object, so a filter
+ * can test `data.amount` as well as `type`, `id` and `timestamp`.
+ */
+function envelope(p: Prepared): { id: string; type: string; timestamp: string; data: unknown } {
+  return { id: p.id, type: p.input.eventType, timestamp: p.occurredAt.toISOString(), data: p.input.payload };
+}

@@ -22,7 +22,7 @@ interface TenantEntry {
  * checks a cheap version of the tenant's subscriptions (count and sum of
  * `updated_at`, one index scan, read together with the event types); any
  * create, update, delete or status change changes it and reloads the tenant. Matching is then in memory: patterns once
- * per event type, the payload filter per event.
+ * per event type, the payload filter per event (against the delivered body `{id, type, timestamp, data}`).
  */
 export class SubscriptionCache {
   private readonly tenants = new Map<string, TenantEntry>();
@@ -54,14 +54,14 @@ export class SubscriptionCache {
     return entry;
   }
 
-  /** Subscriptions of the entry that take an event of `type` with `payload`. */
-  static match(entry: TenantEntry, type: string, payload: unknown): MatchableSubscription[] {
+  /** Subscriptions of the entry that take an event of `type`; filters see `body`, the delivered body as an object. */
+  static match(entry: TenantEntry, type: string, body: unknown): MatchableSubscription[] {
     let candidates = entry.byType.get(type);
     if (!candidates) {
       candidates = entry.subscriptions.filter((s) => anyPatternMatches(s.eventTypes, type));
       entry.byType.set(type, candidates);
     }
-    return candidates.filter((s) => s.filter(payload));
+    return candidates.filter((s) => s.filter(body));
   }
 }
 

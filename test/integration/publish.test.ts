@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { startTestApp } from '../helpers/app.js';
 import { errorCode } from '../helpers/graphql.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { deliveriesOf, eventType, publish, PUBLISH, PUBLISH_MANY, settled, subscription, tenant, type Tenant } from '../helpers/webhooks.js';
+import { deliveriesOf, eventType, eventually, publish, PUBLISH, PUBLISH_MANY, settled, subscription, tenant, type Tenant } from '../helpers/webhooks.js';
 
 const app = await startTestApp({ label: 'publish', env: { HOOKGRAPH_MAX_PAYLOAD_BYTES: '2048' } });
 const receiver = await startReceiver();
@@ -30,17 +30,21 @@ test('fan-out: one delivery per matching subscription; pattern and filter non-ma
   const t = await freshTenant();
   const all = await subscription(t, { url: receiver.url + '?all', eventTypes: ['*'] });
   const orders = await subscription(t, { url: receiver.url + '?orders', eventTypes: ['order.*'] });
-  const big = await subscription(t, { url: receiver.url + '?big', eventTypes: ['order.created'], filter: { orderId: { $gte: 100 } } });
+  // Filters see the delivered body {id, type, timestamp, data}: payload fields under "data.", and the type.
+  const big = await subscription(t, { url: receiver.url + '?big', eventTypes: ['order.created'], filter: { 'data.orderId': { $gte: 100 } } });
+  const created = await subscription(t, { url: receiver.url + '?created', eventTypes: ['order.*'], filter: { type: 'order.created' } });
   const users = await subscription(t, { url: receiver.url + '?users', eventTypes: ['user.*'] });
   const disabled = await subscription(t, { url: receiver.url + '?disabled', eventTypes: ['*'], status: 'DISABLED' });
 
   const small = await publish(t, 'order.created', { orderId: 5 });
   const large = await publish(t, 'order.created', { orderId: 500 });
+  const cancelled = await publish(t, 'order.cancelled', { orderId: 500 });
   const ids = (list: any[]) => list.map((d) => d.webhookSubscription.id).sort();
-  assert.deepEqual(ids(await settled(t, small.id)), [all.id, orders.id].sort());
-  assert.deepEqual(ids(await settled(t, large.id)), [all.id, orders.id, big.id].sort());
+  assert.deepEqual(ids(await settled(t, small.id)), [all.id, orders.id, created.id].sort());
+  assert.deepEqual(ids(await settled(t, large.id)), [all.id, orders.id, big.id, created.id].sort());
+  assert.deepEqual(ids(await settled(t, cancelled.id)), [all.id, orders.id].sort());
   const hits = receiver.requests.filter((r) => r.headers['webhook-id'] === large.id).map((r) => r.path).sort();
-  assert.deepEqual(hits, ['/hook?all', '/hook?big', '/hook?orders']);
+  assert.deepEqual(hits, ['/hook?all', '/hook?big', '/hook?created', '/hook?orders']);
   assert.equal(receiver.requests.some((r) => r.path === '/hook?users' || r.path === '/hook?disabled'), false);
   void users;
   void disabled;
@@ -165,4 +169,32 @@ test('a publish that fails inside its transaction leaves no event, delivery or j
   // And the same publish goes through once the fault is gone.
   const event = await publish(t, 'order.cancelled', { n: 1 });
   assert.equal((await settled(t, event.id)).length, 1);
+});
+
+test('a publish racing a subscription delete succeeds and delivers only to the subscriptions left', async () => {
+  const t = await freshTenant();
+  const doomed = await subscription(t, { url: receiver.url + '?doomed', eventTypes: ['order.cancelled'] });
+  const kept = await subscription(t, { url: receiver.url + '?kept', eventTypes: ['order.cancelled'] });
+  // Publish once so the subscription cache holds both.
+  await settled(t, (await publish(t, 'order.cancelled', { n: 0 })).id);
+  const { pool } = app.app.services;
+  // The delete is held open in a transaction so the publish runs exactly in between (a GraphQL delete commits at once).
+  const deleter = await pool.connect();
+  try {
+    await deleter.query('begin');
+    await deleter.query('delete from webhook_subscription where id = $1', [doomed.id]);
+    const publishing = app.gql(PUBLISH, { input: { eventType: 'order.cancelled', payload: { n: 1 } } }, t.key);
+    await eventually(async () => {
+      const { rows } = await pool.query(`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into delivery%'`);
+      return rows.length > 0;
+    }, 5000, 'the publish to wait for the deleted subscription');
+    await deleter.query('commit');
+    const result = await publishing;
+    assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+    const event = result.data.eventPublish.event;
+    assert.deepEqual((await settled(t, event.id)).map((d) => d.webhookSubscription.id), [kept.id]);
+  } finally {
+    await deleter.query('rollback').catch(() => undefined);
+    deleter.release();
+  }
 });

@@ -27,7 +27,7 @@ test('create returns the secret once; queries never show it', async () => {
   const created = await create({
     eventTypes: ['order.*', 'order.created', 'order.created'],
     description: 'orders',
-    filter: { amount: { $gte: 100 } },
+    filter: { 'data.amount': { $gte: 100 } },
     headers: { 'X-Api-Key': 'abc' },
     metadata: { team: 'billing' },
     rateLimitPerSecond: 50,
@@ -38,7 +38,7 @@ test('create returns the secret once; queries never show it', async () => {
   const sub = created.webhookSubscription;
   assert.deepEqual(sub.eventTypes, ['order.*', 'order.created']);
   assert.deepEqual(sub.headers, { 'x-api-key': 'abc' });
-  assert.deepEqual(sub.filter, { amount: { $gte: 100 } });
+  assert.deepEqual(sub.filter, { 'data.amount': { $gte: 100 } });
   assert.equal(sub.status, 'ENABLED');
   assert.equal(sub.rateLimitPerSecond, 50);
   assert.equal(sub.ordered, true);

@@ -25,7 +25,7 @@ export class WebhookSubscription {
   @Field(() => String, { nullable: true })
   description!: string | null;
 
-  @Field(() => JSONScalar, { nullable: true, description: 'Payload filter; null delivers every payload.' })
+  @Field(() => JSONScalar, { nullable: true, description: 'Payload filter, matched against the delivered body {"id", "type", "timestamp", "data"} (so payload fields are under "data."); null delivers every event.' })
   filter!: unknown;
 
   @Field(() => JSONScalar, { description: 'Custom request headers sent with every delivery (names in lowercase).' })
@@ -112,7 +112,7 @@ export class WebhookSubscriptionCreateInput {
   @Field(() => String, { nullable: true })
   description?: string | null;
 
-  @Field(() => JSONScalar, { nullable: true, description: 'Payload filter, e.g. {"amount": {"$gte": 100}}.' })
+  @Field(() => JSONScalar, { nullable: true, description: 'Payload filter, matched against the delivered body {"id", "type", "timestamp", "data"}, e.g. {"data.amount": {"$gte": 100}} or {"type": {"$in": ["order.paid"]}}.' })
   filter?: unknown;
 
   @Field(() => JSONScalar, { nullable: true, description: 'Custom request headers, an object of names to string values.' })
