@@ -24,6 +24,9 @@ export const DELIVERY_QUEUES: readonly string[] = [...DELIVERY_SHARD_QUEUES, ORD
  *   no longer matches is stale (its attempt already happened) and is skipped.
  * - `s`: index into the retry schedule of the attempt this job makes.
  * - `r`: how often this attempt was deferred by the rate limit (keeps job ids unique).
+ * - `m`: set on manual re-queues (deliveryRetry, replay): a fresh id, so the
+ *   new job never collides with the finished job pg-boss still keeps for the
+ *   same attempt count (a CANCELLED delivery never advanced its count).
  */
 export interface DeliveryJobV1 {
   v: 1;
@@ -31,6 +34,7 @@ export interface DeliveryJobV1 {
   a: number;
   s: number;
   r?: number;
+  m?: string;
 }
 
 export function isDeliveryJob(data: unknown): data is DeliveryJobV1 {
@@ -39,15 +43,15 @@ export function isDeliveryJob(data: unknown): data is DeliveryJobV1 {
 }
 
 /**
- * Job ids are derived from (delivery, attempt, deferral): inserting the same
- * attempt twice (two concurrent `deliveryRetry` calls, a replay racing a
- * retry) is a no-op in pg-boss (ON CONFLICT DO NOTHING), so one attempt never
- * has two jobs. The id starts with the delivery id's time-ordered half, so
+ * Job ids are derived from (delivery, attempt, deferral, manual re-queue):
+ * inserting the same worker-made attempt twice (a batch re-run after a crash)
+ * is a no-op in pg-boss (ON CONFLICT DO NOTHING), so one attempt never has two
+ * jobs. Manual re-queues lock the delivery row and carry their own `m`. The id starts with the delivery id's time-ordered half, so
  * jobs made in one transaction sort in publish order (pg-boss breaks ties of
  * `created_on` by id, which is what keeps `ordered` subscriptions in order).
  */
 export function deliveryJobId(job: DeliveryJobV1): string {
-  const hex = createHash('sha256').update(`${job.d}:${job.a}:${job.r ?? 0}`).digest('hex');
+  const hex = createHash('sha256').update(`${job.d}:${job.a}:${job.r ?? 0}${job.m ? `:${job.m}` : ''}`).digest('hex');
   const variant = ((parseInt(hex[0], 16) & 0x3) | 0x8).toString(16);
   return `${job.d.slice(0, 18)}-${variant}${hex.slice(1, 4)}-${hex.slice(4, 16)}`;
 }
@@ -60,6 +64,8 @@ export interface DeliveryJobTarget {
   ordered: boolean;
   deferrals?: number;
   startAfter?: Date;
+  /** Manual re-queue id (see `m`). */
+  requeue?: string;
 }
 
 /** The queue of a delivery's jobs: the ordered queue, or its shard (from the random tail of its id). */
@@ -71,6 +77,7 @@ export function queueFor(ordered: boolean, deliveryId: string): string {
 export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1> {
   const data: DeliveryJobV1 = { v: 1, d: target.deliveryId, a: target.attemptCount, s: target.scheduleIndex };
   if (target.deferrals) data.r = target.deferrals;
+  if (target.requeue) data.m = target.requeue;
   const job: JobInsert<DeliveryJobV1> = { id: deliveryJobId(data), data };
   if (target.startAfter) job.startAfter = target.startAfter.toISOString();
   if (target.ordered) job.singletonKey = target.webhookSubscriptionId;

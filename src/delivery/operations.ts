@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import { DeliveryStatus } from '../domain/entities/Delivery.js';
 import { announce } from '../live/announce.js';
 import { deliveryMessage } from './claim.js';
+import { randomUUID } from 'node:crypto';
 import { byQueue, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
 import { bossDb, inTransaction } from './transaction.js';
 
@@ -43,11 +44,15 @@ export class DeliveryOperations {
       const row = rows[0];
       if (!row) return { ok: false, code: 'NOT_FOUND', message: 'No delivery with this id.' };
       if (row.status === DeliveryStatus.RETRYING) {
-        const name = queueFor(row.ordered, row.id);
-        const jobs = await boss.findJobs<DeliveryJobV1>(name, { data: { d: row.id }, queued: true, db: bossDb(client) });
+        // A delivery's jobs stay in the queue they were made in, whatever the subscription's `ordered` says now.
         const now = new Date();
-        for (const job of jobs) await boss.update(name, undefined, { id: job.id, startAfter: now, db: bossDb(client) });
-        if (jobs.length === 0) return { ok: false, code: 'INVALID_STATE', message: 'An attempt of this delivery is in progress.' };
+        let found = 0;
+        for (const name of new Set([queueFor(row.ordered, row.id), queueFor(!row.ordered, row.id)])) {
+          const jobs = await boss.findJobs<DeliveryJobV1>(name, { data: { d: row.id }, queued: true, db: bossDb(client) });
+          for (const job of jobs) await boss.update(name, undefined, { id: job.id, startAfter: now, db: bossDb(client) });
+          found += jobs.length;
+        }
+        if (found === 0) return { ok: false, code: 'INVALID_STATE', message: 'An attempt of this delivery is in progress.' };
         await client.query('update delivery set next_attempt_at = now(), updated_at = now() where id = $1', [row.id]);
         return { ok: true };
       }
@@ -89,8 +94,13 @@ export class DeliveryOperations {
       scheduleIndex: lastStep,
       webhookSubscriptionId: r.webhook_subscription_id,
       ordered: r.ordered,
+      requeue: randomUUID(),
     }));
-    for (const [name, jobs] of byQueue(targets)) await this.options.boss.insert(name, jobs, { db: bossDb(client) });
+    for (const [name, jobs] of byQueue(targets)) {
+      const ids = await this.options.boss.insert(name, jobs, { db: bossDb(client), returnId: true });
+      // A job that was not inserted would leave its delivery PENDING forever: fail (and roll back) instead.
+      if ((ids?.length ?? 0) !== jobs.length) throw new Error(`queued ${ids?.length ?? 0} of ${jobs.length} delivery jobs in ${name}`);
+    }
     await announce(client, rows.map((r) => deliveryMessage(r, DeliveryStatus.PENDING, r.attempt_count)));
   }
 }

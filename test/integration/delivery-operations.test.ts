@@ -57,6 +57,23 @@ test('deliveryRetry gives a FAILED delivery one more attempt; other states are r
   await app.gql('mutation($id: ID!) { webhookSubscriptionUpdate(input: {id: $id, status: DISABLED}) { userErrors { message } } }', { id: sub.id }, t.key);
 });
 
+test('deliveryRetry finds the pending attempt after the subscription\'s ordered flag was toggled', async () => {
+  let answer = 503;
+  receiver.respond((request) => (request.path === '/hook?toggle' ? { status: answer, headers: { 'retry-after': '3600' } } : { status: 200 }));
+  const sub = await subscription(t, { url: receiver.url + '?toggle', eventTypes: ['report.ready'] });
+  const event = await publish(t, 'report.ready', { n: 'toggle' });
+  const [d] = await settled(t, event.id, ['RETRYING']);
+  const update = 'mutation($input: WebhookSubscriptionUpdateInput!) { webhookSubscriptionUpdate(input: $input) { userErrors { message } } }';
+  const toggled = await app.gql(update, { input: { id: sub.id, ordered: true } }, t.key);
+  assert.deepEqual(toggled.data.webhookSubscriptionUpdate.userErrors, []);
+  answer = 200;
+  const retried = await app.gql(RETRY, { id: d.id }, t.key);
+  assert.deepEqual(retried.data.deliveryRetry.userErrors, []);
+  const [done] = await settled(t, event.id, ['SUCCEEDED'], 5000);
+  assert.equal(done.attemptCount, 2);
+  await app.gql(update, { input: { id: sub.id, status: 'DISABLED' } }, t.key);
+});
+
 test('webhookSubscriptionReplay re-delivers the finished deliveries of a time range', async () => {
   receiver.respond(() => ({ status: 200 }));
   const sub = await subscription(t, { url: receiver.url + '?replay', eventTypes: ['report.ready'] });
