@@ -97,13 +97,17 @@ export async function markSending(client: PoolClient, claims: readonly { row: De
   return claimed;
 }
 
-/** Deliveries whose subscription is no longer ENABLED are cancelled without an attempt. */
+/**
+ * Deliveries whose subscription is no longer ENABLED are cancelled without an
+ * attempt, fenced like a claim on the attempt count the rows were read at (a
+ * row another worker has moved on meanwhile is left alone).
+ */
 export async function cancelDeliveries(client: PoolClient, rows: readonly DeliveryRow[]): Promise<void> {
   if (rows.length === 0) return;
   const { rows: cancelled } = await client.query<{ id: string }>(
-    `update delivery set status = 'CANCELLED', next_attempt_at = null, last_error = 'subscription is not enabled', updated_at = now()
-      where id = any($1::uuid[]) and status in ('PENDING', 'RETRYING', 'SENDING') returning id`,
-    [rows.map((r) => r.id)],
+    `update delivery d set status = 'CANCELLED', next_attempt_at = null, last_error = 'subscription is not enabled', updated_at = now()
+      where d.id = any($1::uuid[]) and ${DUE} returning d.id`,
+    [rows.map((r) => r.id), rows.map((r) => r.attempt_count)],
   );
   const ids = new Set(cancelled.map((r) => r.id));
   await announce(client, rows.filter((r) => ids.has(r.id)).map((r) => deliveryMessage(r, DeliveryStatus.CANCELLED, r.attempt_count)));

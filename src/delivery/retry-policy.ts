@@ -3,7 +3,8 @@
  * the retry schedule, how the attempt failed and what the receiver asked for
  * (Retry-After), with ±20 % jitter. Unit-tested in test/unit/retry-policy.test.ts.
  */
-export type ErrorKind = 'HTTP_STATUS' | 'TIMEOUT' | 'CONNECTION' | 'DNS' | 'TLS' | 'BLOCKED_TARGET' | 'INVALID_URL' | 'GONE';
+/** INTERNAL: hookgraph itself failed before sending (e.g. a signing secret that no longer opens). */
+export type ErrorKind = 'HTTP_STATUS' | 'TIMEOUT' | 'CONNECTION' | 'DNS' | 'TLS' | 'BLOCKED_TARGET' | 'INVALID_URL' | 'GONE' | 'INTERNAL';
 
 export interface AttemptFailure {
   kind: ErrorKind;

@@ -8,9 +8,9 @@ import { DELIVERY_SHARDS, DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, byQueue
 import type { Metrics } from './metrics.js';
 import { decideOutcome } from './outcome.js';
 import { RateLimiter } from './rate-limit.js';
-import { recordAttempts, type FinishedAttempt } from './record.js';
+import { recordAttempts, type AppliedAttempt, type FinishedAttempt } from './record.js';
 import { SecretCache, buildRequest, recordedHeaders } from './request.js';
-import { Sender } from './sender.js';
+import { Sender, type SendResult } from './sender.js';
 import { bossDb, inTransaction } from './transaction.js';
 import { USER_AGENT } from './version.js';
 
@@ -26,6 +26,7 @@ export interface DeliveryWorkerOptions {
 }
 
 type DeliveryJob = Job<DeliveryJobV1>;
+type Finished = FinishedAttempt & { job: DeliveryJob };
 interface Claim {
   job: DeliveryJob;
   row: DeliveryRow;
@@ -68,7 +69,8 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     for (const timer of this.wakeTimers.values()) clearTimeout(timer);
     this.wakeTimers.clear();
-    for (const name of this.workIds.keys()) await this.options.boss.offWork(name).catch(() => undefined);
+    // By id: other workers on the same boss (tests run several) keep their loops.
+    for (const [name, id] of this.workIds) await this.options.boss.offWork(name, { id }).catch(() => undefined);
     await this.sender.close();
   }
 
@@ -84,8 +86,9 @@ export class DeliveryWorker {
 
   private async processBatch(jobs: DeliveryJob[], ordered: boolean): Promise<void> {
     const { pool, metrics } = this.options;
-    const valid = jobs.filter((job) => isDeliveryJob(job.data));
-    if (valid.length < jobs.length) this.options.log.warn('skipping delivery jobs of an unknown shape', { count: jobs.length - valid.length });
+    const wellFormed = jobs.filter((job) => isDeliveryJob(job.data));
+    if (wellFormed.length < jobs.length) this.options.log.warn('skipping delivery jobs of an unknown shape', { count: jobs.length - wellFormed.length });
+    const valid = newestPerDelivery(wellFormed);
     const jobById = new Map(valid.map((job) => [job.data.d, job]));
     const due = await inTransaction(pool, (client) => claimDue(client, valid.map((job) => ({ id: job.data.d, attemptCount: job.data.a }))));
     const claims: Claim[] = due.map((row) => ({ job: jobById.get(row.id)!, row, waitMs: 0 }));
@@ -94,17 +97,17 @@ export class DeliveryWorker {
     if (rest.length) claims.push(...(await this.claimCarefully(rest, ordered)));
 
     const finished = await Promise.all(claims.map((claim) => this.attempt(claim)));
-    await inTransaction(pool, async (client) => {
-      await recordAttempts(client, finished, this.options.config.disableAfterMs);
-      await this.scheduleRetries(client, finished, ordered);
+    const applied = await inTransaction(pool, async (client) => {
+      const written = await recordAttempts(client, finished, this.options.config.disableAfterMs);
+      await this.scheduleRetries(client, written, ordered);
+      return written;
     });
+    if (applied.length < finished.length) this.options.log.info('attempts recorded without changing their delivery (deleted, or taken over after the job expired)', { count: finished.length - applied.length });
     // The next job of an ordered key becomes fetchable only when this batch completes: fetch again right away.
     if (ordered && valid.length) this.options.boss.notifyWorker(this.workIds.get(ORDERED_DELIVERY_QUEUE)!);
-    for (const f of finished) if (f.outcome.nextAttemptAt) this.wakeAt(queueFor(ordered, f.row.id), f.outcome.nextAttemptAt.getTime());
-    for (const attempt of finished) {
-      metrics?.deliveries.inc({ outcome: attempt.outcome.status });
-      metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
-    }
+    for (const { attempt: f } of applied) if (f.outcome.nextAttemptAt) this.wakeAt(queueFor(ordered, f.row.id), f.outcome.nextAttemptAt.getTime());
+    for (const { attempt } of applied) metrics?.deliveries.inc({ outcome: attempt.outcome.status });
+    for (const attempt of finished) metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
   }
 
   /**
@@ -153,14 +156,29 @@ export class DeliveryWorker {
     return claims.filter((c) => claimed.has(c.row.id));
   }
 
-  private async attempt(claim: Claim): Promise<FinishedAttempt & { job: DeliveryJob }> {
-    if (claim.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
+  /**
+   * One attempt; never throws. Anything unexpected (a signing secret that no
+   * longer opens, a bug) is a failed INTERNAL attempt on the normal retry
+   * schedule, so it cannot take the rest of the batch down with it.
+   */
+  private async attempt(claim: Claim): Promise<Finished> {
     const { row, job } = claim;
-    const now = Date.now();
-    const request = buildRequest(row, this.secrets.secretsFor(row, now), row.event_id, row.body, this.userAgent, now);
-    const result = await this.sender.send(request);
+    let requestHeaders: Record<string, string> = {};
+    let result: SendResult;
+    const startedAt = new Date();
+    try {
+      if (claim.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
+      const now = Date.now();
+      const request = buildRequest(row, this.secrets.secretsFor(row, now), row.event_id, row.body, this.userAgent, now);
+      requestHeaders = recordedHeaders(request.headers, row.headers);
+      result = await this.sender.send(request);
+    } catch (error) {
+      // The message may come from decryption or a bug: logged without the row's secrets, stored generically.
+      this.options.log.error('delivery attempt failed inside hookgraph', { deliveryId: row.id, err: error });
+      result = { startedAt, durationMs: Date.now() - startedAt.getTime(), errorKind: 'INTERNAL', error: 'internal error in hookgraph before the request was sent' };
+    }
     const outcome = decideOutcome(result, this.options.config.retrySchedule, job.data.s, Date.now());
-    return { job, row, attemptNumber: row.attempt_count + 1, requestHeaders: recordedHeaders(request.headers, row.headers), result, outcome };
+    return { job, row, claimedCount: job.data.a, requestHeaders, result, outcome };
   }
 
   /**
@@ -168,8 +186,8 @@ export class DeliveryWorker {
    * must keep their place at the head of their key, so their own job goes to
    * pg-boss's retry state (which holds the key) with the new start time.
    */
-  private async scheduleRetries(client: PoolClient, finished: readonly (FinishedAttempt & { job: DeliveryJob })[], ordered: boolean): Promise<void> {
-    const retrying = finished.filter((f) => f.outcome.nextAttemptAt);
+  private async scheduleRetries(client: PoolClient, applied: readonly AppliedAttempt<Finished>[], ordered: boolean): Promise<void> {
+    const retrying = applied.filter(({ attempt }) => attempt.outcome.nextAttemptAt).map(({ attempt, attemptNumber }) => ({ ...attempt, attemptNumber }));
     if (!ordered) {
       await this.insertJobs(
         client,
@@ -216,4 +234,19 @@ export class DeliveryWorker {
   private async insertJobs(client: PoolClient, targets: readonly DeliveryJobTarget[]): Promise<void> {
     for (const [name, jobs] of byQueue(targets)) await this.options.boss.insert(name, jobs, { db: bossDb(client) });
   }
+}
+
+/**
+ * One job per delivery: a batch can hold an expired job's re-run next to the
+ * delivery's newer job. Attempt counts only grow, so the job with the higher
+ * count (then the later deferral) is the only one that can be current; the
+ * others complete with the batch as stale.
+ */
+function newestPerDelivery(jobs: readonly DeliveryJob[]): DeliveryJob[] {
+  const newest = new Map<string, DeliveryJob>();
+  for (const job of jobs) {
+    const seen = newest.get(job.data.d);
+    if (!seen || job.data.a > seen.data.a || (job.data.a === seen.data.a && (job.data.r ?? 0) > (seen.data.r ?? 0))) newest.set(job.data.d, job);
+  }
+  return newest.size === jobs.length ? [...jobs] : [...newest.values()];
 }
