@@ -1,12 +1,12 @@
 import { RE2JS } from 're2js';
 
 /**
- * Payload filters (Convoy/Outpost style), evaluated against an event's payload
- * as published (what the delivered body carries as `data`) when deliveries are
- * fanned out:
+ * Payload filters (Convoy/Outpost style), evaluated when deliveries are fanned
+ * out against the delivered body `{"id","type","timestamp","data"}`, so the
+ * payload is under `data`:
  *
- *   {"amount": {"$gte": 100},
- *    "$or": [{"country": "DE"}, {"country": {"$in": ["AT", "CH"]}}]}
+ *   {"data.amount": {"$gte": 100},
+ *    "$or": [{"data.country": "DE"}, {"data.country": {"$in": ["AT", "CH"]}}]}
  *
  * - Top-level keys are ANDed. A key is a dotted path (`customer.address.city`,
  *   `items.0.sku`) or one of `$and`, `$or` (non-empty arrays of filters) and

@@ -72,7 +72,7 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
       hint="Names or patterns, separated by commas: order.created, order.*, *" />
     <${Field} label="Description" name="description" value=${description} onInput=${setDescription} error=${errors.description} />
     <${Field} label="Payload filter (JSON)" name="filter" multiline monospace rows=${3} value=${filter} onInput=${setFilter} error=${errors.filter}
-      hint='Optional. Only matching payloads are delivered, e.g. {"amount": {"$gte": 100}}' />
+      hint='Optional. Only matching events are delivered; the payload is under data, e.g. {"data.amount": {"$gte": 100}}' />
     <${Field} label="Custom headers (JSON)" name="headers" multiline monospace rows=${3} value=${headers} onInput=${setHeaders} error=${errors.headers}
       hint='Optional. Sent with every delivery, e.g. {"x-team": "billing"}' />
     <div class="actions">
