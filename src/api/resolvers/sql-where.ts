@@ -9,6 +9,12 @@ export class SqlWhere {
     return this;
   }
 
+  /** A condition with no value, written into the SQL as is (e.g. a partial index's predicate, for the planner to match). */
+  raw(condition: string): this {
+    this.parts.push(condition);
+    return this;
+  }
+
   get sql(): string {
     return this.parts.length ? this.parts.join(' and ') : 'true';
   }
