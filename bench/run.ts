@@ -26,6 +26,9 @@ const singlePublish = process.argv.includes('--single-publish');
 const size = quick
   ? { jobs: 20_000, posts: 20_000, subscriptions: 10, events: 2_000, latencySeconds: 5 }
   : { jobs: 50_000, posts: 50_000, subscriptions: 10, events: 10_000, latencySeconds: 20 };
+/** `--events=N` overrides the events of (c), e.g. a longer run for steadier CPU figures. */
+const eventsArg = process.argv.find((a) => a.startsWith('--events='));
+if (eventsArg) size.events = Number(eventsArg.slice(9));
 /** Offered load of (d), events/s; `--rate=N` to change it. */
 const LATENCY_RATE = Number(process.argv.find((a) => a.startsWith('--rate='))?.slice(7) ?? 500);
 /** (e) graphql-ws clients watching every delivery while events flow; `--no-live` skips it. */
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
   const latencyKey = await setUpTenant(gql, rootKey, receiverUrl, 1, 'latency');
 
   progress(`(c) end to end: ${size.events} events × ${size.subscriptions} subscriptions through eventsPublish …`);
+  const dbBefore = await databaseCounters(api.services.pool);
   const cpuBefore = { worker: cpuSeconds(worker.child.pid!), receiver: cpuSeconds(receiver.child.pid!), api: process.cpuUsage(), postgres: postgresCpuSeconds(pgDir) };
   const e2e = await endToEnd(gql, bulkKey, api.services.pool, receiverUrl, size.events, size.subscriptions, progress);
   const apiCpu = process.cpuUsage(cpuBefore.api);
@@ -97,6 +101,9 @@ async function main(): Promise<void> {
     api: (apiCpu.user + apiCpu.system) / 1e6,
     receiver: cpuSeconds(receiver.child.pid!) - cpuBefore.receiver,
   };
+  // Other backends flush their statistics at most once a second.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const db = databaseDelta(dbBefore, await databaseCounters(api.services.pool));
 
   progress(`(d) latency: ${LATENCY_RATE} events/s for ${size.latencySeconds} s through ${singlePublish ? 'eventPublish' : 'eventsPublish every 20 ms'}, one subscription …`);
   const lat = noLatency ? { received: 0, p50: NaN, p95: NaN, p99: NaN, publishP50: NaN } : await latency(gql, latencyKey, receiverUrl, LATENCY_RATE, size.latencySeconds, progress, singlePublish);
@@ -123,6 +130,10 @@ async function main(): Promise<void> {
     ['ratio vs raw pg-boss drain', (e2e.deliveriesPerS / pgboss.drainPerS).toFixed(2)],
     ['duplicates at the receiver', String(e2e.duplicates)],
     ['CPU per delivery in (c), all processes', `${((1000 * (cpu.worker + cpu.postgres + cpu.api + cpu.receiver)) / e2e.deliveries).toFixed(2)} ms (worker ${((1000 * cpu.worker) / e2e.deliveries).toFixed(2)}, postgres ${((1000 * cpu.postgres) / e2e.deliveries).toFixed(2)})`],
+    [
+      'PostgreSQL work per delivery in (c)',
+      `${fmt(db.walBytes / e2e.deliveries)} WAL bytes, ${(db.rowWrites / e2e.deliveries).toFixed(1)} row writes; delivery updates ${fmt(db.deliveryUpdates)} (${db.deliveryUpdates ? Math.round((100 * db.deliveryHotUpdates) / db.deliveryUpdates) : 0} % HOT)`,
+    ],
     ['CPU during (c): worker / postgres / api / receiver', `${cpu.worker.toFixed(1)} / ${cpu.postgres.toFixed(1)} / ${cpu.api.toFixed(1)} / ${cpu.receiver.toFixed(1)} s of ${e2e.totalSeconds.toFixed(1)} s wall (2 cores)`],
     [
       `latency at ${LATENCY_RATE} events/s, ${singlePublish ? 'one eventPublish per event' : 'eventsPublish every 20 ms'} (${lat.received} received)`,
@@ -152,6 +163,39 @@ async function main(): Promise<void> {
     }) + '\n',
   );
   if (profile) progress(`worker CPU profile written to ${profileDir} (summarise: node dist/bench/profile-summary.js ${profileDir})`);
+}
+
+interface DatabaseCounters {
+  wal: string;
+  rowWrites: number;
+  deliveryUpdates: number;
+  deliveryHotUpdates: number;
+}
+
+/** WAL position and row-write counters; the statistics are flushed first so they are current. */
+async function databaseCounters(pool: import('pg').Pool): Promise<DatabaseCounters> {
+  await pool.query('select pg_stat_force_next_flush()');
+  const { rows } = await pool.query<{ wal: string; writes: string; upd: string; hot: string }>(
+    `select pg_current_wal_lsn()::text as wal,
+            (select sum(n_tup_ins + n_tup_upd + n_tup_del) from pg_stat_all_tables)::text as writes,
+            (select n_tup_upd from pg_stat_user_tables where relname = 'delivery')::text as upd,
+            (select n_tup_hot_upd from pg_stat_user_tables where relname = 'delivery')::text as hot`,
+  );
+  const row = rows[0]!;
+  return { wal: row.wal, rowWrites: Number(row.writes), deliveryUpdates: Number(row.upd), deliveryHotUpdates: Number(row.hot) };
+}
+
+function databaseDelta(before: DatabaseCounters, after: DatabaseCounters) {
+  const lsn = (text: string) => {
+    const [hi, lo] = text.split('/');
+    return Number.parseInt(hi!, 16) * 2 ** 32 + Number.parseInt(lo!, 16);
+  };
+  return {
+    walBytes: lsn(after.wal) - lsn(before.wal),
+    rowWrites: after.rowWrites - before.rowWrites,
+    deliveryUpdates: after.deliveryUpdates - before.deliveryUpdates,
+    deliveryHotUpdates: after.deliveryHotUpdates - before.deliveryHotUpdates,
+  };
 }
 
 function fmt(n: number): string {
