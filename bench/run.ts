@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     ['CPU per delivery in (c), all processes', `${((1000 * (cpu.worker + cpu.postgres + cpu.api + cpu.receiver)) / e2e.deliveries).toFixed(2)} ms (worker ${((1000 * cpu.worker) / e2e.deliveries).toFixed(2)}, postgres ${((1000 * cpu.postgres) / e2e.deliveries).toFixed(2)})`],
     [
       'PostgreSQL work per delivery in (c)',
-      `${fmt(db.walBytes / e2e.deliveries)} WAL bytes, ${(db.rowWrites / e2e.deliveries).toFixed(1)} row writes; delivery updates ${fmt(db.deliveryUpdates)} (${db.deliveryUpdates ? Math.round((100 * db.deliveryHotUpdates) / db.deliveryUpdates) : 0} % HOT)`,
+      `${fmt(db.walBytes / e2e.deliveries)} WAL bytes, ${(db.rowWrites / e2e.deliveries).toFixed(1)} row writes; delivery updates ${fmt(db.deliveryUpdates)} (${db.deliveryUpdates ? Math.round((100 * db.deliveryHotUpdates) / db.deliveryUpdates) : 0} % HOT), delivery table ${fmt(db.deliveryTableBytes / 2 ** 20)} MiB`,
     ],
     ['CPU during (c): worker / postgres / api / receiver', `${cpu.worker.toFixed(1)} / ${cpu.postgres.toFixed(1)} / ${cpu.api.toFixed(1)} / ${cpu.receiver.toFixed(1)} s of ${e2e.totalSeconds.toFixed(1)} s wall (2 cores)`],
     [
@@ -170,19 +170,20 @@ interface DatabaseCounters {
   rowWrites: number;
   deliveryUpdates: number;
   deliveryHotUpdates: number;
+  deliveryTableBytes: number;
 }
 
 /** WAL position and row-write counters; the statistics are flushed first so they are current. */
 async function databaseCounters(pool: import('pg').Pool): Promise<DatabaseCounters> {
   await pool.query('select pg_stat_force_next_flush()');
-  const { rows } = await pool.query<{ wal: string; writes: string; upd: string; hot: string }>(
-    `select pg_current_wal_lsn()::text as wal,
+  const { rows } = await pool.query<{ wal: string; writes: string; upd: string; hot: string; bytes: string }>(
+    `select pg_current_wal_lsn()::text as wal, pg_table_size('delivery')::text as bytes,
             (select sum(n_tup_ins + n_tup_upd + n_tup_del) from pg_stat_all_tables)::text as writes,
             (select n_tup_upd from pg_stat_user_tables where relname = 'delivery')::text as upd,
             (select n_tup_hot_upd from pg_stat_user_tables where relname = 'delivery')::text as hot`,
   );
   const row = rows[0]!;
-  return { wal: row.wal, rowWrites: Number(row.writes), deliveryUpdates: Number(row.upd), deliveryHotUpdates: Number(row.hot) };
+  return { wal: row.wal, rowWrites: Number(row.writes), deliveryUpdates: Number(row.upd), deliveryHotUpdates: Number(row.hot), deliveryTableBytes: Number(row.bytes) };
 }
 
 function databaseDelta(before: DatabaseCounters, after: DatabaseCounters) {
@@ -195,6 +196,7 @@ function databaseDelta(before: DatabaseCounters, after: DatabaseCounters) {
     rowWrites: after.rowWrites - before.rowWrites,
     deliveryUpdates: after.deliveryUpdates - before.deliveryUpdates,
     deliveryHotUpdates: after.deliveryHotUpdates - before.deliveryHotUpdates,
+    deliveryTableBytes: after.deliveryTableBytes,
   };
 }
 
