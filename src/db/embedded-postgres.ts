@@ -229,7 +229,6 @@ export class EmbeddedPostgres {
       '-c', 'unix_socket_directories=',
       '-c', 'max_connections=200',
       '-c', 'fsync=on',
-      '-c', 'synchronous_commit=off',
       '-c', 'logging_collector=off',
     ]);
     this.child = child;

@@ -7,6 +7,7 @@ import { deliveryMessage } from './claim.js';
 import { randomUUID } from 'node:crypto';
 import { byQueue, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
 import { bossDb, inTransaction } from './transaction.js';
+import { uuidv7Floor } from '../domain/ids.js';
 
 export type RetryResult = { ok: true } | { ok: false; code: 'NOT_FOUND' | 'INVALID_STATE'; message: string };
 
@@ -73,8 +74,10 @@ export class DeliveryOperations {
            from delivery d join webhook_subscription s on s.id = d.webhook_subscription_id
           where d.webhook_subscription_id = $1 and d.tenant_id = $2 and d.status = any($3::text[])
             and d.created_at >= $4 and d.created_at < $5
+            and d.id >= $7::uuid and d.id < $8::uuid
           order by d.id limit $6 for update of d`,
-        [subscriptionId, tenantId, statuses, since, until, MAX_REPLAY],
+        // Ids are UUIDv7: the id range (a minute wider, for clock skew) walks the (subscription, id) index.
+        [subscriptionId, tenantId, statuses, since, until, MAX_REPLAY, uuidv7Floor(new Date(since.getTime() - 60_000)), uuidv7Floor(new Date(until.getTime() + 60_000))],
       );
       await this.requeue(client, rows);
       return rows.length;

@@ -35,6 +35,10 @@ export async function startBoss({ url, log, supervise, deliveryTimeoutMs = 15_00
     connectionString: url,
     schema: PGBOSS_SCHEMA,
     application_name: 'hookgraph-queue',
+    // pg-boss's own connections only fetch, complete and maintain jobs (every job is created
+    // inside a hookgraph transaction on another pool): a completion lost in a PostgreSQL crash
+    // reruns the job, a duplicate delivery at worst, so they need not wait for the WAL flush.
+    options: '-c synchronous_commit=off',
     supervise,
     schedule: supervise,
     migrate: true,

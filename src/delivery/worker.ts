@@ -11,7 +11,7 @@ import { RateLimiter } from './rate-limit.js';
 import { recordAttempts, type AppliedAttempt, type FinishedAttempt } from './record.js';
 import { SecretCache, buildRequest, recordedHeaders } from './request.js';
 import { Sender, type SendResult } from './sender.js';
-import { bossDb, inTransaction } from './transaction.js';
+import { bossDb, inWorkerTransaction } from './transaction.js';
 import { USER_AGENT } from './version.js';
 
 export interface DeliveryWorkerOptions {
@@ -90,14 +90,14 @@ export class DeliveryWorker {
     if (wellFormed.length < jobs.length) this.options.log.warn('skipping delivery jobs of an unknown shape', { count: jobs.length - wellFormed.length });
     const valid = newestPerDelivery(wellFormed);
     const jobById = new Map(valid.map((job) => [job.data.d, job]));
-    const due = await inTransaction(pool, (client) => claimDue(client, valid.map((job) => ({ id: job.data.d, attemptCount: job.data.a }))));
+    const due = await inWorkerTransaction(pool, (client) => claimDue(client, valid.map((job) => ({ id: job.data.d, attemptCount: job.data.a }))));
     const claims: Claim[] = due.map((row) => ({ job: jobById.get(row.id)!, row, waitMs: 0 }));
     const claimedIds = new Set(due.map((row) => row.id));
     const rest = valid.filter((job) => !claimedIds.has(job.data.d));
     if (rest.length) claims.push(...(await this.claimCarefully(rest, ordered)));
 
     const finished = await Promise.all(claims.map((claim) => this.attempt(claim)));
-    const applied = await inTransaction(pool, async (client) => {
+    const applied = await inWorkerTransaction(pool, async (client) => {
       const written = await recordAttempts(client, finished, this.options.config.disableAfterMs);
       await this.scheduleRetries(client, written, ordered);
       return written;
@@ -146,7 +146,7 @@ export class DeliveryWorker {
       }
       claims.push({ job, row, waitMs });
     }
-    const claimed = await inTransaction(pool, async (client) => {
+    const claimed = await inWorkerTransaction(pool, async (client) => {
       await cancelDeliveries(client, cancelled);
       await this.insertJobs(client, deferred);
       return markSending(client, claims.map((c) => ({ row: c.row, attemptCount: c.job.data.a })));
