@@ -80,40 +80,29 @@ function analyser(context: ValidationContext) {
   return selectionSet;
 }
 
-export function depthLimit(max: number): ValidationRule {
+/** A rule that reports an operation whose measure exceeds `max`. */
+function limitRule(max: number, pick: (m: Measure) => number, message: (value: number) => string): ValidationRule {
   return (context: ValidationContext) => {
     const measure = analyser(context);
     return {
       OperationDefinition(node) {
-        const { depth } = measure(node.selectionSet);
-        if (depth > max) {
-          context.reportError(
-            new GraphQLError(`Query is nested ${depth} levels deep, more than ${max}; query nested objects separately.`, {
-              nodes: [node],
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
-            }),
-          );
+        const value = pick(measure(node.selectionSet));
+        if (value > max) {
+          context.reportError(new GraphQLError(message(value), { nodes: [node], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
         }
       },
     };
   };
 }
 
+export function depthLimit(max: number): ValidationRule {
+  return limitRule(max, (m) => m.depth, (depth) => `Query is nested ${depth} levels deep, more than ${max}; query nested objects separately.`);
+}
+
 export function costLimit(max: number): ValidationRule {
-  return (context: ValidationContext) => {
-    const measure = analyser(context);
-    return {
-      OperationDefinition(node) {
-        const { cost } = measure(node.selectionSet);
-        if (cost > max) {
-          context.reportError(
-            new GraphQLError(`Query may resolve about ${cost} fields, more than ${max}; ask for smaller pages (\`first\`) or fewer nested lists.`, {
-              nodes: [node],
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
-            }),
-          );
-        }
-      },
-    };
-  };
+  return limitRule(
+    max,
+    (m) => m.cost,
+    (cost) => `Query may resolve about ${cost} fields, more than ${max}; ask for smaller pages (\`first\`) or fewer nested lists.`,
+  );
 }
