@@ -73,6 +73,29 @@ export function queueFor(ordered: boolean, deliveryId: string): string {
   return ordered ? ORDERED_DELIVERY_QUEUE : DELIVERY_SHARD_QUEUES[parseInt(deliveryId.slice(-2), 16) % DELIVERY_SHARDS];
 }
 
+/**
+ * `id` (a fresh UUID) moved into shard `shard`: the shard is the low bits of
+ * the id's last byte (two random bits given up), so `queueFor` still derives it
+ * from the id alone while a publish can put its deliveries where it wants.
+ */
+export function inShard(id: string, shard: number): string {
+  const last = parseInt(id.slice(-2), 16);
+  const moved = last - (last % DELIVERY_SHARDS) + (shard % DELIVERY_SHARDS);
+  return id.slice(0, -2) + moved.toString(16).padStart(2, '0');
+}
+
+/**
+ * Shards for the deliveries of one publish call: runs of `chunk` deliveries
+ * per shard from a random first shard. A small call lands in one queue (one
+ * pg-boss insert, one NOTIFY, one worker fetch instead of one per shard); a
+ * large one still spreads over every shard's workers.
+ */
+export function shardPicker(chunk: number): () => number {
+  const first = Math.floor(Math.random() * DELIVERY_SHARDS);
+  let n = 0;
+  return () => (first + Math.floor(n++ / Math.max(1, chunk))) % DELIVERY_SHARDS;
+}
+
 /** The pg-boss insert row for one delivery attempt. */
 export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1> {
   const data: DeliveryJobV1 = { v: 1, d: target.deliveryId, a: target.attemptCount, s: target.scheduleIndex };

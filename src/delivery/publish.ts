@@ -6,7 +6,7 @@ import { uuidv7 } from '../domain/ids.js';
 import { validatePayload } from '../domain/json-schema.js';
 import { isValidEventTypeName } from '../domain/patterns.js';
 import { announce, type LiveMessage } from '../live/announce.js';
-import { byQueue, type DeliveryJobTarget } from './jobs.js';
+import { byQueue, inShard, shardPicker, type DeliveryJobTarget } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { sequentialUuidv7 } from './sequential-ids.js';
 import { SubscriptionCache } from './subscription-cache.js';
@@ -164,13 +164,14 @@ export class Publisher {
     const entry = only ? undefined : await this.subscriptions.forTenant(client, tenantId, version);
     const deliveries: { id: string; eventId: string; subscriptionId: string; ordered: boolean }[] = [];
     const messages: LiveMessage[] = [];
+    const nextShard = shardPicker(this.options.config.workerBatchSize);
     for (const { p, index } of fresh) {
       const created = createdAt.get(p.id);
       if (!created) continue;
       results[index] = { id: p.id, tenantId, eventType: p.input.eventType, body: p.body, idempotencyKey: p.key, occurredAt: p.occurredAt, createdAt: created };
       messages.push({ kind: 'event', tenantId, id: p.id, eventType: p.input.eventType });
       const targets = only ?? SubscriptionCache.match(entry!, p.input.eventType, envelope(p));
-      for (const sub of targets) deliveries.push({ id: sequentialUuidv7(), eventId: p.id, subscriptionId: sub.id, ordered: sub.ordered });
+      for (const sub of targets) deliveries.push({ id: sub.ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard()), eventId: p.id, subscriptionId: sub.id, ordered: sub.ordered });
     }
     if (deliveries.length) await this.insertDeliveries(client, tenantId, deliveries);
     if (deliveries.length) {
