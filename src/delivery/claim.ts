@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { DeliveryStatus } from '../domain/entities/Delivery.js';
 import { announce, type LiveMessage } from '../live/announce.js';
+import { announceAtCommit } from './transaction.js';
 
 /** A delivery as the worker loads it: the delivery, its event's wire body and its subscription. */
 export interface DeliveryRow {
@@ -58,7 +59,7 @@ export async function claimDue(client: PoolClient, jobs: readonly { id: string; 
      select ${ROW_COLUMNS} from d join event e on e.id = d.event_id join webhook_subscription s on s.id = d.webhook_subscription_id`,
     [jobs.map((j) => j.id), jobs.map((j) => j.attemptCount)],
   );
-  await announce(client, rows.map((row) => deliveryMessage(row, DeliveryStatus.SENDING, row.attempt_count)));
+  await announceAtCommit(client, rows.map((row) => deliveryMessage(row, DeliveryStatus.SENDING, row.attempt_count)));
   return rows;
 }
 

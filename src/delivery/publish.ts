@@ -5,13 +5,13 @@ import { DeliveryStatus } from '../domain/entities/Delivery.js';
 import { uuidv7 } from '../domain/ids.js';
 import { validatePayload } from '../domain/json-schema.js';
 import { isValidEventTypeName } from '../domain/patterns.js';
-import { announce, type LiveMessage } from '../live/announce.js';
+import type { LiveMessage } from '../live/announce.js';
 import { byQueue, inShard, shardPicker, type DeliveryJobTarget } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { sequentialUuidv7 } from './sequential-ids.js';
 import { SubscriptionCache } from './subscription-cache.js';
 import { asDate } from './dates.js';
-import { bossDb, inTransaction } from './transaction.js';
+import { announceAtCommit, bossDb, inTransaction } from './transaction.js';
 
 export const MAX_BATCH = 500;
 export const MAX_IDEMPOTENCY_KEY = 255;
@@ -182,7 +182,7 @@ export class Publisher {
       }
     }
     for (const [index, first] of repeats) results[index] = results[first];
-    await announce(client, messages);
+    await announceAtCommit(client, messages);
     this.options.metrics?.eventsPublished.inc(createdAt.size);
     this.options.metrics?.deliveriesCreated.inc(deliveries.length);
     return { ok: true, events: results as PublishedEvent[], deliveries: deliveries.length };

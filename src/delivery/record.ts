@@ -1,9 +1,10 @@
 import type { PoolClient } from 'pg';
 import { uuidv7 } from '../domain/ids.js';
-import { announce, type LiveMessage } from '../live/announce.js';
+import type { LiveMessage } from '../live/announce.js';
 import { deliveryMessage, type DeliveryRow } from './claim.js';
 import type { AttemptOutcome } from './outcome.js';
 import type { SendResult } from './sender.js';
+import { announceAtCommit } from './transaction.js';
 
 /** One finished HTTP attempt, ready to be written. */
 export interface FinishedAttempt {
@@ -113,7 +114,7 @@ export async function recordAttempts<A extends FinishedAttempt>(client: PoolClie
   }
   const messages: LiveMessage[] = applied.map(({ attempt, attemptNumber }) => deliveryMessage(attempt.row, attempt.outcome.status, attemptNumber));
   messages.push(...(await updateSubscriptionHealth(client, applied.map((a) => a.attempt), disableAfterMs)));
-  await announce(client, messages);
+  await announceAtCommit(client, messages);
   return applied;
 }
 
