@@ -156,7 +156,7 @@ export const DELIVERY_STATUSES = ['PENDING', 'SENDING', 'SUCCEEDED', 'RETRYING',
 
 /** Just enough of each delivery to count the last hour. */
 export const DELIVERY_COUNTS = `query DeliveryCounts($first: Int, $after: String, $since: DateTime) {
-  deliveries(first: $first, after: $after, filter: { since: $since }) {
+  deliveries(first: $first, after: $after, filter: { createdSince: $since }) {
     nodes { id status createdAt updatedAt }
     pageInfo { hasNextPage endCursor }
   }

@@ -71,3 +71,19 @@ test('FAILED after the last attempt of the schedule', async () => {
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(receiver.requests.length, 3, 'no attempt after FAILED');
 });
+
+test('deliveries(filter) narrows by subscription, event, status and creation time', async () => {
+  const receiver = await startReceiver();
+  const sub = await subscription(t, { url: receiver.url, eventTypes: ['order.paid'] });
+  const before = new Date(Date.now() - 1000);
+  const event = await publish(t, 'order.paid', { orderId: 7 });
+  await settled(t, event.id);
+  const query = 'query($filter: DeliveryFilter) { deliveries(first: 10, filter: $filter) { nodes { id event { id } } } }';
+  const ids = async (filter: Record<string, unknown>) => (await app.gql(query, { filter }, t.key)).data.deliveries.nodes.map((d: any) => d.event.id);
+  assert.deepEqual(await ids({ webhookSubscriptionId: sub.id }), [event.id]);
+  // (The first test's `order.*` subscription gets the event too, to a receiver that is gone by now.)
+  assert.deepEqual(await ids({ webhookSubscriptionId: sub.id, eventId: event.id, statuses: ['SUCCEEDED'] }), [event.id]);
+  assert.deepEqual(await ids({ webhookSubscriptionId: sub.id, eventId: event.id, statuses: ['FAILED'] }), []);
+  assert.deepEqual(await ids({ webhookSubscriptionId: sub.id, createdSince: before.toISOString() }), [event.id]);
+  assert.deepEqual(await ids({ webhookSubscriptionId: sub.id, createdSince: new Date(Date.now() + 60_000).toISOString() }), []);
+});

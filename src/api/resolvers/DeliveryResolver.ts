@@ -48,7 +48,7 @@ export class DeliveryResolver {
       // Lets the planner use the partial indexes on `attention` (see the Delivery entity); the status test above stays exact.
       if (filter.statuses.every((s) => ATTENTION.has(s))) where.raw('attention');
     }
-    if (filter?.since) where.add('created_at >= ?', filter.since);
+    if (filter?.createdSince) where.add('created_at >= ?', filter.createdSince);
     if (page.beforeId) where.add('id < ?', page.beforeId);
     const { rows } = await context.services.pool.query<DeliveryRecord>(`select ${DELIVERY_COLUMNS} from delivery where ${where.sql} order by id desc limit ${page.limit}`, where.values);
     return toConnection(rows.map(Delivery.fromRow), page);

@@ -140,7 +140,7 @@ export class LiveResolver {
 /** The filter as a test on messages; ids that cannot exist match nothing, as everywhere. */
 function deliveryMatcher(filter: DeliveryFilter): (message: Message<'delivery'>) => boolean {
   const statuses = filter.statuses?.length ? new Set<string>(filter.statuses) : undefined;
-  const createdFrom = filter.since?.getTime();
+  const createdFrom = filter.createdSince?.getTime();
   return (m) =>
     (filter.webhookSubscriptionId == null || m.webhookSubscriptionId === filter.webhookSubscriptionId) &&
     (filter.eventId == null || m.eventId === filter.eventId) &&
@@ -166,7 +166,7 @@ async function replayDeliveries(context: Context, filter: DeliveryFilter, since:
     add((n) => `${column} = $${n}`, id);
   }
   if (filter.statuses?.length) add((n) => `status = any($${n}::text[])`, filter.statuses);
-  if (filter.since) add((n) => `created_at >= $${n}`, filter.since);
+  if (filter.createdSince) add((n) => `created_at >= $${n}`, filter.createdSince);
   const { rows } = await context.services.pool.query<DeliveryRecord>(
     `select * from (select ${DELIVERY_COLUMNS} from delivery where ${conditions.join(' and ')} order by updated_at desc, id desc limit ${MAX_REPLAY}) recent
       order by updated_at, id`,

@@ -167,7 +167,7 @@ export class DeliveryFilter {
   statuses?: DeliveryStatus[] | null;
 
   @Field(() => Date, { nullable: true, description: 'Only deliveries created at or after this time.' })
-  since?: Date | null;
+  createdSince?: Date | null;
 }
 
 @InputType()
