@@ -66,6 +66,9 @@ async function main(): Promise<void> {
 main().catch((error) => {
   if (error instanceof ConfigError || error instanceof EmbeddedPostgresError) {
     process.stderr.write(`hookgraph: ${error.message}\n`);
+  } else if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
+    const { port } = error as NodeJS.ErrnoException & { port?: number };
+    process.stderr.write(`hookgraph: port ${port} is already in use; stop what uses it or set PORT to another port\n`);
   } else {
     process.stderr.write(`hookgraph: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   }

@@ -60,7 +60,16 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
     return { ...result, errors };
   };
 
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
+  // noServer: upgrades are routed here by hand, so the WebSocket server does not re-emit the HTTP
+  // server's errors (EADDRINUSE is reported once, by listen() below).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  server.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/graphql') {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
   const wsServer = useServer<Record<string, unknown>, { principal: Principal }>(
     {
       schema,

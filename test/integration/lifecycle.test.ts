@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { after, test } from 'node:test';
 import { gql } from '../helpers/graphql.js';
 import { spawnHookgraph } from '../helpers/process.js';
@@ -90,4 +91,19 @@ test('after a SIGKILL the next start takes over the orphaned PostgreSQL and keep
   assert.equal(viewer.data.viewer.tenant.name, 'Survivor');
   assert.equal(await again.proc.stop(), 0);
   assert.deepEqual(postgresProcesses(dataDir), []);
+});
+
+test('a taken port stops the start with one clear line and no postgres left behind', async () => {
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = (blocker.address() as net.AddressInfo).port;
+  try {
+    const proc = spawnHookgraph('serve', { ...env, PORT: String(port) });
+    assert.equal(await proc.exited, 1);
+    const lines = proc.stderr().split('\n').filter((line) => line && !line.startsWith('{'));
+    assert.deepEqual(lines, [`hookgraph: port ${port} is already in use; stop what uses it or set PORT to another port`]);
+    assert.deepEqual(postgresProcesses(dataDir), []);
+  } finally {
+    blocker.close();
+  }
 });
