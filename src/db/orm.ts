@@ -29,6 +29,9 @@ export async function createOrm({ url, poolSize = 20, debug = false }: OrmOption
       silent: true,
     },
     pool: { min: 0, max: poolSize },
+    // MikroORM reads only host/port/user/password/db from clientUrl; handing pg the whole URL keeps
+    // its other parameters (sslmode, host=/socket/dir, options, ...) in effect for the pool too.
+    driverOptions: { connectionString: url },
     debug,
     allowGlobalContext: false,
     discovery: { warnWhenNoEntities: true },
