@@ -3,7 +3,7 @@ import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config/config.js';
 import { DeliveryStatus } from '../domain/entities/Delivery.js';
 import { announce } from '../live/announce.js';
-import { deliveryMessage } from './claim.js';
+import { deliveryMessage, type DeliveryRow } from './claim.js';
 import { randomUUID } from 'node:crypto';
 import { byQueue, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
 import { bossDb, inTransaction } from './transaction.js';
@@ -14,15 +14,8 @@ export type RetryResult = { ok: true } | { ok: false; code: 'NOT_FOUND' | 'INVAL
 /** Most deliveries one `webhookSubscriptionReplay` call queues again. */
 export const MAX_REPLAY = 10_000;
 
-interface Row {
-  id: string;
-  tenant_id: string;
-  event_id: string;
-  webhook_subscription_id: string;
-  status: DeliveryStatus;
-  attempt_count: number;
-  ordered: boolean;
-}
+/** The delivery columns the worker also loads, plus the subscription's current `ordered` flag. */
+type Row = Pick<DeliveryRow, 'id' | 'tenant_id' | 'event_id' | 'webhook_subscription_id' | 'status' | 'attempt_count'> & { ordered: boolean };
 
 /**
  * Manual retry and replay. A FAILED (or finished, for replay) delivery gets
