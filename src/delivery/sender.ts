@@ -1,6 +1,5 @@
 import { Agent } from 'undici';
-import ipaddr from 'ipaddr.js';
-import type { AddressGuard } from './address-guard.js';
+import { parseAddress, type AddressGuard } from './address-guard.js';
 import type { ErrorKind } from './retry-policy.js';
 import { parseRetryAfter } from './retry-policy.js';
 
@@ -103,8 +102,8 @@ function literalRefusal(guard: AddressGuard, literalChecks: Map<string, string |
   let refusal = literalChecks.get(hostname);
   if (refusal === undefined) {
     const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
-    const reason = ipaddr.isValid(host) ? guard.refusalFor(host) : undefined;
-    refusal = reason ? `refused to connect to ${host}: ${reason}` : null;
+    const reason = parseAddress(host) ? guard.refusalFor(host) : undefined;
+    refusal = reason ? `refused to connect to ${host}: ${host} is ${reason}` : null;
     if (literalChecks.size > 10_000) literalChecks.clear();
     literalChecks.set(hostname, refusal);
   }

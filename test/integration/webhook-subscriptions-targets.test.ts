@@ -23,6 +23,21 @@ const refused: [string, string][] = [
   ['http://224.0.0.1/hook', 'FORBIDDEN_TARGET'],
   ['http://2130706433/hook', 'FORBIDDEN_TARGET'],
   ['http://localhost:4000/hook', 'FORBIDDEN_TARGET'],
+  ['http://[::127.0.0.1]/hook', 'FORBIDDEN_TARGET'],
+  ['http://[::7f00:1]/hook', 'FORBIDDEN_TARGET'],
+  ['http://[::a9fe:a9fe]/hook', 'FORBIDDEN_TARGET'],
+  ['http://[64:ff9b::7f00:1]/hook', 'FORBIDDEN_TARGET'],
+  ['http://[64:ff9b:1::a00:1]/hook', 'FORBIDDEN_TARGET'],
+  ['http://[2002:a9fe:a9fe::1]/hook', 'FORBIDDEN_TARGET'],
+  ['http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook', 'FORBIDDEN_TARGET'],
+  ['http://[::]/hook', 'FORBIDDEN_TARGET'],
+  ['http://[fec0::1]/hook', 'FORBIDDEN_TARGET'],
+  ['http://[ff02::1]/hook', 'FORBIDDEN_TARGET'],
+  ['http://100.64.0.1/hook', 'FORBIDDEN_TARGET'],
+  ['http://198.18.0.1/hook', 'FORBIDDEN_TARGET'],
+  ['http://240.0.0.1/hook', 'FORBIDDEN_TARGET'],
+  ['http://255.255.255.255/hook', 'FORBIDDEN_TARGET'],
+  ['http://0.1.2.3/hook', 'FORBIDDEN_TARGET'],
   ['ftp://example.com/hook', 'INVALID_URL'],
   ['file:///etc/passwd', 'INVALID_URL'],
   ['javascript:alert(1)', 'INVALID_URL'],
@@ -43,4 +58,13 @@ test('refused target classes are userErrors on input.url and create nothing', as
   }
   const { rows } = await app.app.services.pool.query('select count(*)::int as n from webhook_subscription');
   assert.equal(rows[0].n, 0);
+});
+
+test('a refused host name is not told which address it resolves to; a refused literal is named', async () => {
+  const named = (await app.gql(CREATE, { input: { url: 'http://localhost:4000/hook', eventTypes: ['*'] } }, adminKey)).data.webhookSubscriptionCreate;
+  assert.equal(named.userErrors[0].code, 'FORBIDDEN_TARGET');
+  assert.match(named.userErrors[0].message, /^The host "localhost" resolves to an address that is not allowed/);
+  assert.doesNotMatch(named.userErrors[0].message, /127\.0\.0\.1|::1|loopback address/);
+  const literal = (await app.gql(CREATE, { input: { url: 'http://[::127.0.0.1]/hook', eventTypes: ['*'] } }, adminKey)).data.webhookSubscriptionCreate;
+  assert.match(literal.userErrors[0].message, /^::7f00:1 is an IPv4-compatible IPv6 address/);
 });
