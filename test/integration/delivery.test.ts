@@ -87,3 +87,15 @@ test('deliveries(filter) narrows by subscription, event, status and creation tim
   assert.deepEqual(await ids({ webhookSubscriptionId: sub.id, createdSince: before.toISOString() }), [event.id]);
   assert.deepEqual(await ids({ webhookSubscriptionId: sub.id, createdSince: new Date(Date.now() + 60_000).toISOString() }), []);
 });
+
+test('a receiver named by host name is resolved at send time by the process resolver: localhost is loopback (c-ares alone does not know it)', async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  await eventType(t, 'order.named');
+  await subscription(t, { url: `http://localhost:${receiver.port}/hook?named`, eventTypes: ['order.named'] });
+  const event = await publish(t, 'order.named', { orderId: 1 });
+  const [request] = await receiver.waitFor(1);
+  assert.equal(request.path, '/hook?named');
+  const [delivery] = await settled(t, event.id);
+  assert.equal(delivery.status, 'SUCCEEDED');
+});
