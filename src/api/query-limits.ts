@@ -47,7 +47,7 @@ export const MAX_DEPTH = 12;
 export const MAX_INTROSPECTION_DEPTH = 16;
 /** Estimated fields resolved by one operation: every list multiplies its selection by its estimated size. */
 export const MAX_COST = 50_000;
-/** Aliased fields in one operation (a fragment counts once per spread): aliases are how one request asks for many. */
+/** Aliased fields written in one operation (a fragment counts once per spread, a list does not multiply): aliases are how one request asks for many. */
 export const MAX_ALIASES = 100;
 /** Fields at the root of one operation, fragments included: each is its own query or mutation. */
 export const MAX_ROOT_FIELDS = 20;
@@ -245,7 +245,7 @@ function analyser(context: ValidationContext, weights: Record<string, number>) {
       introspectionDepth: introspection ? inner.depth + 1 : inner.introspectionDepth,
       cost: 1 + n * inner.cost,
       bytes: OBJECT_BYTES + n * inner.bytes,
-      aliases: aliases + n * inner.aliases,
+      aliases: aliases + inner.aliases, // an alias inside a list is one field of each item, not another request
       width: 1,
     };
   };

@@ -73,6 +73,8 @@ test('root fields are capped, fragments included', () => {
   const found = problems(`query { ...Many } ${fragment}`);
   assert.ok(found.some((m) => /21 root fields, more than 20/.test(m)), found.join('\n'));
   assert.deepEqual(problems(aliased(20, 'viewer { root }')), []);
+  // Aliases inside a list are fields of each item, not more requests.
+  assert.deepEqual(problems('{ events(first: 100) { nodes { a: id b: eventType } } }'), []);
 });
 
 test('an answer over the cap becomes one RESPONSE_TOO_LARGE error; a mutation says it was applied', () => {
