@@ -4,13 +4,16 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
-import { GraphQLError, parse, specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type Principal } from './auth.js';
 import { subscribeWithFreshContext } from '../live/subscribe.js';
 import { createContext, type Context, type Services } from './context.js';
-import { costLimit, depthLimit } from './query-limits.js';
+import { CloseCodes } from '../live/connections.js';
+import { introspectionNeedsKey } from './introspection.js';
+import { MAX_OPERATIONS_PER_SOCKET, queryLimits } from './query-limits.js';
+import { checkResponseSize, responseSizeCap } from './response-size.js';
 
 export interface HttpServerOptions {
   services: Services;
@@ -31,15 +34,12 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-const MAX_DEPTH = 12;
-/** Estimated resolved fields per operation (connections multiply by `first`). */
-const MAX_COST = 50_000;
 const MAX_BODY = '6mb';
-const QUERY_LIMITS = [depthLimit(MAX_DEPTH), costLimit(MAX_COST)];
 
 export async function startHttpServer(options: HttpServerOptions, port: number, host: string): Promise<RunningHttpServer> {
   const { services, schema } = options;
   const { log, config } = services;
+  const limitRules = [queryLimits({ maxPayloadBytes: config.maxPayloadBytes, maxResponseBytes: config.maxResponseBytes })];
   const app = express();
   app.disable('x-powered-by');
   const server = http.createServer(app);
@@ -79,6 +79,14 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
         audience: ({ principal }) => (principal.kind === 'key' ? `${principal.tenantId}:${[...principal.scopes].sort().join(',')}` : principal.kind),
       }),
       onSubscribe: (ctx, _id, payload) => {
+        // graphql-ws has already added this operation to ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_SOCKET) {
+          return [
+            new GraphQLError(`At most ${MAX_OPERATIONS_PER_SOCKET} operations may be open at once on one connection; complete one first.`, {
+              extensions: { code: 'TOO_MANY_OPERATIONS' },
+            }),
+          ];
+        }
         // Same validation as over HTTP, query limits included.
         let document;
         try {
@@ -86,7 +94,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
         } catch (error) {
           return [error as GraphQLError];
         }
-        const errors = validate(schema, document, [...specifiedRules, ...QUERY_LIMITS]);
+        const errors = validate(schema, document, [...specifiedRules, ...limitRules]);
         if (errors.length) return [...errors];
         return {
           schema,
@@ -96,8 +104,12 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
           contextValue: { ...createContext(services, ctx.extra.principal ?? { kind: 'anonymous' }), socket: ctx.extra.socket },
         };
       },
-      // Queries and subscription events over the socket get the same masking as HTTP.
-      onNext: (_ctx, _id, _payload, _args, result) => maskResult(result as ExecutionResult),
+      // Queries and subscription events over the socket get the same masking and size cap as HTTP.
+      onNext: (_ctx, _id, _payload, args, result) => {
+        const masked = maskResult(result as ExecutionResult);
+        const tooLarge = checkResponseSize(masked, config.maxResponseBytes, getOperationAST(args.document, args.operationName)?.operation === 'mutation');
+        return tooLarge ? { errors: [tooLarge] } : masked;
+      },
       onConnect: async (ctx) => {
         const principal = await authenticate(services.pool, services.rootKey, ctx.connectionParams?.authorization);
         if (principal.kind === 'anonymous' || principal.kind === 'invalid') {
@@ -105,6 +117,12 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
           return false;
         }
         if (principal.kind !== 'key') return false; // 4403: the root key has no tenant to watch
+        // Checked and registered (onSocket) with no await in between, so concurrent connects cannot overshoot.
+        if ((services.live?.connections.openFor(principal.keyId) ?? 0) >= config.maxSocketsPerKey) {
+          const { code, reason } = CloseCodes.tooManySockets;
+          ctx.extra.socket.close(code, `${reason} (at most ${config.maxSocketsPerKey})`);
+          return false;
+        }
         ctx.extra.principal = principal;
         options.onSocket?.(ctx.extra.socket, principal);
         return true;
@@ -115,13 +133,16 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
 
   const apollo = new ApolloServer({
     schema,
-    validationRules: QUERY_LIMITS,
+    validationRules: limitRules,
     includeStacktraceInErrorResponses: !config.production,
+    // Callers with a key may introspect; introspectionNeedsKey refuses anonymous ones.
     introspection: true,
     // main.ts owns the signals and stops everything in order.
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      introspectionNeedsKey(),
+      responseSizeCap(config.maxResponseBytes),
       {
         async serverWillStart() {
           return {

@@ -28,6 +28,10 @@ export interface Config {
   readonly retentionDays: number;
   /** Largest accepted event payload, serialized. `HOOKGRAPH_MAX_PAYLOAD_BYTES`, default 256 KiB. */
   readonly maxPayloadBytes: number;
+  /** Largest serialized GraphQL answer; operations estimated above it are refused before they run. `HOOKGRAPH_MAX_RESPONSE_BYTES`, default 8 MiB (at least twice the payload limit). */
+  readonly maxResponseBytes: number;
+  /** Open WebSockets per API key in one api process; more are closed (1008). `HOOKGRAPH_MAX_SOCKETS_PER_KEY`, default 20. */
+  readonly maxSocketsPerKey: number;
   /** Deliveries fetched per pg-boss batch. `HOOKGRAPH_WORKER_BATCH_SIZE`, default 100. */
   readonly workerBatchSize: number;
   /** Concurrent pg-boss fetch loops per worker process. `HOOKGRAPH_WORKER_CONCURRENCY`, default 4. */
@@ -130,6 +134,15 @@ function allowTargets(env: Env): string[] {
   return entries;
 }
 
+/** Must leave room for one payload; by default also grows with a raised payload limit. */
+function maxResponseBytes(env: Env, maxPayloadBytes: number): number {
+  const name = 'HOOKGRAPH_MAX_RESPONSE_BYTES';
+  const parsed = integer(env, name, Math.max(8 * 1024 * 1024, 2 * maxPayloadBytes), 4096, 1024 * 1024 * 1024);
+  const least = maxPayloadBytes + 4096;
+  if (parsed < least) throw new ConfigError(name, `must be at least HOOKGRAPH_MAX_PAYLOAD_BYTES + 4 KiB (${least}), or an event could not be read`);
+  return parsed;
+}
+
 function logLevel(env: Env): Config['logLevel'] {
   const raw = value(env, 'HOOKGRAPH_LOG_LEVEL') ?? 'info';
   if (raw !== 'debug' && raw !== 'info' && raw !== 'warn' && raw !== 'error') {
@@ -141,6 +154,7 @@ function logLevel(env: Env): Config['logLevel'] {
 /** Reads the environment into a frozen Config; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const external = databaseUrl(env);
+  const maxPayloadBytes = integer(env, 'HOOKGRAPH_MAX_PAYLOAD_BYTES', 256 * 1024, 1, 64 * 1024 * 1024);
   const config: Config = {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: value(env, 'HOST') ?? '::',
@@ -153,7 +167,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     deliveryTimeoutMs: duration(env, 'HOOKGRAPH_DELIVERY_TIMEOUT', '15s', 1),
     disableAfterMs: duration(env, 'HOOKGRAPH_DISABLE_AFTER', '5d', 1),
     retentionDays: integer(env, 'HOOKGRAPH_RETENTION_DAYS', 30, 1, 3650),
-    maxPayloadBytes: integer(env, 'HOOKGRAPH_MAX_PAYLOAD_BYTES', 256 * 1024, 1, 64 * 1024 * 1024),
+    maxPayloadBytes,
+    maxResponseBytes: maxResponseBytes(env, maxPayloadBytes),
+    maxSocketsPerKey: integer(env, 'HOOKGRAPH_MAX_SOCKETS_PER_KEY', 20, 1, 10_000),
     workerBatchSize: integer(env, 'HOOKGRAPH_WORKER_BATCH_SIZE', 100, 1, 1000),
     workerConcurrency: integer(env, 'HOOKGRAPH_WORKER_CONCURRENCY', 4, 1, 64),
     liveBufferSize: integer(env, 'HOOKGRAPH_LIVE_BUFFER', 10_000, 1, 1_000_000),

@@ -7,6 +7,8 @@ export const CloseCodes = {
   keyRevoked: { code: 4401, reason: 'Unauthorized: API key revoked' },
   /** The client did not read fast enough and its buffer overflowed. Reconnect, then catch up (`since`). */
   slowConsumer: { code: 1013, reason: 'Try again later: client too slow for live updates' },
+  /** The key already has HOOKGRAPH_MAX_SOCKETS_PER_KEY sockets open (1008, policy violation). Share a socket, or close one first. */
+  tooManySockets: { code: 1008, reason: 'Too many live connections for this API key' },
 } as const;
 
 interface Entry {
@@ -36,6 +38,11 @@ export class ConnectionRegistry {
 
   get size(): number {
     return this.sockets.size;
+  }
+
+  /** Open sockets of one API key. */
+  openFor(keyId: string): number {
+    return this.byKey.get(keyId)?.size ?? 0;
   }
 
   /** Key ids with at least one open socket. */

@@ -82,3 +82,17 @@ test('durations', () => {
   assert.equal(parseDuration('-1s'), undefined);
   assert.equal(parseDuration('5 minutes'), undefined);
 });
+
+test('response and socket limits: defaults, growth with the payload limit, and room for one payload', () => {
+  const defaults = loadConfig({});
+  assert.equal(defaults.maxResponseBytes, 8 * 1024 * 1024);
+  assert.equal(defaults.maxSocketsPerKey, 20);
+  assert.equal(loadConfig({ HOOKGRAPH_MAX_PAYLOAD_BYTES: String(16 * 1024 * 1024) }).maxResponseBytes, 32 * 1024 * 1024);
+  const set = loadConfig({ HOOKGRAPH_MAX_RESPONSE_BYTES: '1048576', HOOKGRAPH_MAX_SOCKETS_PER_KEY: '5' });
+  assert.equal(set.maxResponseBytes, 1_048_576);
+  assert.equal(set.maxSocketsPerKey, 5);
+  const tooSmall = errorOf({ HOOKGRAPH_MAX_RESPONSE_BYTES: '200000' });
+  assert.equal(tooSmall.variable, 'HOOKGRAPH_MAX_RESPONSE_BYTES');
+  assert.match(tooSmall.message, /at least HOOKGRAPH_MAX_PAYLOAD_BYTES \+ 4 KiB \(266240\)/);
+  assert.equal(errorOf({ HOOKGRAPH_MAX_SOCKETS_PER_KEY: '0' }).variable, 'HOOKGRAPH_MAX_SOCKETS_PER_KEY');
+});
