@@ -51,6 +51,13 @@ export const MAX_COST = 50_000;
 export const MAX_ALIASES = 100;
 /** Fields at the root of one operation, fragments included: each is its own query or mutation. */
 export const MAX_ROOT_FIELDS = 20;
+/**
+ * An operation may be estimated at up to this many times the answer limit:
+ * the estimate weighs every large field at its size limit, which real data
+ * rarely reaches, so a full page of payloads (`events(first: 100) { nodes {
+ * payload } }`) still runs; the answer itself stays capped by the response check.
+ */
+export const ESTIMATE_FACTOR = 4;
 /** Operations open at once on one WebSocket (subscriptions and queries); more are refused with TOO_MANY_OPERATIONS. */
 export const MAX_OPERATIONS_PER_SOCKET = 50;
 /*
@@ -79,7 +86,7 @@ const LIST_SIZES: Record<string, number> = {
 export interface QueryLimitOptions {
   /** Largest event payload (HOOKGRAPH_MAX_PAYLOAD_BYTES): `Event.payload` weighs this much. */
   maxPayloadBytes: number;
-  /** Largest answer (HOOKGRAPH_MAX_RESPONSE_BYTES): an operation estimated above it is refused. */
+  /** Largest answer (HOOKGRAPH_MAX_RESPONSE_BYTES): an operation estimated above ESTIMATE_FACTOR times it is refused. */
   maxResponseBytes: number;
 }
 
@@ -300,6 +307,7 @@ export function formatBytes(bytes: number): string {
  */
 export function queryLimits(options: QueryLimitOptions): ValidationRule {
   const weights = byteWeights(options);
+  const maxEstimate = ESTIMATE_FACTOR * options.maxResponseBytes;
   return (context: ValidationContext) => {
     const { selectionSet, heavy } = analyser(context, weights);
     const schema = context.getSchema();
@@ -314,10 +322,10 @@ export function queryLimits(options: QueryLimitOptions): ValidationRule {
         if (m.cost > MAX_COST) {
           problems.push(`Query may resolve about ${m.cost} fields, more than ${MAX_COST}; ask for smaller pages (\`first\`) or fewer nested lists.`);
         }
-        if (m.bytes > options.maxResponseBytes) {
+        if (m.bytes > maxEstimate) {
           const large = [...heavy].slice(0, 3).map((key) => `${key} ${formatBytes(weights[key])}`);
           problems.push(
-            `Query may answer about ${formatBytes(m.bytes)}, more than the ${formatBytes(options.maxResponseBytes)} limit` +
+            `Query may answer about ${formatBytes(m.bytes)}, more than ${formatBytes(maxEstimate)} (${ESTIMATE_FACTOR} × the ${formatBytes(options.maxResponseBytes)} answer limit)` +
               (large.length ? ` (large fields count at their size limit: ${large.join(', ')})` : '') +
               '; ask for smaller pages (`first`) or fewer large fields.',
           );

@@ -28,7 +28,7 @@ export interface Config {
   readonly retentionDays: number;
   /** Largest accepted event payload, serialized. `HOOKGRAPH_MAX_PAYLOAD_BYTES`, default 256 KiB. */
   readonly maxPayloadBytes: number;
-  /** Largest serialized GraphQL answer; operations estimated above it are refused before they run. `HOOKGRAPH_MAX_RESPONSE_BYTES`, default 8 MiB (at least twice the payload limit). */
+  /** Largest serialized GraphQL answer; operations estimated above 4 × it are refused before they run. `HOOKGRAPH_MAX_RESPONSE_BYTES`, default 8 MiB (at least twice the payload limit). */
   readonly maxResponseBytes: number;
   /** Open WebSockets per API key in one api process; more are closed (1008). `HOOKGRAPH_MAX_SOCKETS_PER_KEY`, default 20. */
   readonly maxSocketsPerKey: number;

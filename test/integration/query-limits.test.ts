@@ -91,7 +91,7 @@ test('a READ key asking for pages of payloads under 250 aliases is refused befor
   assert.equal(result.status, 400);
   assert.equal(result.data, undefined);
   assert.equal(errorCode(result), 'GRAPHQL_VALIDATION_FAILED');
-  assert.ok(result.errors!.some((e) => /may answer about [\d.]+ MiB, more than the 8 MiB limit \(large fields count at their size limit: Event\.payload 256 KiB\)/.test(e.message)));
+  assert.ok(result.errors!.some((e) => /may answer about [\d.]+ [MG]iB, more than 32 MiB \(4 × the 8 MiB answer limit\) \(large fields count at their size limit: Event\.payload 256 KiB\)/.test(e.message)));
   const page = await app.gql('{ events(first: 20) { nodes { id payload } } }', {}, read.key);
   assert.equal(errorCode(page), undefined);
 });

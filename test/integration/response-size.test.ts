@@ -38,9 +38,9 @@ test('the same cap applies to graphql-ws next messages', async () => {
   await ws.dispose();
 });
 
-test('estimates use the configured limits: three payloads of up to 1 KiB fit in 8 KiB, ten do not', async () => {
-  assert.equal(errorCode(await app.gql('{ events(first: 3) { nodes { payload } } }', {}, adminKey)), undefined);
-  const refused = await app.gql('{ events(first: 10) { nodes { payload } } }', {}, adminKey);
+test('estimates use the configured limits: 20 payloads of up to 1 KiB fit in 4 × 8 KiB, 40 do not', async () => {
+  assert.equal(errorCode(await app.gql('{ events(first: 20) { nodes { payload } } }', {}, adminKey)), undefined);
+  const refused = await app.gql('{ events(first: 40) { nodes { payload } } }', {}, adminKey);
   assert.equal(errorCode(refused), 'GRAPHQL_VALIDATION_FAILED');
-  assert.match(refused.errors![0].message, /more than the 8 KiB limit \(large fields count at their size limit: Event\.payload 1 KiB\)/);
+  assert.match(refused.errors![0].message, /more than 32 KiB \(4 × the 8 KiB answer limit\) \(large fields count at their size limit: Event\.payload 1 KiB\)/);
 });

@@ -41,10 +41,12 @@ test('introspection is nested at most 16 levels deep', () => {
   assert.ok(found.some((m) => /Introspection is nested 19 levels deep, more than 16/.test(m)), found.join('\n'));
 });
 
-test('payloads weigh their size limit: pages of payloads under aliases are refused, a page of 20 is not', () => {
+test('payloads weigh their size limit: pages of payloads under aliases are refused, a single page is not', () => {
   const attack = problems(aliased(250, 'events(first: 100) { nodes { payload } }'));
-  assert.ok(attack.some((m) => /may answer about [\d.]+ MiB, more than the 8 MiB limit \(large fields count at their size limit: Event\.payload 256 KiB\)/.test(m)), attack.join('\n'));
-  assert.ok(problems('{ events(first: 100) { nodes { payload } } }').some((m) => /more than the 8 MiB limit/.test(m)), 'one page of 100 payloads may be 25 MiB');
+  assert.ok(attack.some((m) => /may answer about [\d.]+ MiB, more than 32 MiB \(4 × the 8 MiB answer limit\) \(large fields count at their size limit: Event\.payload 256 KiB\)/.test(m)), attack.join('\n'));
+  // One page of 100 payloads may be 25 MiB: within the estimate, and the answer itself is capped at 8 MiB.
+  assert.deepEqual(problems('{ events(first: 100) { nodes { payload } } }'), []);
+  assert.ok(problems('{ a: events(first: 100) { nodes { payload } } b: events(first: 100) { nodes { payload } } }').some((m) => /may answer about 50 MiB/.test(m)));
   assert.deepEqual(problems('{ events { nodes { id payload } } }'), []);
   assert.deepEqual(problems('{ events(first: 100) { nodes { id eventType occurredAt } } }'), []);
 });
@@ -56,9 +58,9 @@ test('other large fields weigh their limits too: response bodies and headers of 
 });
 
 test('a connection without `first` counts its default page of 20, not one node', () => {
-  // 2 × 20 × 256 KiB = 10 MiB.
-  const found = problems('{ a: events { nodes { payload } } b: events { nodes { payload } } }');
-  assert.ok(found.some((m) => /may answer about 10 MiB/.test(m)), found.join('\n'));
+  // 7 × 20 × 256 KiB = 35 MiB.
+  const found = problems(`{ ${Array.from({ length: 7 }, (_, i) => `e${i}: events { nodes { payload } }`).join(' ')} }`);
+  assert.ok(found.some((m) => /may answer about 35 MiB/.test(m)), found.join('\n'));
 });
 
 test('deliveryUpdated(since:) counts its replay: up to 1000 deliveries before the live ones', () => {
