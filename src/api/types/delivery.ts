@@ -29,7 +29,7 @@ export class DeliveryAttempt {
   @Field(() => Int)
   durationMs!: number;
 
-  @Field(() => JSONScalar, { description: 'Headers sent, signatures included; custom header values that look like credentials are redacted.' })
+  @Field(() => JSONScalar, { description: 'Headers sent, signatures included; every custom header value redacted (`[redacted]`: they are secrets).' })
   requestHeaders!: Record<string, string>;
 
   @Field(() => Int, { nullable: true })
