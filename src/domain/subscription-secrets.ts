@@ -11,7 +11,7 @@ export const MAX_ROTATION_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The secret columns, as an entity or a plain-SQL row (camelCase or snake_case). */
 export interface SecretColumns {
-  /** The subscription's id (the additional data of its sealed values). */
+  /** The subscription's id (the additional data of its sealed values): `id` of a subscription, `webhook_subscription_id` of a delivery row. */
   id?: string;
   webhook_subscription_id?: string;
   secretEncrypted?: string | null;
@@ -29,7 +29,7 @@ export interface SecretColumns {
  */
 export function validSigningSecrets(row: SecretColumns, secretKey: Buffer, now: Date = new Date()): string[] {
   const current = row.secretEncrypted ?? row.secret_encrypted;
-  const id = row.id ?? row.webhook_subscription_id;
+  const id = row.webhook_subscription_id ?? row.id;
   if (!current || !id) throw new Error('subscription has no signing secret loaded (select its id and secret_encrypted)');
   const secrets = [openSecret(secretKey, current, id)];
   const previous = row.previousSecretEncrypted ?? row.previous_secret_encrypted;
