@@ -82,3 +82,17 @@ test('READ with PUBLISH, and ADMIN, read payloads and deliveries through the pub
   const refused = await app.gql(PUBLISH_ONE, { input: { eventType: 'order.created', payload: {} } }, readKey);
   assert.deepEqual(errorsOf(refused), ['FORBIDDEN eventPublish']);
 });
+
+test('every Event field beyond what was published needs READ (a field added later without the scope fails here)', async () => {
+  const PUBLISHED = new Set(['id', 'eventType', 'idempotencyKey', 'occurredAt', 'createdAt']);
+  const typeRef = 'kind name ofType { kind name ofType { kind name ofType { kind name } } }';
+  const introspected = await app.gql(`{ __type(name: "Event") { fields { name type { ${typeRef} } } } }`, {}, t.key);
+  const named = (type: any): any => (type.ofType ? named(type.ofType) : type);
+  const fields: { name: string; type: any }[] = introspected.data.__type.fields;
+  const selection = fields.map((f) => (['OBJECT', 'INTERFACE', 'UNION'].includes(named(f.type).kind) ? `${f.name} { __typename }` : f.name)).join(' ');
+  const result = await app.gql(`mutation($input: EventPublishInput!) { eventPublish(input: $input) { event { ${selection} } } }`, { input: { eventType: 'order.created', payload: {} } }, publishKey);
+  const guarded = fields.map((f) => f.name).filter((name) => !PUBLISHED.has(name));
+  assert.ok(guarded.includes('payload') && guarded.includes('deliveries'));
+  assert.deepEqual(errorsOf(result), guarded.map((name) => `FORBIDDEN eventPublish.event.${name}`).sort());
+  for (const name of PUBLISHED) assert.notEqual(result.data.eventPublish.event[name], undefined, name);
+});
