@@ -86,13 +86,16 @@ export function buildRequest(
   };
 }
 
+/** Headers hookgraph sets itself on every delivery; any other header of a request is a subscription's custom header. */
+const OWN_HEADERS: ReadonlySet<string> = new Set(['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+
 /**
- * Request headers as stored on the attempt: everything that was sent, but
- * every custom header value redacted; they are secrets (invariant 11),
- * whatever their name.
+ * Request headers as recorded on an attempt, and as read back: hookgraph's
+ * own as sent (signatures included), every other value `[redacted]`: custom
+ * header values are secrets (invariant 11), whatever their name. Applied on
+ * read too, so attempts recorded before every custom value was redacted do
+ * not show them either.
  */
-export function recordedHeaders(headers: Record<string, string>, custom: Readonly<Record<string, string>> | null): Record<string, string> {
-  const recorded: Record<string, string> = { ...headers };
-  for (const name of Object.keys(custom ?? {})) recorded[name] = '[redacted]';
-  return recorded;
+export function recordedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, OWN_HEADERS.has(name) ? value : '[redacted]']));
 }

@@ -67,6 +67,11 @@ test('header values are sealed in the database, masked for READ and ADMIN keys, 
   assert.equal(recorded.authorization, '[redacted]');
   assert.equal(recorded['x-team'], '[redacted]');
   assert.equal(recorded['webhook-id'], event.id);
+  assert.match(recorded['webhook-signature'], /^v1,/);
+  // An attempt recorded before every custom value was redacted does not show it either.
+  await app.app.services.pool.query(`update delivery_attempt set request_headers = request_headers || '{"x-team": "billing"}' where delivery_id = $1`, [delivery.id]);
+  const old = await app.gql('query($id: ID!) { delivery(id: $id) { attempts { requestHeaders } } }', { id: delivery.id }, t.key);
+  assert.equal(old.data.delivery.attempts[0].requestHeaders['x-team'], '[redacted]');
 });
 
 test('an update replaces the headers; "********" keeps a stored value; a kept name without a value is refused and changes nothing', async () => {
