@@ -4,16 +4,7 @@ import { headersNeedSealing, resealHeaders, type StoredHeaders } from '../domain
 import { isOutdatedSeal, openSecret, sealSecret } from '../domain/secrets.js';
 import type { Logger } from '../log.js';
 
-/**
- * The data step after the SQL migrations, which cannot do it (they have no
- * HOOKGRAPH_SECRET_KEY): seals custom header values still in plain text
- * (tagged `plain:` by the seal_headers migration) and re-seals v1 signing
- * secrets and header values as v2 (row id as additional data). Idempotent and
- * safe to run from several processes at once (rows are locked, and a row
- * already done no longer matches); run by `migrate`, `serve` and `api` after
- * migrating. A row that does not open (wrong key) is logged by id and left
- * as it is.
- */
+/** Rows with something not sealed as v2: a v1 signing secret, or a header value in plain text or v1. */
 const OUTDATED = `(secret_encrypted not like 'v2.%'
   or previous_secret_encrypted not like 'v2.%'
   or exists (select 1 from jsonb_each_text(headers) h where h.value not like 'v2.%'))`;
@@ -27,6 +18,16 @@ interface Row {
   previous_secret_encrypted: string | null;
 }
 
+/**
+ * The data step after the SQL migrations, which cannot do it (they have no
+ * HOOKGRAPH_SECRET_KEY): seals custom header values still in plain text
+ * (tagged `plain:` by the seal_headers migration) and re-seals v1 signing
+ * secrets and header values as v2 (row id as additional data). Idempotent and
+ * safe to run from several processes at once (rows are locked, and a row
+ * already done no longer matches); run by `migrate`, `serve` and `api` after
+ * migrating. A row that does not open (wrong key) is logged by id and left
+ * as it is.
+ */
 export async function sealOutdatedSecrets(pool: Pool, secretKey: Buffer, log: Logger): Promise<number> {
   let after = '00000000-0000-0000-0000-000000000000';
   let sealed = 0;
