@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { generateApiKey } from '../../src/api/auth.js';
+import { runMigrations } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
 import { createOrm } from '../../src/db/orm.js';
 import { sealOutdatedSecrets } from '../../src/db/seal-rows.js';
 import { uuidv7 } from '../../src/domain/ids.js';
 import { generateSigningSecret } from '../../src/domain/secrets.js';
 import { silentLogger } from '../../src/log.js';
-import { startTestApp } from '../helpers/app.js';
+import { startTestApp, TEST_ENV } from '../helpers/app.js';
 import { sealV1 } from '../helpers/legacy-seal.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { startReceiver } from '../helpers/receiver.js';
@@ -103,11 +108,11 @@ test('an update replaces the headers; "********" keeps a stored value; a kept na
   assert.deepEqual(create.data.webhookSubscriptionCreate.userErrors.map((e: any) => [e.code, e.field.join('.')]), [['INVALID', 'input.headers.authorization']]);
 });
 
-test('a subscription from before sealing (plain-text headers, a v1 signing secret) is sealed at startup and still delivers', async () => {
+/** A database as the release before sealing left it: migrated up to the migration before seal_headers, one tenant with one subscription. */
+async function legacyDatabase() {
   const db = await createTestDatabase('legacy_headers');
   const secretKeyHex = randomBytes(32).toString('hex');
   const secretKey = Buffer.from(secretKeyHex, 'hex');
-  // The database as the release before this one left it: migrated up to the migration before seal_headers.
   const orm = await createOrm({ url: db.url, poolSize: 1 });
   await orm.migrator.up({ to: 'Migration20261130210328_delivery_hot' });
   await orm.close();
@@ -126,23 +131,45 @@ test('a subscription from before sealing (plain-text headers, a v1 signing secre
     [subscriptionId, tenantId, receiver.url + '?legacy', JSON.stringify({ authorization: 'Bearer legacy-credential' }), sealV1(secretKey, signingSecret)],
   );
   await client.end();
+  const env = { DATABASE_URL: db.url, HOOKGRAPH_SECRET_KEY: secretKeyHex };
+  const sealedRow = async () => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    const { rows } = await c.query('select headers, secret_encrypted from webhook_subscription where id = $1', [subscriptionId]);
+    await c.end();
+    return rows[0];
+  };
+  return { env, secretKey, tenantId, subscriptionId, apiKey, signingSecret, sealedRow };
+}
 
-  const upgraded = await startTestApp({ label: 'legacy_app', env: { DATABASE_URL: db.url, HOOKGRAPH_SECRET_KEY: secretKeyHex } });
-  const { rows } = await upgraded.app.services.pool.query('select headers, secret_encrypted from webhook_subscription where id = $1', [subscriptionId]);
-  assert.match(rows[0].secret_encrypted, /^v2\./);
-  assert.match(rows[0].headers.authorization, /^v2\./);
-  assert.doesNotMatch(JSON.stringify(rows[0]), /legacy-credential/);
+function assertSealed(row: { headers: Record<string, string>; secret_encrypted: string }): void {
+  assert.match(row.secret_encrypted, /^v2\./);
+  assert.match(row.headers.authorization, /^v2\./);
+  assert.doesNotMatch(JSON.stringify(row), /legacy-credential/);
+}
+
+test('a subscription from before sealing (plain-text headers, a v1 signing secret) is sealed at startup and still delivers', async () => {
+  const legacy = await legacyDatabase();
+  const upgraded = await startTestApp({ label: 'legacy_app', env: legacy.env });
+  assertSealed(await legacy.sealedRow());
   // Idempotent: a second run (another process starting) finds nothing left to do.
-  assert.equal(await sealOutdatedSecrets(upgraded.app.services.pool, secretKey, silentLogger), 0);
+  assert.equal(await sealOutdatedSecrets(upgraded.app.services.pool, legacy.secretKey, silentLogger), 0);
 
-  const legacy: Tenant = { app: upgraded, key: apiKey.key, tenantId };
-  const read = await upgraded.gql(ONE, { id: subscriptionId }, apiKey.key);
+  const t: Tenant = { app: upgraded, key: legacy.apiKey.key, tenantId: legacy.tenantId };
+  const read = await upgraded.gql(ONE, { id: legacy.subscriptionId }, t.key);
   assert.deepEqual(read.data.webhookSubscription.headers, { authorization: '********' });
   const before = receiver.requests.length;
-  const event = await publish(legacy, 'order.created', { n: 1 });
-  const [delivery] = await settled(legacy, event.id);
+  const event = await publish(t, 'order.created', { n: 1 });
+  const [delivery] = await settled(t, event.id);
   assert.equal(delivery.status, 'SUCCEEDED', JSON.stringify(delivery));
   const request = receiver.requests.slice(before).find((r) => r.path.endsWith('?legacy'))!;
   assert.equal(request.headers.authorization, 'Bearer legacy-credential');
-  new Webhook(signingSecret).verify(request.body, request.headers as Record<string, string>);
+  new Webhook(legacy.signingSecret).verify(request.body, request.headers as Record<string, string>);
+});
+
+test('the migrate role seals too', async () => {
+  const legacy = await legacyDatabase();
+  const applied = await runMigrations(loadConfig({ ...TEST_ENV, ...legacy.env, HOOKGRAPH_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'hookgraph-test-')) }), silentLogger);
+  assert.deepEqual(applied, ['Migration20261201200000_seal_headers']);
+  assertSealed(await legacy.sealedRow());
 });
