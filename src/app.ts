@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import type { PgBoss } from 'pg-boss';
 import type { PubSub } from 'type-graphql';
 import type { Config } from './config/config.js';
-import { resolveKeys } from './config/keys.js';
+import { resolveKeys, resolveSecretKey } from './config/keys.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createOrm, migrate, pendingMigrations, pgPool, type Orm } from './db/orm.js';
+import { sealOutdatedSecrets } from './db/seal-rows.js';
 import type { Services } from './api/context.js';
 import { createSchema } from './api/schema.js';
 import { startHttpServer, type RunningHttpServer } from './api/server.js';
@@ -65,6 +66,8 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
       process.stdout.write(`\nhookgraph root key (shown once, kept in ${config.dataDir}/root-key):\n  ${keys.rootKey}\n\n`);
     }
     const pool = await pgPool(orm);
+    // After the SQL migrations, the data step they cannot do (it needs the secret key); the worker role leaves it to them.
+    if (role !== 'worker') await sealOutdatedSecrets(pool, keys.secretKey, log);
     // api and serve: one LISTEN connection feeds this process's GraphQL subscriptions.
     let live: Live | undefined;
     if (role !== 'worker') {
@@ -125,7 +128,9 @@ export async function runMigrations(config: Config, log: Logger): Promise<string
   try {
     const orm = await createOrm({ url: database.url, poolSize: 2 });
     try {
-      return await migrate(orm);
+      const applied = await migrate(orm);
+      await sealOutdatedSecrets(await pgPool(orm), resolveSecretKey(config), log);
+      return applied;
     } finally {
       await orm.close();
     }

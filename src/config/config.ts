@@ -14,7 +14,7 @@ export interface Config {
   readonly dataDir: string;
   /** Root key for `tenantCreate`; undefined means generated and stored in the data dir. `HOOKGRAPH_ROOT_KEY`. */
   readonly rootKey: string | undefined;
-  /** 32-byte key encrypting signing secrets; undefined only in embedded mode (then generated). `HOOKGRAPH_SECRET_KEY`. */
+  /** 32-byte key encrypting signing secrets and custom header values; undefined only in embedded mode (then generated). `HOOKGRAPH_SECRET_KEY`. */
   readonly secretKey: Buffer | undefined;
   /** CIDRs and host names exempt from the outbound address guard. `HOOKGRAPH_ALLOW_TARGETS`. */
   readonly allowTargets: readonly string[];

@@ -42,13 +42,15 @@ export function resolveKeys(config: Config): ResolvedKeys {
     rootKey = stored.value;
     rootKeyGenerated = stored.created;
   }
-  let secretKey = config.secretKey;
-  if (!secretKey) {
-    const stored = readOrCreate(path.join(config.dataDir, 'secret-key'), () => randomBytes(32).toString('hex'));
-    if (!/^[0-9a-f]{64}$/i.test(stored.value)) {
-      throw new ConfigError('HOOKGRAPH_SECRET_KEY', `the stored key in ${path.join(config.dataDir, 'secret-key')} is not 64 hex characters`);
-    }
-    secretKey = Buffer.from(stored.value, 'hex');
+  return { rootKey, secretKey: resolveSecretKey(config), rootKeyGenerated };
+}
+
+/** The secret key alone (the `migrate` role seals stored secrets but needs no root key). */
+export function resolveSecretKey(config: Config): Buffer {
+  if (config.secretKey) return config.secretKey;
+  const stored = readOrCreate(path.join(config.dataDir, 'secret-key'), () => randomBytes(32).toString('hex'));
+  if (!/^[0-9a-f]{64}$/i.test(stored.value)) {
+    throw new ConfigError('HOOKGRAPH_SECRET_KEY', `the stored key in ${path.join(config.dataDir, 'secret-key')} is not 64 hex characters`);
   }
-  return { rootKey, secretKey, rootKeyGenerated };
+  return Buffer.from(stored.value, 'hex');
 }

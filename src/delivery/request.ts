@@ -1,13 +1,16 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { signingSecretBytes } from '../domain/secrets.js';
 import { asDate } from './dates.js';
+import { openHeaders } from '../domain/subscription-headers.js';
 import { validSigningSecrets } from '../domain/subscription-secrets.js';
 import type { OutgoingRequest } from './sender.js';
 import { webhookHeaders } from './signing.js';
 
 /** What the worker needs of a subscription to sign and address a delivery. */
 export interface SubscriptionTarget {
+  webhook_subscription_id: string;
   url: string;
+  /** Names to sealed values (see domain/subscription-headers.ts). */
   headers: Record<string, string> | null;
   secret_encrypted: string;
   previous_secret_encrypted: string | null;
@@ -15,19 +18,20 @@ export interface SubscriptionTarget {
 }
 
 /**
- * Opened signing secrets, cached by their sealed form: a rotation changes the
- * sealed text, so entries never go stale; a previous secret's expiry is
- * checked on every use.
+ * Opened signing secrets and custom header values, cached by their sealed
+ * form and row id: a rotation or an update changes the sealed text, so
+ * entries never go stale; a previous secret's expiry is checked on every use.
  */
 export class SecretCache {
   private readonly entries = new Map<string, { secrets: KeyObject[]; validUntil: number }>();
+  private readonly headerEntries = new Map<string, Record<string, string>>();
 
   constructor(private readonly secretKey: Buffer, private readonly maxEntries = 10_000) {}
 
   /** HMAC keys (imported once: importing a raw key per signature showed in profiles). */
   secretsFor(target: SubscriptionTarget, now: number): KeyObject[] {
     const expires = asDate(target.previous_secret_expires_at)?.getTime();
-    const key = `${target.secret_encrypted}|${target.previous_secret_encrypted ?? ''}|${expires ?? ''}`;
+    const key = `${target.webhook_subscription_id}|${target.secret_encrypted}|${target.previous_secret_encrypted ?? ''}|${expires ?? ''}`;
     const cached = this.entries.get(key);
     if (cached && cached.validUntil > now) return cached.secrets;
     const secrets = validSigningSecrets(target, this.secretKey, new Date(now)).map((plain) => {
@@ -40,6 +44,19 @@ export class SecretCache {
     this.entries.set(key, { secrets, validUntil });
     return secrets;
   }
+
+  /** The custom headers to send, opened. */
+  headersFor(target: SubscriptionTarget): Record<string, string> {
+    if (!target.headers || Object.keys(target.headers).length === 0) return {};
+    const key = `${target.webhook_subscription_id}|${JSON.stringify(target.headers)}`;
+    let headers = this.headerEntries.get(key);
+    if (!headers) {
+      headers = openHeaders(this.secretKey, target.webhook_subscription_id, target.headers);
+      if (this.headerEntries.size >= this.maxEntries) this.headerEntries.clear();
+      this.headerEntries.set(key, headers);
+    }
+    return headers;
+  }
 }
 
 /**
@@ -47,13 +64,21 @@ export class SecretCache {
  * (which custom headers may not override). The body is the event's stored
  * wire body, byte for byte.
  */
-export function buildRequest(target: SubscriptionTarget, secrets: readonly KeyObject[], eventId: string, body: string, userAgent: string, nowMs: number): OutgoingRequest {
+export function buildRequest(
+  target: SubscriptionTarget,
+  secrets: readonly KeyObject[],
+  customHeaders: Readonly<Record<string, string>>,
+  eventId: string,
+  body: string,
+  userAgent: string,
+  nowMs: number,
+): OutgoingRequest {
   const timestamp = Math.floor(nowMs / 1000);
   return {
     url: target.url,
     body,
     headers: {
-      ...(target.headers ?? {}),
+      ...customHeaders,
       'content-type': 'application/json',
       'user-agent': userAgent,
       ...webhookHeaders(secrets, eventId, timestamp, body),
@@ -61,11 +86,16 @@ export function buildRequest(target: SubscriptionTarget, secrets: readonly KeyOb
   };
 }
 
-/** Request headers as stored on the attempt: everything that was sent except custom header values that look secret. */
-export function recordedHeaders(headers: Record<string, string>, custom: Record<string, string> | null): Record<string, string> {
-  const recorded: Record<string, string> = { ...headers };
-  for (const name of Object.keys(custom ?? {})) {
-    if (/authorization|token|secret|key|cookie|password/i.test(name)) recorded[name] = '[redacted]';
-  }
-  return recorded;
+/** Headers hookgraph sets itself on every delivery; any other header of a request is a subscription's custom header. */
+const OWN_HEADERS: ReadonlySet<string> = new Set(['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+
+/**
+ * Request headers as recorded on an attempt, and as read back: hookgraph's
+ * own as sent (signatures included), every other value `[redacted]`: custom
+ * header values are secrets (invariant 11), whatever their name. Applied on
+ * read too, so attempts recorded before every custom value was redacted do
+ * not show them either.
+ */
+export function recordedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, OWN_HEADERS.has(name) ? value : '[redacted]']));
 }

@@ -169,8 +169,8 @@ export class DeliveryWorker {
     try {
       if (claim.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
       const now = Date.now();
-      const request = buildRequest(row, this.secrets.secretsFor(row, now), row.event_id, row.body, this.userAgent, now);
-      requestHeaders = recordedHeaders(request.headers, row.headers);
+      const request = buildRequest(row, this.secrets.secretsFor(row, now), this.secrets.headersFor(row), row.event_id, row.body, this.userAgent, now);
+      requestHeaders = recordedHeaders(request.headers);
       result = await this.sender.send(request);
     } catch (error) {
       // The message may come from decryption or a bug: logged without the row's secrets, stored generically.

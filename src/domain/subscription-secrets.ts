@@ -11,6 +11,9 @@ export const MAX_ROTATION_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The secret columns, as an entity or a plain-SQL row (camelCase or snake_case). */
 export interface SecretColumns {
+  /** The subscription's id (the additional data of its sealed values): `id` of a subscription, `webhook_subscription_id` of a delivery row. */
+  id?: string;
+  webhook_subscription_id?: string;
   secretEncrypted?: string | null;
   previousSecretEncrypted?: string | null;
   previousSecretExpiresAt?: Date | string | null;
@@ -26,19 +29,20 @@ export interface SecretColumns {
  */
 export function validSigningSecrets(row: SecretColumns, secretKey: Buffer, now: Date = new Date()): string[] {
   const current = row.secretEncrypted ?? row.secret_encrypted;
-  if (!current) throw new Error('subscription has no signing secret loaded (select secret_encrypted)');
-  const secrets = [openSecret(secretKey, current)];
+  const id = row.webhook_subscription_id ?? row.id;
+  if (!current || !id) throw new Error('subscription has no signing secret loaded (select its id and secret_encrypted)');
+  const secrets = [openSecret(secretKey, current, id)];
   const previous = row.previousSecretEncrypted ?? row.previous_secret_encrypted;
   const expiresRaw = row.previousSecretExpiresAt ?? row.previous_secret_expires_at;
-  if (previous && expiresRaw && new Date(expiresRaw).getTime() > now.getTime()) secrets.push(openSecret(secretKey, previous));
+  if (previous && expiresRaw && new Date(expiresRaw).getTime() > now.getTime()) secrets.push(openSecret(secretKey, previous, id));
   return secrets;
 }
 
-/** A new sealed secret for a subscription: the supplied one if valid, else a generated one. */
-export function newSecret(secretKey: Buffer, supplied?: string | null): { plain: string; sealed: string } {
+/** A new sealed secret for the subscription `id`: the supplied one if valid, else a generated one. */
+export function newSecret(secretKey: Buffer, id: string, supplied?: string | null): { plain: string; sealed: string } {
   const plain = supplied ?? generateSigningSecret();
   if (!isValidSigningSecret(plain)) throw new Error('invalid signing secret');
-  return { plain, sealed: sealSecret(secretKey, plain) };
+  return { plain, sealed: sealSecret(secretKey, plain, id) };
 }
 
 /**
@@ -48,11 +52,12 @@ export function newSecret(secretKey: Buffer, supplied?: string | null): { plain:
 export function rotatedColumns(
   currentSealed: string,
   secretKey: Buffer,
+  id: string,
   now: Date,
   graceMs: number,
   supplied?: string | null,
 ): { plain: string; secretEncrypted: string; previousSecretEncrypted: string | null; previousSecretExpiresAt: Date | null } {
-  const next = newSecret(secretKey, supplied);
+  const next = newSecret(secretKey, id, supplied);
   return {
     plain: next.plain,
     secretEncrypted: next.sealed,

@@ -112,7 +112,7 @@ test('creates a subscription from the console and shows its secret exactly once'
   await card.waitFor();
   assert.ok(!(await page.content()).includes(secret), 'the secret is never shown again');
   const listed = await app.gql('{ webhookSubscriptions { nodes { url eventTypes headers } } }', {}, key);
-  assert.deepEqual(listed.data.webhookSubscriptions.nodes, [{ url: `${receiver.url}/hooks`, eventTypes: ['order.*', 'invoice.paid'], headers: { 'x-team': 'billing' } }]);
+  assert.deepEqual(listed.data.webhookSubscriptions.nodes, [{ url: `${receiver.url}/hooks`, eventTypes: ['order.*', 'invoice.paid'], headers: { 'x-team': '********' } }]);
 });
 
 test('a published delivery appears live and turns SUCCEEDED without reload; counters follow', { skip }, async (t) => {

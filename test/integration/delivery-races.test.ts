@@ -82,7 +82,7 @@ test('an attempt that fails inside hookgraph is a failed attempt of that deliver
   const broken = await subscription(t, { url: receiver.url + '?broken', eventTypes: ['item.moved'] });
   const fine = await subscription(t, { url: receiver.url + '?fine', eventTypes: ['item.moved'] });
   // A signing secret sealed under another key (a wrong HOOKGRAPH_SECRET_KEY) no longer opens.
-  await pool.query('update webhook_subscription set secret_encrypted = $1 where id = $2', [sealSecret(randomBytes(32), generateSigningSecret()), broken.id]);
+  await pool.query('update webhook_subscription set secret_encrypted = $1 where id = $2', [sealSecret(randomBytes(32), generateSigningSecret(), broken.id), broken.id]);
   const events = await publishMany(t, 10);
   const worker = await startWorker();
   try {

@@ -37,7 +37,7 @@ test('create returns the secret once; queries never show it', async () => {
   assert.match(created.secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
   const sub = created.webhookSubscription;
   assert.deepEqual(sub.eventTypes, ['order.*', 'order.created']);
-  assert.deepEqual(sub.headers, { 'x-api-key': 'abc' });
+  assert.deepEqual(sub.headers, { 'x-api-key': '********' });
   assert.deepEqual(sub.filter, { 'data.amount': { $gte: 100 } });
   assert.equal(sub.status, 'ENABLED');
   assert.equal(sub.rateLimitPerSecond, 50);

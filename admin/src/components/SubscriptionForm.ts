@@ -74,7 +74,7 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
     <${Field} label="Payload filter (JSON)" name="filter" multiline monospace rows=${3} value=${filter} onInput=${setFilter} error=${errors.filter}
       hint='Optional. Only matching events are delivered; the payload is under data, e.g. {"data.amount": {"$gte": 100}}' />
     <${Field} label="Custom headers (JSON)" name="headers" multiline monospace rows=${3} value=${headers} onInput=${setHeaders} error=${errors.headers}
-      hint='Optional. Sent with every delivery, e.g. {"x-team": "billing"}' />
+      hint='Optional. Sent with every delivery, e.g. {"x-team": "billing"}. Values are stored encrypted and shown as "********"; leave "********" to keep a value.' />
     <div class="actions">
       <button type="submit" class="primary" disabled=${busy}>${busy ? 'Saving…' : existing ? 'Save changes' : 'Create subscription'}</button>
       <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>

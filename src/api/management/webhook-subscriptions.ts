@@ -5,8 +5,9 @@ import type { Em } from '../../db/orm.js';
 import { EventType as EventTypeEntity } from '../../domain/entities/EventType.js';
 import { Tenant as TenantEntity } from '../../domain/entities/Tenant.js';
 import { WebhookSubscription as WebhookSubscriptionEntity, WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
-import { isUuid } from '../../domain/ids.js';
+import { isUuid, uuidv7 } from '../../domain/ids.js';
 import { anyPatternMatches, isWildcard } from '../../domain/patterns.js';
+import { updatedHeaders } from '../../domain/subscription-headers.js';
 import { DEFAULT_ROTATION_GRACE_MS, MAX_ROTATION_GRACE_MS, newSecret, rotatedColumns } from '../../domain/subscription-secrets.js';
 import { announce } from '../../live/announce.js';
 import { userError, UserErrorCode, UserInputFailure } from '../errors.js';
@@ -18,6 +19,10 @@ export interface Warning {
   message: string;
   code: string;
 }
+
+/** "********" asks to keep a stored value: an error for a header that has none. */
+const keptWithoutValue = (names: readonly string[]) =>
+  new UserInputFailure(names.map((name) => userError(['input', 'headers', name], UserErrorCode.INVALID, `"${name}" has no stored value to keep ("********" keeps one); give its value.`)));
 
 const notFound = () => new UserInputFailure([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No webhook subscription with this id.')]);
 
@@ -63,14 +68,19 @@ export async function createWebhookSubscription(
     guard,
   );
   if (errors.length) throw new UserInputFailure(errors);
-  const secret = newSecret(secretKey, fields.secret);
+  // The id is the additional data of the sealed secret and header values, so it is chosen first.
+  const id = uuidv7();
+  const secret = newSecret(secretKey, id, fields.secret);
+  const headers = updatedHeaders(secretKey, id, {}, fields.headers ?? {});
+  if (headers.unknownKept.length) throw keptWithoutValue(headers.unknownKept);
   const subscription = em.create(WebhookSubscriptionEntity, {
+    id,
     tenant: em.getReference(TenantEntity, tenantId),
     url: fields.url!,
     eventTypes: fields.eventTypes!,
     description: fields.description ?? null,
     filter: fields.filter ?? null,
-    headers: fields.headers ?? {},
+    headers: headers.headers,
     metadata: fields.metadata ?? null,
     status: fields.status ?? WebhookSubscriptionStatus.ENABLED,
     disabledReason: fields.status === WebhookSubscriptionStatus.DISABLED ? 'Created disabled.' : null,
@@ -85,6 +95,7 @@ export async function createWebhookSubscription(
 export async function updateWebhookSubscription(
   em: Em,
   guard: AddressGuard,
+  secretKey: Buffer,
   tenantId: string,
   input: SubscriptionFields & { id: string },
 ): Promise<{ subscription: WebhookSubscriptionEntity; warnings: Warning[] }> {
@@ -99,7 +110,11 @@ export async function updateWebhookSubscription(
     if (fields.eventTypes !== undefined) found.eventTypes = fields.eventTypes;
     if (fields.description !== undefined) found.description = fields.description;
     if (fields.filter !== undefined) found.filter = fields.filter;
-    if (fields.headers !== undefined) found.headers = fields.headers;
+    if (fields.headers !== undefined) {
+      const { headers, unknownKept } = updatedHeaders(secretKey, found.id, found.headers, fields.headers);
+      if (unknownKept.length) throw keptWithoutValue(unknownKept);
+      found.headers = headers;
+    }
     if (fields.metadata !== undefined) found.metadata = fields.metadata;
     if (fields.rateLimitPerSecond !== undefined) found.rateLimitPerSecond = fields.rateLimitPerSecond;
     if (fields.ordered !== undefined) found.ordered = fields.ordered;
@@ -147,7 +162,7 @@ export async function rotateWebhookSubscriptionSecret(
   if (errors.length) throw new UserInputFailure(errors);
   return em.transactional(async (tem) => {
     const found = await findOwn(tem, tenantId, input.id, true);
-    const rotated = rotatedColumns(found.secretEncrypted, secretKey, now, graceSeconds * 1000, fields.secret);
+    const rotated = rotatedColumns(found.secretEncrypted, secretKey, found.id, now, graceSeconds * 1000, fields.secret);
     found.secretEncrypted = rotated.secretEncrypted;
     found.previousSecretEncrypted = rotated.previousSecretEncrypted;
     found.previousSecretExpiresAt = rotated.previousSecretExpiresAt;

@@ -63,12 +63,15 @@ export class EventResolver {
     return loadEvent(context, id);
   }
 
-  @FieldResolver(() => JSONScalar, { description: 'The published payload (the `data` of the body).' })
+  // Reachable from eventPublish's payload: a PUBLISH-only key reads back what it published, not what it may not read (FORBIDDEN at this field).
+  @Authorized(ApiKeyScope.READ)
+  @FieldResolver(() => JSONScalar, { nullable: true, description: 'The published payload (the `data` of the body). Needs READ: null with a FORBIDDEN error for a PUBLISH-only key.' })
   payload(@Root() event: Event): unknown {
     return (JSON.parse(event.body) as { data: unknown }).data;
   }
 
-  @FieldResolver(() => DeliveryConnection, { description: 'One delivery per subscription the event matched, newest first.' })
+  @Authorized(ApiKeyScope.READ)
+  @FieldResolver(() => DeliveryConnection, { nullable: true, description: 'One delivery per subscription the event matched, newest first. Needs READ: null with a FORBIDDEN error for a PUBLISH-only key.' })
   async deliveries(@Root() event: Event, @Args() args: ConnectionArgs, @Ctx() context: Context) {
     const page = pageRequest(args);
     const where = new SqlWhere().add('tenant_id = ?', tenantOf(context)).add('event_id = ?', event.id);

@@ -89,7 +89,7 @@ export class WebhookSubscriptionResolver {
   @Mutation(() => WebhookSubscriptionPayload, { description: 'Changes a subscription; only the fields given change. Status changes are published to webhookSubscriptionUpdated.' })
   async webhookSubscriptionUpdate(@Arg('input') input: WebhookSubscriptionUpdateInput, @Ctx() context: Context): Promise<WebhookSubscriptionPayload> {
     const result = await withUserErrors(async () => {
-      const updated = await updateWebhookSubscription(context.em, context.services.guard, tenantOf(context), input);
+      const updated = await updateWebhookSubscription(context.em, context.services.guard, context.services.secretKey, tenantOf(context), input);
       return { webhookSubscription: WebhookSubscription.from(updated.subscription), warnings: updated.warnings, userErrors: [] };
     });
     return { ...result, warnings: result.warnings ?? [] };

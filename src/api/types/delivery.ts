@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import type { SqlExecutor } from '../../db/sql.js';
 import { DeliveryStatus } from '../../domain/entities/Delivery.js';
 import { asDate } from '../../delivery/dates.js';
+import { recordedHeaders } from '../../delivery/request.js';
 import { isUuid } from '../../domain/ids.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
@@ -29,7 +30,7 @@ export class DeliveryAttempt {
   @Field(() => Int)
   durationMs!: number;
 
-  @Field(() => JSONScalar, { description: 'Headers sent, signatures included; custom header values that look like credentials are redacted.' })
+  @Field(() => JSONScalar, { description: 'Headers sent, signatures included; every custom header value `[redacted]` (they are secrets).' })
   requestHeaders!: Record<string, string>;
 
   @Field(() => Int, { nullable: true })
@@ -53,7 +54,7 @@ export class DeliveryAttempt {
       attemptNumber: row.attempt_number,
       startedAt: asDate(row.started_at),
       durationMs: row.duration_ms,
-      requestHeaders: row.request_headers,
+      requestHeaders: recordedHeaders(row.request_headers),
       responseStatus: row.response_status,
       responseHeaders: row.response_headers,
       responseBody: row.response_body,

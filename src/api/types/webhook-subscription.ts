@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { WebhookSubscription as WebhookSubscriptionEntity, WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
 import { isUuid } from '../../domain/ids.js';
+import { maskHeaders } from '../../domain/subscription-headers.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
@@ -28,7 +29,7 @@ export class WebhookSubscription {
   @Field(() => JSONScalar, { nullable: true, description: 'Payload filter, matched against the delivered body {"id", "type", "timestamp", "data"} (so payload fields are under "data."); null delivers every event.' })
   filter!: unknown;
 
-  @Field(() => JSONScalar, { description: 'Custom request headers sent with every delivery (names in lowercase).' })
+  @Field(() => JSONScalar, { description: 'Custom request headers sent with every delivery (names in lowercase), every value masked as "********": values are secrets, stored encrypted and never returned.' })
   headers!: Record<string, string>;
 
   @Field(() => JSONScalar, { nullable: true })
@@ -70,7 +71,7 @@ export class WebhookSubscription {
       eventTypes: entity.eventTypes,
       description: entity.description ?? null,
       filter: entity.filter ?? null,
-      headers: entity.headers ?? {},
+      headers: maskHeaders(entity.headers),
       metadata: entity.metadata ?? null,
       status: entity.status,
       disabledReason: entity.disabledReason ?? null,
@@ -115,7 +116,7 @@ export class WebhookSubscriptionCreateInput {
   @Field(() => JSONScalar, { nullable: true, description: 'Payload filter, matched against the delivered body {"id", "type", "timestamp", "data"}, e.g. {"data.amount": {"$gte": 100}} or {"type": {"$in": ["order.paid"]}}.' })
   filter?: unknown;
 
-  @Field(() => JSONScalar, { nullable: true, description: 'Custom request headers, an object of names to string values.' })
+  @Field(() => JSONScalar, { nullable: true, description: 'Custom request headers, an object of names to string values; the values are stored encrypted and never shown again.' })
   headers?: unknown;
 
   @Field(() => JSONScalar, { nullable: true, description: 'Free JSON for the client (at most 16 KiB).' })
@@ -151,7 +152,7 @@ export class WebhookSubscriptionUpdateInput {
   @Field(() => JSONScalar, { nullable: true })
   filter?: unknown;
 
-  @Field(() => JSONScalar, { nullable: true })
+  @Field(() => JSONScalar, { nullable: true, description: 'Replaces the custom headers: names left out are removed; a value of "********" keeps the stored value of that header (so the masked headers read back can be sent again).' })
   headers?: unknown;
 
   @Field(() => JSONScalar, { nullable: true })
