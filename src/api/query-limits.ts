@@ -22,11 +22,11 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { RESPONSE_BODY_LIMIT } from '../delivery/sender.js';
+import { MASKED_VALUE } from '../domain/subscription-headers.js';
 import { FILTER_LIMITS } from '../domain/filter.js';
 import { MAX_HEADER_NAME, MAX_HEADER_VALUE, MAX_HEADERS } from '../domain/headers.js';
 import { MAX_SCHEMA_BYTES } from '../domain/json-schema.js';
 import { MAX_EVENT_TYPE_NAME_LENGTH } from '../domain/patterns.js';
-import { MAX_BATCH } from '../delivery/publish.js';
 import { MAX_DESCRIPTION, MAX_METADATA_BYTES, MAX_PATTERNS } from './management/subscription-fields.js';
 import { MAX_REPLAY } from './resolvers/LiveResolver.js';
 
@@ -79,7 +79,9 @@ const OBJECT_BYTES = 32;
 const LIST_SIZES: Record<string, number> = {
   // The default retry schedule makes 8 attempts; manual retries add a few.
   'Delivery.attempts': 10,
-  'EventsPublishPayload.events': MAX_BATCH,
+  // Up to MAX_BATCH events, but the answer echoes the request, whose payloads total at most the
+  // request body limit (6 MB): weighed as 100 events, a batch can read back its payloads.
+  'EventsPublishPayload.events': 100,
 };
 
 /** What the caller must consider, beyond the schema, to size an answer. */
@@ -103,7 +105,8 @@ function byteWeights(options: QueryLimitOptions): Record<string, number> {
     'DeliveryAttempt.requestHeaders': headers + 2048,
     // Bounded by the HTTP client's header size limit (16 KiB).
     'DeliveryAttempt.responseHeaders': 16 * 1024,
-    'WebhookSubscription.headers': headers,
+    // Names only: every value reads as MASKED_VALUE.
+    'WebhookSubscription.headers': MAX_HEADERS * (MAX_HEADER_NAME + MASKED_VALUE.length + 6),
     'WebhookSubscription.filter': FILTER_LIMITS.maxBytes,
     'WebhookSubscription.metadata': MAX_METADATA_BYTES,
     'WebhookSubscription.description': MAX_DESCRIPTION,
