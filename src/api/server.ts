@@ -11,6 +11,7 @@ import { authenticate, type Principal } from './auth.js';
 import { subscribeWithFreshContext } from '../live/subscribe.js';
 import { createContext, type Context, type Services } from './context.js';
 import { costLimit, depthLimit } from './query-limits.js';
+import { graphqlTracingPlugins } from '../telemetry/graphql.js';
 
 export interface HttpServerOptions {
   services: Services;
@@ -122,6 +123,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      ...graphqlTracingPlugins(),
       {
         async serverWillStart() {
           return {

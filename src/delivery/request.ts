@@ -44,10 +44,11 @@ export class SecretCache {
 
 /**
  * The HTTP request of one attempt: custom headers first, then hookgraph's own
- * (which custom headers may not override). The body is the event's stored
- * wire body, byte for byte.
+ * (which custom headers may not override), with the attempt span's
+ * `traceparent` when tracing is on. The body is the event's stored wire body,
+ * byte for byte.
  */
-export function buildRequest(target: SubscriptionTarget, secrets: readonly KeyObject[], eventId: string, body: string, userAgent: string, nowMs: number): OutgoingRequest {
+export function buildRequest(target: SubscriptionTarget, secrets: readonly KeyObject[], eventId: string, body: string, userAgent: string, nowMs: number, traceparent?: string): OutgoingRequest {
   const timestamp = Math.floor(nowMs / 1000);
   return {
     url: target.url,
@@ -57,6 +58,7 @@ export function buildRequest(target: SubscriptionTarget, secrets: readonly KeyOb
       'content-type': 'application/json',
       'user-agent': userAgent,
       ...webhookHeaders(secrets, eventId, timestamp, body),
+      ...(traceparent ? { traceparent } : {}),
     },
   };
 }
