@@ -68,11 +68,12 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT: operation, publish and attempt spans in 
   const t = await tenant(app);
   await eventType(t, 'order.created');
   const receiver = await startReceiver();
+  receiver.replies(500); // then 200: the retry must still continue the publish's trace
   // A custom traceparent header is replaced by the attempt's own.
   await subscription(t, { url: receiver.url, eventTypes: ['order.created'], headers: { traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` } });
 
   const eventId = await publishTraced(app.url, t.key, 'order.created', { orderId: 2 });
-  const [request] = await receiver.waitFor(1);
+  const [request, retry] = await receiver.waitFor(2);
   const sent = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(request.headers.traceparent));
   assert.ok(sent, `the webhook carries a sampled traceparent, got ${request.headers.traceparent}`);
   assert.equal(sent[1], TRACE_ID, 'the webhook continues the trace of the eventPublish call');
@@ -96,10 +97,19 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT: operation, publish and attempt spans in 
   assert.equal(attempt.parentSpanId, publish.spanId);
   assert.deepEqual(attempt.links, [{ traceId: TRACE_ID, spanId: publish.spanId }]);
   assert.equal(attempt.kind, 3, 'CLIENT');
-  assert.equal(attempt.attributes['http.response.status_code'], 200);
+  assert.equal(attempt.attributes['http.response.status_code'], 500);
+  assert.equal(attempt.attributes['error.type'], 'HTTP_STATUS');
+  assert.equal(attempt.status.code, 2, 'ERROR');
   assert.equal(attempt.attributes['hookgraph.event_id'], eventId);
   assert.equal(attempt.attributes['hookgraph.attempt'], 1);
   assert.equal(attempt.attributes['server.address'], '127.0.0.1');
+
+  const retried = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(retry.headers.traceparent));
+  assert.ok(retried && retried[1] === TRACE_ID && retried[2] !== sent[2], 'the retry has a traceparent of its own in the same trace');
+  const second = await collector.waitForSpan((span) => span.spanId === retried[2]);
+  assert.equal(second.parentSpanId, publish.spanId, 'the retry is a child of the publish too');
+  assert.equal(second.attributes['hookgraph.attempt'], 2);
+  assert.equal(second.attributes['http.response.status_code'], 200);
 
   // No span carries a key, a signing secret or a header value.
   const exported = JSON.stringify(collector.spans);
@@ -111,6 +121,9 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT: operation, publish and attempt spans in 
   const [delivery] = await settled(t, eventId);
   assert.equal(delivery.status, 'SUCCEEDED');
   const attempts = await app.gql('query($id: ID!) { delivery(id: $id) { attempts { requestHeaders } } }', { id: delivery.id }, t.key);
-  assert.equal(attempts.data.delivery.attempts[0].requestHeaders.traceparent, request.headers.traceparent);
+  assert.deepEqual(
+    attempts.data.delivery.attempts.map((a: { requestHeaders: Record<string, string> }) => a.requestHeaders.traceparent),
+    [request.headers.traceparent, retry.headers.traceparent],
+  );
   await app.stop();
 });
