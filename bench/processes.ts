@@ -7,6 +7,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/bench → dist/src/main.js */
 export const MAIN = path.resolve(here, '../src/main.js');
 export const RECEIVER = path.resolve(here, 'receiver.js');
+export const COLLECTOR = path.resolve(here, 'collector.js');
 
 export interface Child {
   child: ChildProcess;

@@ -10,10 +10,10 @@ import { createLogger, silentLogger } from '../src/log.js';
 import { httpBaseline, pgbossBaseline } from './baselines.js';
 import { endToEnd, graphql, latency, setUpTenant } from './e2e.js';
 import { liveFanOut } from './live.js';
-import { cpuSeconds, MAIN, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
+import { COLLECTOR, cpuSeconds, MAIN, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
 
 /**
- * `npm run bench [-- --quick] [-- --profile]`: hookgraph's throughput and
+ * `npm run bench [-- --quick] [-- --profile] [-- --tracing]`: hookgraph's throughput and
  * latency on this machine, next to the raw pg-boss and raw HTTP figures it
  * is built from. Not a test: it measures, it does not assert.
  */
@@ -34,6 +34,8 @@ const LATENCY_RATE = Number(process.argv.find((a) => a.startsWith('--rate='))?.s
 /** (e) graphql-ws clients watching every delivery while events flow; `--no-live` skips it. */
 const noLive = process.argv.includes('--no-live');
 const LIVE = { clients: 200, perSecond: 20 };
+/** Runs (c) a second time, last, with OpenTelemetry tracing on in the api and the worker, exporting to a local collector. */
+const tracing = process.argv.includes('--tracing');
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -91,19 +93,26 @@ async function main(): Promise<void> {
   const latencyKey = await setUpTenant(gql, rootKey, receiverUrl, 1, 'latency');
 
   progress(`(c) end to end: ${size.events} events × ${size.subscriptions} subscriptions through eventsPublish …`);
-  const dbBefore = await databaseCounters(api.services.pool);
-  const cpuBefore = { worker: cpuSeconds(worker.child.pid!), receiver: cpuSeconds(receiver.child.pid!), api: process.cpuUsage(), postgres: postgresCpuSeconds(pgDir) };
-  const e2e = await endToEnd(gql, bulkKey, api.services.pool, receiverUrl, size.events, size.subscriptions, progress);
-  const apiCpu = process.cpuUsage(cpuBefore.api);
-  const cpu = {
-    worker: cpuSeconds(worker.child.pid!) - cpuBefore.worker,
-    postgres: postgresCpuSeconds(pgDir) - cpuBefore.postgres,
-    api: (apiCpu.user + apiCpu.system) / 1e6,
-    receiver: cpuSeconds(receiver.child.pid!) - cpuBefore.receiver,
+  /** (c) with CPU per process and PostgreSQL work; `client` and `workerPid` say which api and worker serve it. */
+  const measureEndToEnd = async (client: typeof gql, workerPid: number) => {
+    const dbBefore = await databaseCounters(api.services.pool);
+    const cpuBefore = { worker: cpuSeconds(workerPid), receiver: cpuSeconds(receiver.child.pid!), api: process.cpuUsage(), postgres: postgresCpuSeconds(pgDir) };
+    const e2e = await endToEnd(client, bulkKey, api.services.pool, receiverUrl, size.events, size.subscriptions, progress);
+    const apiCpu = process.cpuUsage(cpuBefore.api);
+    const cpu = {
+      worker: cpuSeconds(workerPid) - cpuBefore.worker,
+      postgres: postgresCpuSeconds(pgDir) - cpuBefore.postgres,
+      api: (apiCpu.user + apiCpu.system) / 1e6,
+      receiver: cpuSeconds(receiver.child.pid!) - cpuBefore.receiver,
+    };
+    // Other backends flush their statistics at most once a second.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const db = databaseDelta(dbBefore, await databaseCounters(api.services.pool));
+    return { e2e, cpu, db };
   };
-  // Other backends flush their statistics at most once a second.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  const db = databaseDelta(dbBefore, await databaseCounters(api.services.pool));
+  const { e2e, cpu, db } = await measureEndToEnd(gql, worker.child.pid!);
+  const cpuPerDelivery = (c: typeof cpu, deliveries: number) =>
+    `${((1000 * (c.worker + c.postgres + c.api + c.receiver)) / deliveries).toFixed(2)} ms (worker ${((1000 * c.worker) / deliveries).toFixed(2)}, postgres ${((1000 * c.postgres) / deliveries).toFixed(2)}, api ${((1000 * c.api) / deliveries).toFixed(2)})`;
 
   progress(`(d) latency: ${LATENCY_RATE} events/s for ${size.latencySeconds} s through ${singlePublish ? 'eventPublish' : 'eventsPublish every 20 ms'}, one subscription …`);
   const lat = noLatency ? { received: 0, p50: NaN, p95: NaN, p99: NaN, publishP50: NaN } : await latency(gql, latencyKey, receiverUrl, LATENCY_RATE, size.latencySeconds, progress, singlePublish);
@@ -121,6 +130,8 @@ async function main(): Promise<void> {
         progress,
       );
 
+  const traced = tracing ? await endToEndTraced() : undefined;
+
   const rows: [string, string][] = [
     ['pg-boss insert (raw)', `${fmt(pgboss.insertPerS)} jobs/s`],
     ['pg-boss drain (raw, worker settings)', `${fmt(pgboss.drainPerS)} jobs/s`],
@@ -129,7 +140,14 @@ async function main(): Promise<void> {
     [`end to end (${e2e.deliveries} deliveries, all SUCCEEDED)`, `${fmt(e2e.deliveriesPerS)} deliveries/s in ${e2e.totalSeconds.toFixed(1)} s`],
     ['ratio vs raw pg-boss drain', (e2e.deliveriesPerS / pgboss.drainPerS).toFixed(2)],
     ['duplicates at the receiver', String(e2e.duplicates)],
-    ['CPU per delivery in (c), all processes', `${((1000 * (cpu.worker + cpu.postgres + cpu.api + cpu.receiver)) / e2e.deliveries).toFixed(2)} ms (worker ${((1000 * cpu.worker) / e2e.deliveries).toFixed(2)}, postgres ${((1000 * cpu.postgres) / e2e.deliveries).toFixed(2)})`],
+    ['CPU per delivery in (c), all processes', cpuPerDelivery(cpu, e2e.deliveries)],
+    ...(traced
+      ? ([
+          [`end to end with tracing on (OTLP http/json to a local collector)`, `${fmt(traced.e2e.deliveriesPerS)} deliveries/s in ${traced.e2e.totalSeconds.toFixed(1)} s (${((100 * traced.e2e.deliveriesPerS) / e2e.deliveriesPerS).toFixed(0)} % of tracing off); publish ${fmt(traced.e2e.publishPerS)} events/s`],
+          ['CPU per delivery in (c) with tracing on', `${cpuPerDelivery(traced.cpu, traced.e2e.deliveries)}; collector ${traced.collectorCpu.toFixed(1)} s`],
+          ['spans exported in (c) with tracing on', `${fmt(traced.spans)} in ${fmt(traced.requests)} requests (${(traced.spans / traced.e2e.deliveries).toFixed(2)} per delivery)`],
+        ] as [string, string][])
+      : []),
     [
       'PostgreSQL work per delivery in (c)',
       `${fmt(db.walBytes / e2e.deliveries)} WAL bytes, ${(db.rowWrites / e2e.deliveries).toFixed(1)} row writes; delivery updates ${fmt(db.deliveryUpdates)} (${db.deliveryUpdates ? Math.round((100 * db.deliveryHotUpdates) / db.deliveryUpdates) : 0} % HOT), delivery table ${fmt(db.deliveryTableBytes / 2 ** 20)} MiB`,
@@ -159,9 +177,38 @@ async function main(): Promise<void> {
       baseline: { pgboss_jobs_per_s: Math.round(pgboss.drainPerS), http_posts_per_s: Math.round(httpPerS) },
       ratio_vs_pgboss: Number((e2e.deliveriesPerS / pgboss.drainPerS).toFixed(3)),
       worker_rss_mb: workerRss,
+      ...(traced ? { tracing_on: { deliveries_per_s: Math.round(traced.e2e.deliveriesPerS), publish_events_per_s: Math.round(traced.e2e.publishPerS), spans: traced.spans } } : {}),
       ...(live ? { live: { clients: live.clients, updates_per_s: Math.round(live.updatesPerS), publish_to_pending_ms: live.pending, publish_to_succeeded_ms: live.succeeded } } : {}),
     }) + '\n',
   );
+  /**
+   * (c) again, after everything else (the SDK, once started, is global to
+   * this process): a second api in this process and a fresh worker, both
+   * with OTEL_EXPORTER_OTLP_ENDPOINT pointing at a local collector process.
+   */
+  async function endToEndTraced() {
+    progress('starting OTLP collector, traced api and traced worker …');
+    const collector = await spawnNode([COLLECTOR], {}, (out) => out.includes('"port"'));
+    cleanup.push(() => collector.stop());
+    const collectorUrl = `http://127.0.0.1:${(JSON.parse(collector.stdout().split('\n')[0]) as { port: number }).port}`;
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'hookgraph-bench' };
+    // The SDK reads OTEL_* from the process environment.
+    Object.assign(process.env, otel);
+    const tracedApi = await startApp(loadConfig({ ...env, ...otel }), 'api', silentLogger);
+    cleanup.push(() => tracedApi.stop());
+    await worker.stop();
+    const tracedWorker = await spawnNode([MAIN, 'worker'], { ...env, ...otel, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
+    cleanup.push(() => tracedWorker.stop());
+    progress(`(c) with tracing on: ${size.events} events × ${size.subscriptions} subscriptions …`);
+    const collectorBefore = cpuSeconds(collector.child.pid!);
+    const measured = await measureEndToEnd(graphql(tracedApi.url!), tracedWorker.child.pid!);
+    const collectorCpu = cpuSeconds(collector.child.pid!) - collectorBefore;
+    // Stopping flushes the spans still queued in both processes.
+    await tracedWorker.stop();
+    await tracedApi.stop();
+    const stats = (await (await fetch(`${collectorUrl}/stats`)).json()) as { requests: number; spans: number };
+    return { ...measured, collectorCpu, ...stats };
+  }
   if (profile) progress(`worker CPU profile written to ${profileDir} (summarise: node dist/bench/profile-summary.js ${profileDir})`);
 }
 

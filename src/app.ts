@@ -20,6 +20,8 @@ import { startLive, type Live } from './live/live.js';
 import { watchLive } from './live/metrics.js';
 import { LivePubSub } from './live/pubsub.js';
 import type { Logger } from './log.js';
+import { startTracing } from './telemetry/tracing.js';
+import { traceGraphQLRequests } from './telemetry/graphql.js';
 
 export type Role = 'serve' | 'api' | 'worker' | 'migrate';
 export const ROLES: readonly Role[] = ['serve', 'api', 'worker', 'migrate'];
@@ -53,6 +55,8 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
     stack.length = 0;
   };
   try {
+    // Stopped after everything that makes spans, flushing what is queued.
+    onStop('tracing', await startTracing(config, log));
     const orm = await createOrm({ url: database.url });
     onStop('orm', () => orm.close());
     if (role !== 'worker') {
@@ -105,6 +109,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
           routes: (app) => {
             metrics.route(app);
             mountAdmin(app);
+            traceGraphQLRequests(app);
           },
         },
         config.port,

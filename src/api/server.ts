@@ -14,6 +14,7 @@ import { CloseCodes } from '../live/connections.js';
 import { introspectionNeedsKey } from './introspection.js';
 import { MAX_OPERATIONS_PER_SOCKET, queryLimits } from './query-limits.js';
 import { checkResponseSize, responseSizeCap } from './response-size.js';
+import { graphqlTracingPlugins } from '../telemetry/graphql.js';
 
 export interface HttpServerOptions {
   services: Services;
@@ -143,6 +144,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       introspectionNeedsKey(),
       responseSizeCap(config.maxResponseBytes),
+      ...graphqlTracingPlugins(),
       {
         async serverWillStart() {
           return {

@@ -42,6 +42,12 @@ export interface Config {
   readonly production: boolean;
   /** `debug`, `info`, `warn`, `error`. `HOOKGRAPH_LOG_LEVEL`, default info. */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * OpenTelemetry traces exported over OTLP: on when `OTEL_EXPORTER_OTLP_ENDPOINT`
+   * or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, unless `OTEL_SDK_DISABLED=true`
+   * or `OTEL_TRACES_EXPORTER=none`. The SDK reads the other OTEL_* variables itself.
+   */
+  readonly tracing: boolean;
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -151,6 +157,24 @@ function logLevel(env: Env): Config['logLevel'] {
   return raw;
 }
 
+function tracing(env: Env): boolean {
+  let on = false;
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
+    const raw = value(env, name);
+    if (raw === undefined) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(raw);
+    } catch {
+      // reported below
+    }
+    if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new ConfigError(name, 'is not an http:// or https:// URL (e.g. http://localhost:4318)');
+    on = true;
+  }
+  const exporters = (value(env, 'OTEL_TRACES_EXPORTER') ?? '').split(',').map((s) => s.trim());
+  return on && value(env, 'OTEL_SDK_DISABLED')?.toLowerCase() !== 'true' && !exporters.includes('none');
+}
+
 /** Reads the environment into a frozen Config; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const external = databaseUrl(env);
@@ -175,6 +199,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     liveBufferSize: integer(env, 'HOOKGRAPH_LIVE_BUFFER', 10_000, 1, 1_000_000),
     production: value(env, 'NODE_ENV') === 'production',
     logLevel: logLevel(env),
+    tracing: tracing(env),
   };
   return Object.freeze(config);
 }

@@ -20,6 +20,8 @@ export interface DeliveryRow {
   previous_secret_expires_at: Date | string | null;
   rate_limit_per_second: number | null;
   ordered: boolean;
+  /** The publish span's W3C traceparent, when the event was published with tracing on. */
+  traceparent: string | null;
 }
 
 /*
@@ -38,7 +40,7 @@ export const CLAIMABLE: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, D
 
 const ROW_COLUMNS = `d.id, d.tenant_id, d.event_id, d.webhook_subscription_id, d.status, d.attempt_count,
   e.body, s.url, s.headers, s.status as subscription_status, s.secret_encrypted,
-  s.previous_secret_encrypted, s.previous_secret_expires_at, s.rate_limit_per_second, s.ordered`;
+  s.previous_secret_encrypted, s.previous_secret_expires_at, s.rate_limit_per_second, s.ordered, e.traceparent`;
 
 /**
  * The common case in one statement: marks SENDING every delivery of the batch

@@ -12,6 +12,7 @@ import { sequentialUuidv7 } from './sequential-ids.js';
 import { SubscriptionCache } from './subscription-cache.js';
 import { asDate } from './dates.js';
 import { announceAtCommit, bossDb, inTransaction } from './transaction.js';
+import { activeTraceparent, inSpan } from '../telemetry/tracing.js';
 
 export const MAX_BATCH = 500;
 export const MAX_IDEMPOTENCY_KEY = 255;
@@ -88,13 +89,13 @@ export class Publisher {
     if (sizeProblems.length) return { ok: false, problems: sizeProblems };
     const { problems: typeProblems, version } = await this.checkEventTypes(tenantId, prepared);
     if (typeProblems.length) return { ok: false, problems: typeProblems };
-    return inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, prepared, version));
+    return inSpan('publish', { 'hookgraph.tenant_id': tenantId, 'hookgraph.event_count': prepared.length }, () => inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, prepared, version)));
   }
 
   /** A `hookgraph.test` event delivered to one subscription only, whatever its patterns and filter. */
   async publishTest(tenantId: string, subscription: { id: string; ordered: boolean }): Promise<PublishedEvent> {
     const prepared = this.prepare({ eventType: TEST_EVENT_TYPE, payload: { message: 'This is a test event from hookgraph.', webhookSubscriptionId: subscription.id } });
-    const result = await inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, [prepared], undefined, [subscription]));
+    const result = await inSpan('publish', { 'hookgraph.tenant_id': tenantId, 'hookgraph.event_count': 1 }, () => inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, [prepared], undefined, [subscription])));
     return (result as { events: PublishedEvent[] }).events[0];
   }
 
@@ -148,12 +149,12 @@ export class Publisher {
 
     const inserted = fresh.length
       ? await client.query<{ id: string; created_at: Date | string }>(
-          `insert into event (id, tenant_id, event_type, body, idempotency_key, occurred_at, created_at)
-           select x.id, $1, x.event_type, x.body, x.idempotency_key, x.occurred_at, now()
+          `insert into event (id, tenant_id, event_type, body, idempotency_key, occurred_at, created_at, traceparent)
+           select x.id, $1, x.event_type, x.body, x.idempotency_key, x.occurred_at, now(), $7::text
              from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) as x(id, event_type, body, idempotency_key, occurred_at)
            on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
            returning id, created_at`,
-          [tenantId, fresh.map((f) => f.p.id), fresh.map((f) => f.p.input.eventType), fresh.map((f) => f.p.body), fresh.map((f) => f.p.key), fresh.map((f) => f.p.occurredAt)],
+          [tenantId, fresh.map((f) => f.p.id), fresh.map((f) => f.p.input.eventType), fresh.map((f) => f.p.body), fresh.map((f) => f.p.key), fresh.map((f) => f.p.occurredAt), activeTraceparent()],
         )
       : { rows: [] };
     const createdAt = new Map(inserted.rows.map((r) => [r.id, asDate(r.created_at)]));

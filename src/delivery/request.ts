@@ -61,8 +61,9 @@ export class SecretCache {
 
 /**
  * The HTTP request of one attempt: custom headers first, then hookgraph's own
- * (which custom headers may not override). The body is the event's stored
- * wire body, byte for byte.
+ * (which custom headers may not override), with the attempt span's
+ * `traceparent` when tracing is on. The body is the event's stored wire body,
+ * byte for byte.
  */
 export function buildRequest(
   target: SubscriptionTarget,
@@ -72,6 +73,7 @@ export function buildRequest(
   body: string,
   userAgent: string,
   nowMs: number,
+  traceparent?: string,
 ): OutgoingRequest {
   const timestamp = Math.floor(nowMs / 1000);
   return {
@@ -82,9 +84,13 @@ export function buildRequest(
       'content-type': 'application/json',
       'user-agent': userAgent,
       ...webhookHeaders(secrets, eventId, timestamp, body),
+      ...(traceparent ? { traceparent } : {}),
     },
   };
 }
+
+/** W3C trace context: version, trace id, span id, flags; such a value carries no secret. */
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** Headers hookgraph sets itself on every delivery; any other header of a request is a subscription's custom header. */
 const OWN_HEADERS: ReadonlySet<string> = new Set(['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
@@ -96,6 +102,8 @@ const OWN_HEADERS: ReadonlySet<string> = new Set(['content-type', 'user-agent', 
  * read too, so attempts recorded before every custom value was redacted do
  * not show them either.
  */
-export function recordedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, OWN_HEADERS.has(name) ? value : '[redacted]']));
+export function recordedHeaders(headers: Readonly<Record<string, string>>, traced = false): Record<string, string> {
+  // A traced attempt's `traceparent` is hookgraph's own (it replaces a custom one); untraced, it is a custom value.
+  const own = (name: string, value: string) => OWN_HEADERS.has(name) || (traced && name === 'traceparent' && TRACEPARENT.test(value));
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, own(name, value) ? value : '[redacted]']));
 }

@@ -13,6 +13,7 @@ import { SecretCache, buildRequest, recordedHeaders } from './request.js';
 import { Sender, type SendResult } from './sender.js';
 import { bossDb, inWorkerTransaction } from './transaction.js';
 import { USER_AGENT } from './version.js';
+import { traceAttempt } from '../telemetry/delivery.js';
 
 export interface DeliveryWorkerOptions {
   config: Config;
@@ -169,9 +170,11 @@ export class DeliveryWorker {
     try {
       if (claim.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
       const now = Date.now();
-      const request = buildRequest(row, this.secrets.secretsFor(row, now), this.secrets.headersFor(row), row.event_id, row.body, this.userAgent, now);
-      requestHeaders = recordedHeaders(request.headers);
-      result = await this.sender.send(request);
+      result = await traceAttempt(row, job.data.a + 1, (traceparent) => {
+        const request = buildRequest(row, this.secrets.secretsFor(row, now), this.secrets.headersFor(row), row.event_id, row.body, this.userAgent, now, traceparent);
+        requestHeaders = recordedHeaders(request.headers, traceparent !== undefined);
+        return this.sender.send(request);
+      });
     } catch (error) {
       // The message may come from decryption or a bug: logged without the row's secrets, stored generically.
       this.options.log.error('delivery attempt failed inside hookgraph', { deliveryId: row.id, err: error });

@@ -170,6 +170,6 @@ test('a subscription from before sealing (plain-text headers, a v1 signing secre
 test('the migrate role seals too', async () => {
   const legacy = await legacyDatabase();
   const applied = await runMigrations(loadConfig({ ...TEST_ENV, ...legacy.env, HOOKGRAPH_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'hookgraph-test-')) }), silentLogger);
-  assert.deepEqual(applied, ['Migration20261201200000_seal_headers']);
+  assert.ok(applied.includes('Migration20261201200000_seal_headers'), applied.join(', '));
   assertSealed(await legacy.sealedRow());
 });

@@ -62,6 +62,8 @@ test('each bad value names its variable and what is wrong', () => {
     [{ HOOKGRAPH_ALLOW_TARGETS: 'bad host!' }, 'HOOKGRAPH_ALLOW_TARGETS', /neither/],
     [{ HOOKGRAPH_ROOT_KEY: 'short' }, 'HOOKGRAPH_ROOT_KEY', /at least 24/],
     [{ HOOKGRAPH_LOG_LEVEL: 'loud' }, 'HOOKGRAPH_LOG_LEVEL', /not one of/],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT', /not an http/],
+    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', /not an http/],
   ];
   for (const [env, variable, problem] of cases) {
     const error = errorOf(env);
@@ -70,6 +72,15 @@ test('each bad value names its variable and what is wrong', () => {
     assert.match(error.message, problem);
     assert.ok(!error.message.includes('\n'), 'one line');
   }
+});
+
+test('tracing is on with an OTLP endpoint, unless the SDK or the traces exporter is turned off', () => {
+  assert.equal(loadConfig({}).tracing, false);
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing, true);
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector/v1/traces' }).tracing, true);
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).tracing, false);
+  assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing, false);
+  assert.equal(loadConfig({ OTEL_SERVICE_NAME: 'hookgraph', OTEL_TRACES_SAMPLER: 'always_on' }).tracing, false, 'other OTEL_* variables alone do not turn it on');
 });
 
 test('durations', () => {

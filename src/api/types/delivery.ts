@@ -54,7 +54,8 @@ export class DeliveryAttempt {
       attemptNumber: row.attempt_number,
       startedAt: asDate(row.started_at),
       durationMs: row.duration_ms,
-      requestHeaders: recordedHeaders(row.request_headers),
+      // Stored already redacted; a trace-context-shaped traceparent on a stored attempt is hookgraph's.
+      requestHeaders: recordedHeaders(row.request_headers, true),
       responseStatus: row.response_status,
       responseHeaders: row.response_headers,
       responseBody: row.response_body,

@@ -2,10 +2,12 @@ import type { Migration } from '@mikro-orm/migrations';
 import { Migration20261130194550_initial } from './Migration20261130194550_initial.js';
 import { Migration20261130210328_delivery_hot } from './Migration20261130210328_delivery_hot.js';
 import { Migration20261201200000_seal_headers } from './Migration20261201200000_seal_headers.js';
+import { Migration20261201203007_event_traceparent } from './Migration20261201203007_event_traceparent.js';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
 export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migration }[] = [
   { name: 'Migration20261130194550_initial', class: Migration20261130194550_initial },
   { name: 'Migration20261130210328_delivery_hot', class: Migration20261130210328_delivery_hot },
   { name: 'Migration20261201200000_seal_headers', class: Migration20261201200000_seal_headers },
+  { name: 'Migration20261201203007_event_traceparent', class: Migration20261201203007_event_traceparent },
 ];

@@ -34,4 +34,8 @@ export class Event {
 
   @Property({ type: 'timestamptz' })
   createdAt: Date & Opt = new Date();
+
+  /** W3C traceparent of the publish span, set only when tracing is on; each attempt's span continues it. */
+  @Property({ type: 'text', nullable: true })
+  traceparent?: string | null;
 }
