@@ -11,6 +11,8 @@ import { authenticate, type Principal } from './auth.js';
 import { subscribeWithFreshContext } from '../live/subscribe.js';
 import { createContext, type Context, type Services } from './context.js';
 import { costLimit, depthLimit } from './query-limits.js';
+import { mountProbes } from './probes.js';
+import { requestLogPlugin } from './request-log.js';
 
 export interface HttpServerOptions {
   services: Services;
@@ -122,6 +124,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      requestLogPlugin(log),
       {
         async serverWillStart() {
           return {
@@ -143,13 +146,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   });
   await apollo.start();
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const ready = await options.ready().catch(() => false);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
-  });
+  mountProbes(app, options.ready);
   options.routes?.(app);
   app.use(
     '/graphql',
