@@ -25,7 +25,7 @@ const OLDEST_DUE = `
  * raise `hookgraph_deliveries_total{outcome="RETRYING"|"FAILED"}` and the
  * attempt failures; a backlog raises `hookgraph_oldest_due_delivery_seconds`
  * (due jobs no worker has picked up) while `hookgraph_attempts_in_flight`
- * sits at the workers' concurrency.
+ * stays high (every fetched batch is busy sending).
  */
 export class Metrics {
   readonly registry = new Registry();
