@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Pool } from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { PubSub } from 'type-graphql';
 import type { Config } from './config/config.js';
@@ -9,6 +10,7 @@ import { sealOutdatedSecrets } from './db/seal-rows.js';
 import type { Services } from './api/context.js';
 import { createSchema } from './api/schema.js';
 import { startHttpServer, type RunningHttpServer } from './api/server.js';
+import { startProbeServer, type RunningProbeServer } from './api/probes.js';
 import { mountAdmin } from './api/admin-route.js';
 import { startBoss } from './delivery/queue.js';
 import { Metrics } from './delivery/metrics.js';
@@ -27,7 +29,7 @@ export type Role = 'serve' | 'api' | 'worker' | 'migrate';
 export const ROLES: readonly Role[] = ['serve', 'api', 'worker', 'migrate'];
 
 export interface App {
-  /** Base URL of the HTTP server (api and serve roles). */
+  /** Base URL of the HTTP server (GraphQL for api and serve; probes and metrics only for worker). */
   url?: string;
   port?: number;
   services: Services;
@@ -46,7 +48,10 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
   const stack: { name: string; run: () => Promise<unknown> }[] = [];
   const onStop = (name: string, run: () => Promise<unknown>) => stack.push({ name, run });
   onStop('database', () => database.stop());
+  // Ready (for /readyz) once every part has started, until stopping begins.
+  let running = false;
   const stop = async () => {
+    running = false;
     for (const step of stack.reverse()) {
       const started = Date.now();
       await step.run().catch((err) => log.error('error while stopping', { err, step: step.name }));
@@ -59,6 +64,16 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
     onStop('tracing', await startTracing(config, log));
     const orm = await createOrm({ url: database.url });
     onStop('orm', () => orm.close());
+    const metrics = new Metrics({ defaults: true });
+    let pool: Pool | undefined;
+    const ready = async () => running && (await pool!.query('select 1'), (await pendingMigrations(orm)).length === 0);
+    // A worker serves its probes and metrics from the start, so it reads "not ready" while it waits for migrations.
+    let probes: RunningProbeServer | undefined;
+    if (role === 'worker') {
+      probes = await startProbeServer({ ready, metrics, port: config.port, host: config.host });
+      onStop('http', () => probes!.close());
+      log.info('hookgraph worker listening', { url: probes.url, port: probes.port });
+    }
     if (role !== 'worker') {
       const applied = await migrate(orm);
       if (applied.length) log.info('migrations applied', { migrations: applied });
@@ -69,7 +84,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
       // Printed once, on the start that generated it; stored in the data dir for later.
       process.stdout.write(`\nhookgraph root key (shown once, kept in ${config.dataDir}/root-key):\n  ${keys.rootKey}\n\n`);
     }
-    const pool = await pgPool(orm);
+    pool = await pgPool(orm);
     // After the SQL migrations, the data step they cannot do (it needs the secret key); the worker role leaves it to them.
     if (role !== 'worker') await sealOutdatedSecrets(pool, keys.secretKey, log);
     // api and serve: one LISTEN connection feeds this process's GraphQL subscriptions.
@@ -83,8 +98,8 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
 
     const boss: PgBoss = await startBoss({ url: database.url, log, supervise: role !== 'api', deliveryTimeoutMs: config.deliveryTimeoutMs });
     onStop('queue', () => boss.stop({ graceful: true, timeout: 10_000, close: true }));
-    const metrics = new Metrics({ defaults: true });
     metrics.watchQueues(boss);
+    metrics.watchBacklog(pool);
     if (live) watchLive(metrics.registry, live);
     Object.assign(services, { boss, metrics, publisher: new Publisher({ config, pool, boss, metrics }) });
     // api processes only send jobs; serve and worker deliver them and run retention.
@@ -94,6 +109,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
       onStop('delivery worker', () => worker.stop());
       await startRetention({ boss, pool, log, retentionDays: config.retentionDays });
     }
+    running = true;
 
     let http: RunningHttpServer | undefined;
     if (role !== 'worker') {
@@ -102,7 +118,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
         {
           services,
           schema,
-          ready: async () => (await pool.query('select 1'), (await pendingMigrations(orm)).length === 0),
+          ready,
           onSocket: (socket, principal) => {
             if (principal.kind === 'key') live?.connections.register(socket, { tenantId: principal.tenantId, keyId: principal.keyId });
           },
@@ -120,7 +136,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
     } else {
       log.info('hookgraph worker started');
     }
-    return { url: http?.url, port: http?.port, services, database, stop };
+    return { url: http?.url ?? probes?.url, port: http?.port ?? probes?.port, services, database, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -15,6 +15,8 @@ import { introspectionNeedsKey } from './introspection.js';
 import { MAX_OPERATIONS_PER_SOCKET, queryLimits } from './query-limits.js';
 import { checkResponseSize, responseSizeCap } from './response-size.js';
 import { graphqlTracingPlugins } from '../telemetry/graphql.js';
+import { mountProbes } from './probes.js';
+import { requestLogPlugin } from './request-log.js';
 
 export interface HttpServerOptions {
   services: Services;
@@ -145,6 +147,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
       introspectionNeedsKey(),
       responseSizeCap(config.maxResponseBytes),
       ...graphqlTracingPlugins(),
+      requestLogPlugin(log),
       {
         async serverWillStart() {
           return {
@@ -166,13 +169,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   });
   await apollo.start();
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const ready = await options.ready().catch(() => false);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
-  });
+  mountProbes(app, options.ready);
   options.routes?.(app);
   app.use(
     '/graphql',

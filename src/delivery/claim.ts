@@ -22,6 +22,8 @@ export interface DeliveryRow {
   ordered: boolean;
   /** The publish span's W3C traceparent, when the event was published with tracing on. */
   traceparent: string | null;
+  /** When the event was published (its row's created_at): the start of the publish → success latency. */
+  published_at: Date | string;
 }
 
 /*
@@ -39,7 +41,7 @@ const DUE = `(case when d.status in ('PENDING', 'RETRYING', 'SENDING') then d.at
 export const CLAIMABLE: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, DeliveryStatus.RETRYING, DeliveryStatus.SENDING]);
 
 const ROW_COLUMNS = `d.id, d.tenant_id, d.event_id, d.webhook_subscription_id, d.status, d.attempt_count,
-  e.body, s.url, s.headers, s.status as subscription_status, s.secret_encrypted,
+  e.body, e.created_at as published_at, s.url, s.headers, s.status as subscription_status, s.secret_encrypted,
   s.previous_secret_encrypted, s.previous_secret_expires_at, s.rate_limit_per_second, s.ordered, e.traceparent`;
 
 /**

@@ -1,14 +1,31 @@
 import type { Express } from 'express';
 import type { PgBoss } from 'pg-boss';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Pool } from 'pg';
 import { DELIVERY_QUEUES } from './jobs.js';
+import { PGBOSS_SCHEMA } from './queue.js';
+
+/** Per queue: the earliest start_after among due jobs waiting to be fetched (created, or pg-boss retry). */
+const OLDEST_DUE = `
+  select q.name, extract(epoch from now() - least(
+           (select min(j.start_after) from ${PGBOSS_SCHEMA}.job j where j.name = q.name and j.state = 'created' and not j.blocked and j.start_after <= now()),
+           (select min(j.start_after) from ${PGBOSS_SCHEMA}.job j where j.name = q.name and j.state = 'retry' and not j.blocked and j.start_after <= now())
+         ))::float8 as seconds
+    from unnest($1::text[]) as q(name)`;
 
 /**
- * Prometheus metrics of one hookgraph process, served on `/metrics` by the
- * api and serve roles. Counters are per process: a `worker`-only process has
- * no HTTP server, so in split deployments scrape the serve/api processes for
- * publish metrics and run workers as `serve` (or read the queue depth gauge,
- * which reads the database and is the same everywhere).
+ * Prometheus metrics of one hookgraph process, served on `/metrics` by every
+ * role (a `worker` serves it next to its probes, see src/api/probes.ts).
+ * Counters and histograms are per process: publish metrics come from the
+ * processes that serve GraphQL, delivery metrics from the ones that deliver;
+ * the queue gauges read the database and are the same everywhere. Labels
+ * have a fixed, small set of values (never per tenant or subscription).
+ *
+ * Telling "receivers are failing" from "we are behind": failing receivers
+ * raise `hookgraph_deliveries_total{outcome="RETRYING"|"FAILED"}` and the
+ * attempt failures; a backlog raises `hookgraph_oldest_due_delivery_seconds`
+ * (due jobs no worker has picked up) while `hookgraph_attempts_in_flight`
+ * stays high (every fetched batch is busy sending).
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -29,6 +46,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly deliveryLatency = new Histogram({
+    name: 'hookgraph_delivery_latency_seconds',
+    help: 'Time from publish (the event row\'s creation) to the successful attempt being recorded, retries included.',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 86400],
+    registers: [this.registry],
+  });
+  readonly attemptsInFlight = new Gauge({
+    name: 'hookgraph_attempts_in_flight',
+    help: 'Webhook HTTP requests this process has sent and not yet seen answered.',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaults?: boolean } = {}) {
     if (options.defaults) collectDefaultMetrics({ register: this.registry, prefix: 'hookgraph_' });
   }
@@ -45,6 +74,27 @@ export class Metrics {
           const queue = await boss.getQueue(name).catch(() => null);
           if (queue) this.set({ queue: name }, queue.queuedCount ?? 0);
         }
+      },
+    });
+  }
+
+  /**
+   * Adds the age of the oldest delivery job that is due and not yet picked
+   * up, per delivery queue (0 when none is waiting): one index probe of
+   * pg-boss's live-jobs index (job_i14) per queue and state, on each scrape.
+   * On the ordered queue it also counts deliveries waiting behind a retrying
+   * one of the same subscription.
+   */
+  watchBacklog(pool: Pool): void {
+    new Gauge({
+      name: 'hookgraph_oldest_due_delivery_seconds',
+      help: 'Seconds since the oldest due, not yet started delivery job became due, per delivery queue.',
+      labelNames: ['queue'] as const,
+      registers: [this.registry],
+      async collect() {
+        // The database is unreachable: no series this scrape, rather than a stale value or a failed scrape.
+        const rows = await pool.query<{ name: string; seconds: number | null }>(OLDEST_DUE, [DELIVERY_QUEUES]).then((r) => r.rows, () => (this.reset(), []));
+        for (const row of rows) this.set({ queue: row.name }, Math.max(0, row.seconds ?? 0));
       },
     });
   }

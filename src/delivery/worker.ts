@@ -11,6 +11,7 @@ import { RateLimiter } from './rate-limit.js';
 import { recordAttempts, type AppliedAttempt, type FinishedAttempt } from './record.js';
 import { SecretCache, buildRequest, recordedHeaders } from './request.js';
 import { Sender, type SendResult } from './sender.js';
+import { asDate } from './dates.js';
 import { bossDb, inWorkerTransaction } from './transaction.js';
 import { USER_AGENT } from './version.js';
 import { traceAttempt } from '../telemetry/delivery.js';
@@ -107,8 +108,16 @@ export class DeliveryWorker {
     // The next job of an ordered key becomes fetchable only when this batch completes: fetch again right away.
     if (ordered && valid.length) this.options.boss.notifyWorker(this.workIds.get(ORDERED_DELIVERY_QUEUE)!);
     for (const { attempt: f } of applied) if (f.outcome.nextAttemptAt) this.wakeAt(queueFor(ordered, f.row.id), f.outcome.nextAttemptAt.getTime());
-    for (const { attempt } of applied) metrics?.deliveries.inc({ outcome: attempt.outcome.status });
-    for (const attempt of finished) metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
+    const recordedAt = Date.now();
+    for (const { attempt } of applied) {
+      metrics?.deliveries.inc({ outcome: attempt.outcome.status });
+      if (attempt.outcome.status === 'SUCCEEDED') metrics?.deliveryLatency.observe(Math.max(0, recordedAt - asDate(attempt.row.published_at).getTime()) / 1000);
+    }
+    const attemptNumbers = new Map(applied.map(({ attempt, attemptNumber }) => [attempt, attemptNumber]));
+    for (const attempt of finished) {
+      metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
+      logAttempt(this.options.log, attempt, attemptNumbers.get(attempt));
+    }
   }
 
   /**
@@ -170,10 +179,15 @@ export class DeliveryWorker {
     try {
       if (claim.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
       const now = Date.now();
-      result = await traceAttempt(row, job.data.a + 1, (traceparent) => {
+      result = await traceAttempt(row, job.data.a + 1, async (traceparent) => {
         const request = buildRequest(row, this.secrets.secretsFor(row, now), this.secrets.headersFor(row), row.event_id, row.body, this.userAgent, now, traceparent);
         requestHeaders = recordedHeaders(request.headers, traceparent !== undefined);
-        return this.sender.send(request);
+        this.options.metrics?.attemptsInFlight.inc();
+        try {
+          return await this.sender.send(request);
+        } finally {
+          this.options.metrics?.attemptsInFlight.dec();
+        }
       });
     } catch (error) {
       // The message may come from decryption or a bug: logged without the row's secrets, stored generically.
@@ -237,6 +251,22 @@ export class DeliveryWorker {
   private async insertJobs(client: PoolClient, targets: readonly DeliveryJobTarget[]): Promise<void> {
     for (const [name, jobs] of byQueue(targets)) await this.options.boss.insert(name, jobs, { db: bossDb(client) });
   }
+}
+
+/** One `debug` line per attempt: ids, status and timing only (the URL and headers may carry secrets). */
+function logAttempt(log: Logger, { row, result, outcome }: Finished, attemptNumber: number | undefined): void {
+  log.debug('delivery attempt', {
+    tenantId: row.tenant_id,
+    webhookSubscriptionId: row.webhook_subscription_id,
+    deliveryId: row.id,
+    eventId: row.event_id,
+    attemptNumber: attemptNumber ?? null,
+    responseStatus: result.status ?? null,
+    errorKind: result.errorKind ?? null,
+    durationMs: result.durationMs,
+    // Not applied: the delivery was deleted or taken over meanwhile; the attempt is still recorded.
+    outcome: attemptNumber === undefined ? null : outcome.status,
+  });
 }
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after } from 'node:test';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { createLogger, silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { gql, type GraphQLResponse } from './graphql.js';
 
@@ -39,7 +39,7 @@ export const TEST_ENV: Record<string, string> = {
  * Starts hookgraph in this process on a database of its own (a role of
  * `serve` by default) and stops it when the test file ends.
  */
-export async function startTestApp(options: { env?: Record<string, string>; role?: 'serve' | 'api' | 'worker'; label?: string } = {}): Promise<TestApp> {
+export async function startTestApp(options: { env?: Record<string, string>; role?: 'serve' | 'api' | 'worker'; label?: string; log?: Logger } = {}): Promise<TestApp> {
   const db = await createTestDatabase(options.label ?? 'app');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookgraph-test-'));
   const rootKey = 'hgroot_test_' + randomBytes(16).toString('hex');
@@ -52,7 +52,7 @@ export async function startTestApp(options: { env?: Record<string, string>; role
     ...options.env,
   };
   const config = loadConfig(env);
-  const log = process.env.HOOKGRAPH_TEST_LOG ? createLogger('debug') : silentLogger;
+  const log = options.log ?? (process.env.HOOKGRAPH_TEST_LOG ? createLogger('debug') : silentLogger);
   const app = await startApp(config, options.role ?? 'serve', log);
   const url = app.url ?? '';
   let stopped = false;

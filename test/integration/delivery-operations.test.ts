@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { AddressGuard } from '../../src/delivery/address-guard.js';
+import { DELIVERY_QUEUES } from '../../src/delivery/jobs.js';
 import { pruneBefore } from '../../src/delivery/retention.js';
 import { DeliveryWorker } from '../../src/delivery/worker.js';
 import { silentLogger } from '../../src/log.js';
 import { startTestApp } from '../helpers/app.js';
 import { errorCode } from '../helpers/graphql.js';
+import { scrape, value } from '../helpers/metrics.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { DELIVERY, eventType, eventually, publish, settled, subscription, tenant } from '../helpers/webhooks.js';
 
@@ -144,13 +146,27 @@ test('retention prunes old attempts, finished deliveries and their events, and k
   await app.gql('mutation($id: ID!) { webhookSubscriptionDelete(input: {id: $id}) { userErrors { message } } }', { id: sub.id }, t.key);
 });
 
-test('/metrics exposes publish and delivery counters, attempt durations and queue depth', async () => {
-  const response = await fetch(`${app.url}/metrics`);
-  assert.equal(response.status, 200);
-  const text = await response.text();
-  assert.match(text, /^hookgraph_events_published_total \d+/m);
-  assert.match(text, /^hookgraph_deliveries_total\{outcome="SUCCEEDED"\} \d+/m);
-  assert.match(text, /^hookgraph_deliveries_total\{outcome="FAILED"\} \d+/m);
-  assert.match(text, /^hookgraph_delivery_attempt_duration_seconds_bucket\{le="0.005",result="success"\} \d+/m);
-  assert.match(text, /^hookgraph_queue_depth\{queue="hookgraph-delivery-0"\} \d+/m);
+test('/metrics counts publishes, deliveries, attempt durations and publish → success latency, and exposes the queue gauges', async () => {
+  await eventType(t, 'metrics.probe');
+  receiver.respond(() => ({ status: 200 }));
+  const sub = await subscription(t, { url: receiver.url + '?metrics', eventTypes: ['metrics.probe'] });
+  const before = await scrape(app.url);
+  const events = [await publish(t, 'metrics.probe', { n: 1 }), await publish(t, 'metrics.probe', { n: 2 })];
+  for (const event of events) assert.deepEqual((await settled(t, event.id)).map((d) => d.status), ['SUCCEEDED']);
+  const after = await scrape(app.url);
+  const added = (series: string) => value(after, series) - (before.get(series) ?? 0);
+  assert.equal(added('hookgraph_events_published_total'), 2);
+  assert.equal(added('hookgraph_deliveries_created_total'), 2);
+  assert.equal(added('hookgraph_deliveries_total{outcome="SUCCEEDED"}'), 2);
+  assert.equal(added('hookgraph_deliveries_total{outcome="FAILED"}'), 0);
+  assert.ok(value(after, 'hookgraph_deliveries_total{outcome="FAILED"}') >= 1, 'earlier tests failed deliveries');
+  assert.equal(added('hookgraph_delivery_attempt_duration_seconds_count{result="success"}'), 2);
+  assert.equal(added('hookgraph_delivery_attempt_duration_seconds_bucket{le="+Inf",result="success"}'), 2);
+  assert.equal(added('hookgraph_delivery_latency_seconds_count'), 2);
+  assert.equal(value(after, 'hookgraph_attempts_in_flight'), 0);
+  for (const queue of DELIVERY_QUEUES) {
+    assert.ok(value(after, `hookgraph_queue_depth{queue="${queue}"}`) >= 0, queue);
+    assert.equal(value(after, `hookgraph_oldest_due_delivery_seconds{queue="${queue}"}`), 0, queue);
+  }
+  await app.gql('mutation($id: ID!) { webhookSubscriptionDelete(input: {id: $id}) { userErrors { message } } }', { id: sub.id }, t.key);
 });
