@@ -25,8 +25,8 @@ import { WorkMeter } from './work-meter.js';
  *
  * Safety: filters are bounded in size, depth, node count and number of
  * `$regex`es when saved; regular expressions run on RE2JS (linear time, no
- * backreferences or lookarounds) over at most the first `maxRegexInput`
- * characters of a string, so no input can make evaluation backtrack
+ * backreferences or lookarounds) on strings of at most `maxRegexInput`
+ * characters (longer ones do not match), so no input can make evaluation backtrack
  * catastrophically. Evaluation charges its work to a WorkMeter (a unit per
  * value looked at and per comparison), so a publish call's matching stops at
  * its budget.
@@ -53,7 +53,7 @@ export const FILTER_LIMITS = Object.freeze({
   maxRegexProgram: 4000,
   /** `$regex` operators in one filter. */
   maxRegexes: 16,
-  /** A `$regex` is tested on the first this many characters of a string (4 KiB of ASCII). */
+  /** Longest string (UTF-16 code units) a `$regex` is tested on; longer strings do not match. */
   maxRegexInput: 4096,
 });
 
@@ -285,14 +285,15 @@ function candidates(found: unknown[], meter: WorkMeter): unknown[] {
 }
 
 /**
- * A regex test on at most the first maxRegexInput characters. RE2JS is
- * linear but not cheap: a test costs about 16 units plus 5 per character
- * (measured with patterns that defeat its literal prefilter).
+ * A regex test. A string longer than maxRegexInput never matches: testing a
+ * prefix could let an anchored pattern (`^a+$`) match text it does not
+ * match. RE2JS is linear but not cheap: a test costs about 16 units plus 5
+ * per character (measured with patterns that defeat its literal prefilter).
  */
 function regexTest(regex: RE2JS, value: string, meter: WorkMeter): boolean {
-  const text = value.length > FILTER_LIMITS.maxRegexInput ? value.slice(0, FILTER_LIMITS.maxRegexInput) : value;
-  meter.charge(16 + 5 * text.length);
-  return regex.test(text);
+  if (value.length > FILTER_LIMITS.maxRegexInput) return false;
+  meter.charge(16 + 5 * value.length);
+  return regex.test(value);
 }
 
 /** Units of one jsonEqual against `literal`: primitives are one check; objects and arrays walk (and list keys of) every node. */
