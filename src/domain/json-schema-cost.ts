@@ -7,7 +7,8 @@
  * multiply: `{"anyOf": [{"$ref": "#/d"}, {"$ref": "#/d"}]}` nested twenty
  * times checks one value a million times, and ajv never memoizes. So:
  *
- * - a schema has at most MAX_SCHEMA_NODES subschemas (bounds compile time);
+ * - a schema has at most MAX_SCHEMA_NODES subschemas (bounds compile time),
+ *   nested at most MAX_SCHEMA_DEPTH deep (ajv recurses per level);
  * - at most MAX_SCHEMA_WIDTH subschemas apply to any one payload value
  *   ($ref targets and branches counted as often as they are reached), and a
  *   `$ref` may not loop back to a schema of the same value;
@@ -21,6 +22,8 @@
  */
 
 export const MAX_SCHEMA_NODES = 1000;
+/** Subschemas nested in subschemas; ajv's meta-schema check and compiler recurse per level. */
+export const MAX_SCHEMA_DEPTH = 64;
 export const MAX_SCHEMA_WIDTH = 64;
 /** Distinct payload locations the analysis tells apart; more is refused as too complex. */
 const MAX_STATES = 2000;
@@ -62,15 +65,16 @@ class Refused extends Error {
 /** Every object subschema with its path, root first; iterative, so deep nesting cannot overflow the stack. */
 function subschemas(root: Node): Map<Node, string[]> {
   const paths = new Map<Node, string[]>();
-  const stack: [Node, string[]][] = [[root, []]];
+  const stack: [Node, string[], number][] = [[root, [], 0]];
   while (stack.length) {
-    const [node, path] = stack.pop()!;
+    const [node, path, depth] = stack.pop()!;
     if (paths.has(node)) continue;
     paths.set(node, path);
     if (paths.size > MAX_SCHEMA_NODES) throw new Refused({ path: [], message: `The schema has more than ${MAX_SCHEMA_NODES} subschemas.` });
+    if (depth > MAX_SCHEMA_DEPTH) throw new Refused({ path, message: `Subschemas are nested more than ${MAX_SCHEMA_DEPTH} deep here.` });
     if (path.length > 0 && node.$id !== undefined) throw new Refused({ path: [...path, '$id'], message: '$id is only supported at the root of the schema.' });
     const push = (child: unknown, at: string[]) => {
-      if (isNode(child)) stack.push([child, at]);
+      if (isNode(child)) stack.push([child, at, depth + 1]);
     };
     for (const key of CHILD_ONE) push(node[key], [...path, key]);
     for (const key of CHILD_LISTS) {
@@ -85,7 +89,7 @@ function subschemas(root: Node): Map<Node, string[]> {
   return paths;
 }
 
-/** Why the schema's shape is refused (too many subschemas, nested $id), or undefined. Cheap: one walk. */
+/** Why the schema's shape is refused (too many or too deeply nested subschemas, nested $id), or undefined. Cheap: one walk, no recursion. */
 export function schemaShapeProblem(schema: unknown): SchemaCostProblem | undefined {
   if (!isNode(schema)) return undefined;
   try {

@@ -17,7 +17,6 @@ import type { WorkMeter } from './work-meter.js';
  * `uniqueItems` is checked in linear time (ajv's own check is quadratic).
  */
 export const MAX_SCHEMA_BYTES = 64 * 1024;
-export { MAX_SCHEMA_NODES, MAX_SCHEMA_WIDTH } from './json-schema-cost.js';
 
 const re2: ((pattern: string, flags: string) => { test: (s: string) => boolean }) & { code: string } = Object.assign(
   (pattern: string, flags: string) => RE2JS.compile(pattern, flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0),
@@ -135,6 +134,9 @@ export function jsonSchemaProblem(schema: unknown): SchemaProblem | undefined {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return { path: [], message: 'A JSON Schema must be an object (or a boolean).' };
   const text = JSON.stringify(schema);
   if (Buffer.byteLength(text) > MAX_SCHEMA_BYTES) return { path: [], message: `The schema is larger than ${MAX_SCHEMA_BYTES / 1024} KiB.` };
+  // Before ajv, which recurses per nesting level.
+  const shape = schemaShapeProblem(schema);
+  if (shape) return shape;
   if (!ajv.validateSchema(schema)) {
     const error = ajv.errors?.[0];
     return { path: pointerToPath(error?.instancePath ?? ''), message: `Not a valid JSON Schema: ${error ? `${error.instancePath || '(root)'} ${describe(error)}` : 'rejected by the meta-schema'}.` };

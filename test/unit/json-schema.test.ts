@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyseSchema, MAX_SCHEMA_NODES, MAX_SCHEMA_WIDTH } from '../../src/domain/json-schema-cost.js';
+import { analyseSchema, MAX_SCHEMA_DEPTH, MAX_SCHEMA_NODES, MAX_SCHEMA_WIDTH } from '../../src/domain/json-schema-cost.js';
 import { jsonSchemaProblem, validatePayload } from '../../src/domain/json-schema.js';
 import { OverBudget, WorkMeter } from '../../src/domain/work-meter.js';
 
@@ -65,4 +65,16 @@ test('uniqueItems compares JSON values whatever the key order, in one pass', () 
   assert.equal(validatePayload(schema, [[1, 2], [2, 1]]).ok, true, 'array order matters');
   assert.equal(validatePayload({ uniqueItems: false }, [1, 1]).ok, true);
   assert.equal(validatePayload(schema, Array.from({ length: 40_000 }, (_, i) => ({ n: i }))).ok, true);
+});
+
+test('deeply nested subschemas are refused before ajv recurses over them', () => {
+  const nest = (levels: number) => {
+    let schema: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < levels; i++) schema = { properties: { a: schema } };
+    return schema;
+  };
+  assert.equal(jsonSchemaProblem(nest(MAX_SCHEMA_DEPTH)), undefined);
+  const deep = jsonSchemaProblem(nest(900));
+  assert.match(deep?.message ?? '', /nested more than 64 deep/);
+  assert.deepEqual(deep?.path, Array.from({ length: MAX_SCHEMA_DEPTH + 1 }, () => ['properties', 'a']).flat());
 });
