@@ -16,15 +16,19 @@
  *
  * The analysis yields a plan mapping each payload location to the weight of
  * the subschemas that apply there (a subschema weighs 1 plus the length of its
- * keyword lists: `required`, `enum`, `properties`… are scanned per value).
- * `cost()` walks a payload along the plan: Σ weights over its values, the
- * work units a publish call is charged for validating it.
+ * keyword lists: `required`, `enum`, `properties`… are scanned per value),
+ * plus, for regexes (`pattern` on string values, `patternProperties` on
+ * keys), REGEX_UNITS_PER_CHAR per character tested: RE2JS is linear but
+ * slow. `cost()` walks a payload along the plan: the work units a publish
+ * call is charged for validating it.
  */
 
 export const MAX_SCHEMA_NODES = 1000;
 /** Subschemas nested in subschemas; ajv's meta-schema check and compiler recurse per level. */
 export const MAX_SCHEMA_DEPTH = 64;
 export const MAX_SCHEMA_WIDTH = 64;
+/** RE2JS takes up to ~5 cheap checks' time per character with patterns that defeat its prefilter. */
+const REGEX_UNITS_PER_CHAR = 5;
 /** Distinct payload locations the analysis tells apart; more is refused as too complex. */
 const MAX_STATES = 2000;
 
@@ -104,11 +108,15 @@ export function schemaShapeProblem(schema: unknown): SchemaCostProblem | undefin
 /** A payload location: the weight of the subschemas applying there and where its children go. */
 interface State {
   weight: number;
+  /** Units per character of a string value (its `pattern`s). */
+  perChar: number;
   shape: Shape;
 }
 
 /** Where a location's children go; shared by locations whose subschemas descend alike. */
 interface Shape {
+  /** Units per character of each property name (the `patternProperties` tried on it). */
+  perKeyChar: number;
   properties: Map<string, State>;
   otherProperty: State | undefined;
   /** Tuple positions (`items` as an array); beyond them, otherItem. */
@@ -121,11 +129,12 @@ export interface SchemaPlan {
   cost(payload: unknown, limit: number): number;
 }
 
+/** 1, plus 1 per keyword, or the length of its list or map (`required`, `enum`, `properties`…). */
 function weightOf(node: Node): number {
   let weight = 1;
-  for (const value of Object.values(node)) {
+  for (const [key, value] of Object.entries(node)) {
     if (Array.isArray(value)) weight += value.length;
-    else if (isNode(value)) weight += Object.keys(value).length;
+    else if (isNode(value) && !CHILD_ONE.includes(key)) weight += Object.keys(value).length;
     else weight += 1;
   }
   return weight;
@@ -233,19 +242,26 @@ export function analyseSchema(schema: unknown): { plan: SchemaPlan } | { problem
       let state = states.get(key);
       if (!state) {
         let weight = 0;
+        let perChar = 0;
         const descending = new Map<Node, number>();
         for (const [n, times] of applied) {
           weight += weightOf(n) * times;
+          if (typeof n.pattern === 'string') perChar += REGEX_UNITS_PER_CHAR * times;
           if (descends(n)) descending.set(n, times);
         }
         const shapeKey = [...descending].map(([n, times]) => `${idOf(n)}x${times}`).sort().join(',');
         let shape = shapes.get(shapeKey);
         if (!shape) {
-          shape = { properties: new Map(), otherProperty: undefined, items: [], otherItem: undefined };
+          let perKeyChar = 0;
+          for (const [n, times] of descending) {
+            if (isNode(n.patternProperties)) perKeyChar += REGEX_UNITS_PER_CHAR * Object.keys(n.patternProperties).length * times;
+            if (isNode(n.propertyNames) && typeof n.propertyNames.pattern === 'string') perKeyChar += REGEX_UNITS_PER_CHAR * times;
+          }
+          shape = { perKeyChar, properties: new Map(), otherProperty: undefined, items: [], otherItem: undefined };
           shapes.set(shapeKey, shape);
           pending.push([shape, descending]);
         }
-        state = { weight, shape };
+        state = { weight, perChar, shape };
         states.set(key, state);
         if (states.size > MAX_STATES) throw new Refused({ path: [], message: 'The schema is too complex to check.' });
       }
@@ -303,7 +319,7 @@ export function analyseSchema(schema: unknown): { plan: SchemaPlan } | { problem
   }
 }
 
-/** Σ weights of the states the payload's values land in; iterative, stops past `limit`. */
+/** Σ weights (and regex characters) of the states the payload's values land in; iterative, stops past `limit`. */
 function walk(start: State, payload: unknown, limit: number): number {
   let units = 0;
   const stack: [State, unknown][] = [[start, payload]];
@@ -312,13 +328,15 @@ function walk(start: State, payload: unknown, limit: number): number {
     units += state.weight;
     if (units > limit) return units;
     const { shape } = state;
-    if (Array.isArray(value)) {
+    if (typeof value === 'string') units += state.perChar * value.length;
+    else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const next = i < shape.items.length ? shape.items[i] : shape.otherItem;
         if (next) stack.push([next, value[i]]);
       }
     } else if (isNode(value)) {
       for (const [name, item] of Object.entries(value)) {
+        units += shape.perKeyChar * name.length;
         const next = shape.properties.get(name) ?? shape.otherProperty;
         if (next) stack.push([next, item]);
       }

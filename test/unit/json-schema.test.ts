@@ -24,6 +24,13 @@ test('cost is the weight of the subschemas applying to each value, summed over t
   assert.ok(plan(branchy).cost(new Array(1000).fill(0), 100) <= 100 + 9, 'counting stops past the limit');
 });
 
+test('regexes are charged per character they read', () => {
+  // root: 1 + type + items = 3; each item: 1 + type + pattern = 3, plus 5 per character.
+  assert.equal(plan({ type: 'array', items: { type: 'string', pattern: '^a' } }).cost(['ab', 'a'.repeat(1000)], Infinity), 3 + 2 * 3 + 5 * 1002);
+  // root: 1 + patternProperties{2} = 3, plus 2 patterns × 5 per character of each key; each value: 1 + type = 2, twice.
+  assert.equal(plan({ patternProperties: { '^x': { type: 'number' }, '^y': { type: 'number' } } }).cost({ xx: 1, yyyy: 2 }, Infinity), 3 + 10 * 6 + 2 * 2 * 2);
+});
+
 test('width: at most MAX_SCHEMA_WIDTH subschemas per value, however they are reached', () => {
   const branches = (n: number) => Array.from({ length: n }, (_, i) => ({ const: i }));
   assert.equal(jsonSchemaProblem({ anyOf: branches(MAX_SCHEMA_WIDTH - 1) }), undefined);
