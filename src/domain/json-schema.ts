@@ -101,6 +101,7 @@ function describe(error: ErrorObject): string {
   return error.message ?? error.keyword;
 }
 
+/** Stands in for a schema the limits refuse; validatePayload never calls it. */
 const neverRun = (() => false) as unknown as ValidateFunction;
 
 function compile(schema: unknown, text: string): Compiled {
@@ -114,7 +115,7 @@ function compile(schema: unknown, text: string): Compiled {
   let compiled: Compiled;
   const shape = schemaShapeProblem(schema);
   if (shape) {
-    // Stored before the limits: compiling could stall; a metered validatePayload refuses it.
+    // Stored before the limits: compiling could stall; validatePayload refuses every payload.
     compiled = { validate: neverRun, plan: undefined, problem: shape };
   } else {
     const validate = ajv.compile(schema as object);
@@ -158,12 +159,16 @@ export type PayloadCheck = { ok: true } | { ok: false; path: string[]; pointer: 
  * With a meter, the work is charged first (Σ over the payload's values of
  * the weight of the subschemas that apply there, json-schema-cost.ts): past
  * its limit OverBudget is thrown and the payload is not validated. A stored
- * schema the current limits refuse costs Infinity: it is never run.
+ * schema the current limits refuse is never run: every payload fails.
  */
 export function validatePayload(schema: unknown, payload: unknown, meter?: WorkMeter): PayloadCheck {
   if (schema === null || schema === undefined) return { ok: true };
-  const { validate, plan } = compile(schema, JSON.stringify(schema));
-  if (meter) meter.charge(plan ? plan.cost(payload, meter.remaining) : Infinity);
+  const { validate, plan, problem } = compile(schema, JSON.stringify(schema));
+  if (!plan) {
+    const where = problem?.path.length ? ` at /${problem.path.join('/')}` : '';
+    return { ok: false, path: [], pointer: '', message: `cannot be checked: the event type's schema, saved before the current limits, is refused by them${where} (${problem?.message}); update the schema` };
+  }
+  meter?.charge(plan.cost(payload, meter.remaining));
   if (validate(payload)) return { ok: true };
   const error = validate.errors?.[0];
   const pointer = error?.instancePath ?? '';

@@ -85,6 +85,23 @@ test('schemas applying too many subschemas to one value, or looping, are refused
   assert.deepEqual((await app.gql(PUBLISH, { input: { eventType: 'tree', payload: nested } }, t.key)).data.eventPublish.userErrors, []);
 });
 
+test('a hostile schema stored before these limits is never run: publishing to it is refused', async () => {
+  const t = await tenant(app);
+  const definitions: Record<string, unknown> = { d20: { type: 'string' } };
+  for (let i = 0; i < 20; i++) definitions[`d${i}`] = { anyOf: [{ $ref: `#/definitions/d${i + 1}` }, { $ref: `#/definitions/d${i + 1}` }] };
+  // Written as an older version would have saved it, past today's checks.
+  await app.app.services.pool.query(
+    `insert into event_type (id, tenant_id, name, schema, created_at, updated_at) values (gen_random_uuid(), $1, 'legacy.schema', $2, now(), now())`,
+    [t.tenantId, JSON.stringify({ definitions, type: 'array', items: { $ref: '#/definitions/d0' } })],
+  );
+  const [result] = await alongside(app.gql(PUBLISH, { input: { eventType: 'legacy.schema', payload: new Array(1000).fill(0) } }, t.key));
+  const error = result.data.eventPublish.userErrors[0];
+  assert.equal(error.code, 'SCHEMA_MISMATCH');
+  assert.deepEqual(error.field, ['input', 'payload']);
+  assert.match(error.message, /saved before the current limits.*definitions\/d15.*update the schema/);
+  assert.equal(await eventCount(t.tenantId), 0);
+});
+
 test('validation over the call budget is refused at the event where it ran out, and nothing is written', async () => {
   const t = await tenant(app);
   // 40 branches: 164 units per array item, so two events of 30,000 items are over budget, one is not.
