@@ -29,8 +29,9 @@ export const MAX_SCHEMA_DEPTH = 64;
 export const MAX_SCHEMA_WIDTH = 64;
 /** RE2JS takes up to ~5 cheap checks' time per character with patterns that defeat its prefilter. */
 const REGEX_UNITS_PER_CHAR = 5;
-/** Distinct payload locations the analysis tells apart; more is refused as too complex. */
+/** Distinct payload locations the analysis tells apart, and steps it takes; more is refused as too complex. */
 const MAX_STATES = 2000;
+const MAX_ANALYSIS_STEPS = 2_000_000;
 
 export interface SchemaCostProblem {
   path: string[];
@@ -263,11 +264,13 @@ export function analyseSchema(schema: unknown): { plan: SchemaPlan } | { problem
         }
         state = { weight, perChar, shape };
         states.set(key, state);
-        if (states.size > MAX_STATES) throw new Refused({ path: [], message: 'The schema is too complex to check.' });
+        if (states.size > MAX_STATES) throw tooComplex();
       }
       return state;
     };
 
+    let steps = 0;
+    const tooComplex = () => new Refused({ path: [], message: 'The schema is too complex to check.' });
     const child = (applied: Map<Node, number>, pick: (node: Node) => unknown[]): State | undefined => {
       const next = new Map<Node, number>();
       let total = 0;
@@ -275,7 +278,9 @@ export function analyseSchema(schema: unknown): { plan: SchemaPlan } | { problem
         for (const sub of pick(node)) {
           const subNode = asNode(sub);
           if (!subNode) continue;
-          for (const [n, k] of closures.of(subNode)) {
+          const closure = closures.of(subNode);
+          if ((steps += 1 + closure.size) > MAX_ANALYSIS_STEPS) throw tooComplex();
+          for (const [n, k] of closure) {
             next.set(n, (next.get(n) ?? 0) + k * times);
             total += k * times;
           }
