@@ -5,11 +5,12 @@ import { DeliveryStatus } from '../domain/entities/Delivery.js';
 import { uuidv7 } from '../domain/ids.js';
 import { validatePayload } from '../domain/json-schema.js';
 import { isValidEventTypeName } from '../domain/patterns.js';
+import { OverBudget, WorkMeter } from '../domain/work-meter.js';
 import type { LiveMessage } from '../live/announce.js';
 import { byQueue, inShard, shardPicker, type DeliveryJobTarget } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { sequentialUuidv7 } from './sequential-ids.js';
-import { SubscriptionCache } from './subscription-cache.js';
+import { SubscriptionCache, type TenantEntry } from './subscription-cache.js';
 import { asDate } from './dates.js';
 import { announceAtCommit, bossDb, inTransaction } from './transaction.js';
 import { activeTraceparent, inSpan } from '../telemetry/tracing.js';
@@ -18,6 +19,13 @@ export const MAX_BATCH = 500;
 export const MAX_IDEMPOTENCY_KEY = 255;
 /** A repeated idempotency key returns the original event for this long. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+/**
+ * Work units one publish call may spend validating payloads and matching
+ * filters (a unit is about one cheap check of one payload value; see
+ * WorkMeter). Ordinary calls use a few thousand; the limit keeps one call
+ * under about a second of the event loop.
+ */
+export const PUBLISH_WORK_BUDGET = 8 * 1024 * 1024;
 /** Event type of `webhookSubscriptionTest` deliveries; needs no EventType row. */
 export const TEST_EVENT_TYPE = 'hookgraph.test';
 
@@ -87,15 +95,26 @@ export class Publisher {
         : [],
     );
     if (sizeProblems.length) return { ok: false, problems: sizeProblems };
-    const { problems: typeProblems, version } = await this.checkEventTypes(tenantId, prepared);
+    const meter = new WorkMeter(PUBLISH_WORK_BUDGET);
+    const { problems: typeProblems, version } = await this.checkEventTypes(tenantId, prepared, meter);
     if (typeProblems.length) return { ok: false, problems: typeProblems };
-    return inSpan('publish', { 'hookgraph.tenant_id': tenantId, 'hookgraph.event_count': prepared.length }, () => inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, prepared, version)));
+    try {
+      return await inSpan('publish', { 'hookgraph.tenant_id': tenantId, 'hookgraph.event_count': prepared.length }, () =>
+        inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, prepared, meter, version)),
+      );
+    } catch (error) {
+      // Rolled back: nothing of the call is kept.
+      if (error instanceof MatchingOverBudget) return { ok: false, problems: [overBudget(error.index)] };
+      throw error;
+    }
   }
 
   /** A `hookgraph.test` event delivered to one subscription only, whatever its patterns and filter. */
   async publishTest(tenantId: string, subscription: { id: string; ordered: boolean }): Promise<PublishedEvent> {
     const prepared = this.prepare({ eventType: TEST_EVENT_TYPE, payload: { message: 'This is a test event from hookgraph.', webhookSubscriptionId: subscription.id } });
-    const result = await inSpan('publish', { 'hookgraph.tenant_id': tenantId, 'hookgraph.event_count': 1 }, () => inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, [prepared], undefined, [subscription])));
+    const result = await inSpan('publish', { 'hookgraph.tenant_id': tenantId, 'hookgraph.event_count': 1 }, () =>
+      inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, [prepared], new WorkMeter(Infinity), undefined, [subscription])),
+    );
     return (result as { events: PublishedEvent[] }).events[0];
   }
 
@@ -120,8 +139,11 @@ export class Publisher {
     return { input, id, payloadJson, body, occurredAt, key: input.idempotencyKey ?? null };
   }
 
-  /** Checks event types and payload schemas; reads the subscription cache version in the same query. */
-  private async checkEventTypes(tenantId: string, prepared: readonly Prepared[]): Promise<{ problems: PublishProblem[]; version: string }> {
+  /**
+   * Checks event types and payload schemas, charging validation to `meter`
+   * before running it; reads the subscription cache version in the same query.
+   */
+  private async checkEventTypes(tenantId: string, prepared: readonly Prepared[], meter: WorkMeter): Promise<{ problems: PublishProblem[]; version: string }> {
     const names = [...new Set(prepared.map((p) => p.input.eventType))];
     const { rows } = await this.options.pool.query<{ version: string; name: string | null; schema: unknown; archived_at: Date | null }>(
       `select v.version, t.name, t.schema, t.archived_at
@@ -131,19 +153,26 @@ export class Publisher {
     );
     const types = new Map(rows.filter((r) => r.name !== null).map((r) => [r.name!, r]));
     const problems: PublishProblem[] = [];
-    prepared.forEach((p, index) => {
+    for (const [index, p] of prepared.entries()) {
       const type = types.get(p.input.eventType);
       if (!type) problems.push({ index, path: ['eventType'], code: 'NOT_FOUND', message: `No event type "${p.input.eventType}"; create it with eventTypeCreate first.` });
       else if (type.archived_at) problems.push({ index, path: ['eventType'], code: 'ARCHIVED', message: `The event type "${p.input.eventType}" is archived.` });
       else {
-        const check = validatePayload(type.schema, p.input.payload);
+        let check;
+        try {
+          check = validatePayload(type.schema, p.input.payload, meter);
+        } catch (error) {
+          if (!(error instanceof OverBudget)) throw error;
+          problems.push(overBudget(index));
+          break;
+        }
         if (!check.ok) problems.push({ index, path: ['payload', ...check.path], code: 'SCHEMA_MISMATCH', message: `The payload does not match the schema of "${p.input.eventType}": ${check.message}.` });
       }
-    });
+    }
     return { problems, version: rows[0].version };
   }
 
-  private async fanOut(client: PoolClient, tenantId: string, prepared: Prepared[], version?: string, only?: { id: string; ordered: boolean }[]): Promise<PublishResult> {
+  private async fanOut(client: PoolClient, tenantId: string, prepared: Prepared[], meter: WorkMeter, version?: string, only?: { id: string; ordered: boolean }[]): Promise<PublishResult> {
     const results = new Array<PublishedEvent | undefined>(prepared.length);
     const { fresh, repeats } = await this.resolveIdempotency(client, tenantId, prepared, results);
 
@@ -171,7 +200,7 @@ export class Publisher {
       if (!created) continue;
       results[index] = { id: p.id, tenantId, eventType: p.input.eventType, body: p.body, idempotencyKey: p.key, occurredAt: p.occurredAt, createdAt: created };
       messages.push({ kind: 'event', tenantId, id: p.id, eventType: p.input.eventType });
-      const targets = only ?? SubscriptionCache.match(entry!, p.input.eventType, envelope(p));
+      const targets = only ?? matchWithin(entry!, p, index, meter);
       for (const sub of targets) deliveries.push({ id: sub.ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard()), eventId: p.id, subscriptionId: sub.id, ordered: sub.ordered });
     }
     if (deliveries.length) await this.insertDeliveries(client, tenantId, deliveries);
@@ -255,6 +284,31 @@ export class Publisher {
     });
     return { fresh, repeats };
   }
+}
+
+/** Raised inside the publish transaction (rolling it back) when matching runs out of budget. */
+class MatchingOverBudget extends Error {
+  constructor(readonly index: number) {
+    super(`matching event ${index} ran over the publish work budget`);
+  }
+}
+
+function matchWithin(entry: TenantEntry, p: Prepared, index: number, meter: WorkMeter) {
+  try {
+    return SubscriptionCache.match(entry, p.input.eventType, envelope(p), meter);
+  } catch (error) {
+    if (error instanceof OverBudget) throw new MatchingOverBudget(index);
+    throw error;
+  }
+}
+
+function overBudget(index: number): PublishProblem {
+  return {
+    index,
+    path: [],
+    code: 'TOO_LARGE',
+    message: `Validating and matching the events of this call up to this one is more work than one call may do (${PUBLISH_WORK_BUDGET} units); publish fewer or smaller events per call.`,
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { SqlExecutor } from '../db/sql.js';
 import { compileFilter, type CompiledFilter } from '../domain/filter.js';
 import { anyPatternMatches } from '../domain/patterns.js';
+import type { WorkMeter } from '../domain/work-meter.js';
 
 /** An ENABLED subscription as fan-out needs it: patterns and a compiled filter, no secrets. */
 export interface MatchableSubscription {
@@ -10,7 +11,7 @@ export interface MatchableSubscription {
   ordered: boolean;
 }
 
-interface TenantEntry {
+export interface TenantEntry {
   version: string;
   subscriptions: MatchableSubscription[];
   /** Pattern matches per event type, filled lazily. */
@@ -54,14 +55,14 @@ export class SubscriptionCache {
     return entry;
   }
 
-  /** Subscriptions of the entry that take an event of `type`; filters see `body`, the delivered body as an object. */
-  static match(entry: TenantEntry, type: string, body: unknown): MatchableSubscription[] {
+  /** Subscriptions of the entry that take an event of `type`; filters see `body`, the delivered body as an object, and charge `meter`. */
+  static match(entry: TenantEntry, type: string, body: unknown, meter?: WorkMeter): MatchableSubscription[] {
     let candidates = entry.byType.get(type);
     if (!candidates) {
       candidates = entry.subscriptions.filter((s) => anyPatternMatches(s.eventTypes, type));
       entry.byType.set(type, candidates);
     }
-    return candidates.filter((s) => s.filter(body));
+    return candidates.filter((s) => s.filter(body, meter));
   }
 }
 

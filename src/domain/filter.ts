@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { WorkMeter } from './work-meter.js';
 
 /**
  * Payload filters (Convoy/Outpost style), evaluated when deliveries are fanned
@@ -22,9 +23,13 @@ import { RE2JS } from 're2js';
  *   satisfies them. `$gt`… compare numbers with numbers and strings with
  *   strings only.
  *
- * Safety: filters are bounded in size, depth and node count when saved;
- * regular expressions run on RE2JS (linear time, no backreferences or
- * lookarounds), so no input can make evaluation backtrack catastrophically.
+ * Safety: filters are bounded in size, depth, node count and number of
+ * `$regex`es when saved; regular expressions run on RE2JS (linear time, no
+ * backreferences or lookarounds) on strings of at most `maxRegexInput`
+ * characters (longer ones do not match), so no input can make evaluation backtrack
+ * catastrophically. Evaluation charges its work to a WorkMeter (a unit per
+ * value looked at and per comparison), so a publish call's matching stops at
+ * its budget.
  */
 export type FilterDocument = Record<string, unknown>;
 export interface FilterProblem {
@@ -46,6 +51,10 @@ export const FILTER_LIMITS = Object.freeze({
   maxRegexLength: 256,
   /** RE2 program instructions; keeps `a{1000}`-style blow-ups out. */
   maxRegexProgram: 4000,
+  /** `$regex` operators in one filter. */
+  maxRegexes: 16,
+  /** Longest string (UTF-16 code units) a `$regex` is tested on; longer strings do not match. */
+  maxRegexInput: 4096,
 });
 
 const FIELD_OPERATORS = new Set(['$eq', '$neq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$regex', '$options', '$not']);
@@ -94,6 +103,7 @@ function compileRegex(pattern: unknown, options: unknown): RE2JS | string {
 class Validator {
   readonly problems: FilterProblem[] = [];
   private nodes = 0;
+  private regexes = 0;
 
   problem(path: string[], message: string): void {
     if (this.problems.length < 20) this.problems.push({ path, message });
@@ -178,6 +188,7 @@ class Validator {
         case '$regex': {
           const compiled = compileRegex(arg, ops.$options);
           if (typeof compiled === 'string') this.problem(at, compiled);
+          else if (++this.regexes === FILTER_LIMITS.maxRegexes + 1) this.problem(at, `A filter has at most ${FILTER_LIMITS.maxRegexes} $regex operators.`);
           break;
         }
         case '$options':
@@ -233,12 +244,14 @@ export function validateFilter(filter: unknown): FilterProblem[] {
 
 /* ---------------------------------------------------------------- evaluation */
 
-export type CompiledFilter = (payload: unknown) => boolean;
+/** Whether the payload matches; work is charged to `meter` (which throws OverBudget past its limit). */
+export type CompiledFilter = (payload: unknown, meter?: WorkMeter) => boolean;
 
 /** Every value found at `segments` (fan-out over arrays for non-index segments). */
-function resolve(payload: unknown, segments: readonly string[]): unknown[] {
+function resolve(payload: unknown, segments: readonly string[], meter: WorkMeter): unknown[] {
   let current: unknown[] = [payload];
   for (const segment of segments) {
+    meter.charge(current.length);
     const next: unknown[] = [];
     const index = /^(0|[1-9][0-9]{0,8})$/.test(segment) ? Number(segment) : undefined;
     for (const value of current) {
@@ -261,13 +274,39 @@ function resolve(payload: unknown, segments: readonly string[]): unknown[] {
 }
 
 /** Found values plus the elements of found arrays: what a condition is tried against. */
-function candidates(found: unknown[]): unknown[] {
+function candidates(found: unknown[], meter: WorkMeter): unknown[] {
   const out: unknown[] = [];
   for (const value of found) {
     out.push(value);
-    if (Array.isArray(value)) out.push(...value);
+    if (Array.isArray(value)) for (const element of value) out.push(element);
   }
+  meter.charge(out.length);
   return out;
+}
+
+/**
+ * A regex test. A string longer than maxRegexInput never matches: testing a
+ * prefix could let an anchored pattern (`^a+$`) match text it does not
+ * match. RE2JS is linear but not cheap: a test costs about 16 units plus 5
+ * per character (measured with patterns that defeat its literal prefilter).
+ */
+function regexTest(regex: RE2JS, value: string, meter: WorkMeter): boolean {
+  if (value.length > FILTER_LIMITS.maxRegexInput) return false;
+  meter.charge(16 + 5 * value.length);
+  return regex.test(value);
+}
+
+/** Units of one jsonEqual against `literal`: primitives are one check; objects and arrays walk (and list keys of) every node. */
+function equalityCost(literal: unknown): number {
+  if (typeof literal !== 'object' || literal === null) return 1;
+  let nodes = 0;
+  const stack: unknown[] = [literal];
+  while (stack.length) {
+    const value = stack.pop();
+    nodes++;
+    if (typeof value === 'object' && value !== null) stack.push(...Object.values(value));
+  }
+  return 4 * nodes;
 }
 
 /** JSON deep equality; recursion is bounded by the (validated) literal's depth. */
@@ -300,33 +339,40 @@ function compare(value: unknown, op: string, arg: number | string): boolean {
   }
 }
 
-type ValuesTest = (found: unknown[]) => boolean;
+type ValuesTest = (found: unknown[], meter: WorkMeter) => boolean;
 
 function compileOperators(ops: Record<string, unknown>): ValuesTest {
   const tests: ValuesTest[] = [];
   for (const [op, arg] of Object.entries(ops)) {
     switch (op) {
       case '$eq':
-        tests.push((found) => candidates(found).some((v) => jsonEqual(v, arg)));
-        break;
       case '$neq':
-      case '$ne':
-        tests.push((found) => !candidates(found).some((v) => jsonEqual(v, arg)));
+      case '$ne': {
+        const cost = equalityCost(arg);
+        const some = (found: unknown[], meter: WorkMeter) => {
+          const values = candidates(found, meter);
+          meter.charge(values.length * cost);
+          return values.some((v) => jsonEqual(v, arg));
+        };
+        tests.push(op === '$eq' ? some : (found, meter) => !some(found, meter));
         break;
+      }
       case '$gt':
       case '$gte':
       case '$lt':
       case '$lte':
-        tests.push((found) => candidates(found).some((v) => compare(v, op, arg as number | string)));
+        tests.push((found, meter) => candidates(found, meter).some((v) => compare(v, op, arg as number | string)));
         break;
-      case '$in': {
-        const list = arg as unknown[];
-        tests.push((found) => candidates(found).some((v) => list.some((item) => jsonEqual(v, item))));
-        break;
-      }
+      case '$in':
       case '$nin': {
         const list = arg as unknown[];
-        tests.push((found) => !candidates(found).some((v) => list.some((item) => jsonEqual(v, item))));
+        const cost = list.reduce((sum: number, item) => sum + equalityCost(item), 0);
+        const some = (found: unknown[], meter: WorkMeter) => {
+          const values = candidates(found, meter);
+          meter.charge(values.length * cost);
+          return values.some((v) => list.some((item) => jsonEqual(v, item)));
+        };
+        tests.push(op === '$in' ? some : (found, meter) => !some(found, meter));
         break;
       }
       case '$exists':
@@ -334,39 +380,41 @@ function compileOperators(ops: Record<string, unknown>): ValuesTest {
         break;
       case '$regex': {
         const regex = compileRegex(arg, ops.$options) as RE2JS;
-        tests.push((found) => candidates(found).some((v) => typeof v === 'string' && regex.test(v)));
+        tests.push((found, meter) => candidates(found, meter).some((v) => typeof v === 'string' && regexTest(regex, v, meter)));
         break;
       }
       case '$not': {
         const inner = compileOperators(arg as Record<string, unknown>);
-        tests.push((found) => !inner(found));
+        tests.push((found, meter) => !inner(found, meter));
         break;
       }
       // $options is read by $regex.
     }
   }
-  return (found) => tests.every((test) => test(found));
+  return (found, meter) => tests.every((test) => test(found, meter));
 }
 
-function compileNode(filter: Record<string, unknown>): CompiledFilter {
-  const tests: CompiledFilter[] = [];
+type PayloadTest = (payload: unknown, meter: WorkMeter) => boolean;
+
+function compileNode(filter: Record<string, unknown>): PayloadTest {
+  const tests: PayloadTest[] = [];
   for (const [key, arg] of Object.entries(filter)) {
     if (key === '$and') {
       const parts = (arg as Record<string, unknown>[]).map(compileNode);
-      tests.push((payload) => parts.every((part) => part(payload)));
+      tests.push((payload, meter) => parts.every((part) => part(payload, meter)));
     } else if (key === '$or') {
       const parts = (arg as Record<string, unknown>[]).map(compileNode);
-      tests.push((payload) => parts.some((part) => part(payload)));
+      tests.push((payload, meter) => parts.some((part) => part(payload, meter)));
     } else if (key === '$not') {
       const inner = compileNode(arg as Record<string, unknown>);
-      tests.push((payload) => !inner(payload));
+      tests.push((payload, meter) => !inner(payload, meter));
     } else {
       const segments = splitPath(key)!;
       const test = isOperatorObject(arg) ? compileOperators(arg) : compileOperators({ $eq: arg });
-      tests.push((payload) => test(resolve(payload, segments)));
+      tests.push((payload, meter) => test(resolve(payload, segments, meter), meter));
     }
   }
-  return (payload) => tests.every((test) => test(payload));
+  return (payload, meter) => tests.every((test) => test(payload, meter));
 }
 
 export class InvalidFilterError extends Error {
@@ -397,7 +445,8 @@ export function compileFilter(filter: unknown): CompiledFilter {
   if (cached) return cached;
   const problems = validateFilter(filter);
   if (problems.length) throw new InvalidFilterError(problems);
-  const compiled = compileNode(filter as Record<string, unknown>);
+  const test = compileNode(filter as Record<string, unknown>);
+  const compiled: CompiledFilter = (payload, meter = new WorkMeter(Infinity)) => test(payload, meter);
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(key, compiled);
   return compiled;

@@ -1,5 +1,7 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import { RE2JS } from 're2js';
+import { analyseSchema, schemaShapeProblem, type SchemaPlan } from './json-schema-cost.js';
+import type { WorkMeter } from './work-meter.js';
 
 /**
  * JSON Schemas of event types (draft-07, as most producers write them).
@@ -7,6 +9,12 @@ import { RE2JS } from 're2js';
  * payloads are validated at publish time against the cached compiled form.
  * `pattern` keywords run on RE2JS (linear time), so a hostile schema cannot
  * make publishing backtrack; remote `$ref`s are never fetched.
+ *
+ * Cost: compiling is linear in the schema (`$ref`s are called, not inlined,
+ * and the schema has at most MAX_SCHEMA_NODES subschemas); validating is
+ * bounded per payload value when saved and charged, per payload, to the
+ * publish call's budget (json-schema-cost.ts);
+ * `uniqueItems` is checked in linear time (ajv's own check is quadratic).
  */
 export const MAX_SCHEMA_BYTES = 64 * 1024;
 
@@ -19,7 +27,11 @@ const ajv = new Ajv({
   strict: false,
   allErrors: false,
   logger: false,
-  code: { regExp: re2 },
+  // Inlining copies a definition's code into every $ref to it: 500 refs to a
+  // 200-property definition made 37 MB of code and a 57 s compile. ajv's
+  // optimizer passes grow faster than linearly with nesting; skip them.
+  inlineRefs: false,
+  code: { regExp: re2, optimize: false },
   // Formats we check; unknown ones are ignored (strict: false).
   formats: {
     'date-time': (s: string) => /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)),
@@ -30,7 +42,45 @@ const ajv = new Ajv({
   },
 });
 
-const cache = new Map<string, ValidateFunction>();
+/** Key of a JSON value, equal for equal values whatever the order of object keys. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    return `{${Object.keys(object)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical(object[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** `uniqueItems` by hashing canonical keys: linear in the array, where ajv compares every pair. */
+const uniqueItems: SchemaValidateFunction = (schema: boolean, data: unknown[]) => {
+  if (!schema) return true;
+  const seen = new Map<string, number>();
+  for (let i = 0; i < data.length; i++) {
+    const key = canonical(data[i]);
+    const j = seen.get(key);
+    if (j !== undefined) {
+      uniqueItems.errors = [{ keyword: 'uniqueItems', params: { i, j }, message: `must NOT have duplicate items (items ## ${j} and ${i} are identical)` }];
+      return false;
+    }
+    seen.set(key, i);
+  }
+  return true;
+};
+ajv.removeKeyword('uniqueItems');
+ajv.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', errors: true, validate: uniqueItems });
+
+interface Compiled {
+  validate: ValidateFunction;
+  /** Undefined for a stored schema the current limits refuse: it is never run. */
+  plan: SchemaPlan | undefined;
+  problem: SchemaProblem | undefined;
+}
+
+const cache = new Map<string, Compiled>();
 const CACHE_SIZE = 500;
 
 export interface SchemaProblem {
@@ -51,7 +101,10 @@ function describe(error: ErrorObject): string {
   return error.message ?? error.keyword;
 }
 
-function compile(schema: unknown, text: string): ValidateFunction {
+/** Stands in for a schema the limits refuse; validatePayload never calls it. */
+const neverRun = (() => false) as unknown as ValidateFunction;
+
+function compile(schema: unknown, text: string): Compiled {
   const cached = cache.get(text);
   if (cached) {
     // Refresh recency so hot event types stay cached.
@@ -59,12 +112,21 @@ function compile(schema: unknown, text: string): ValidateFunction {
     cache.set(text, cached);
     return cached;
   }
-  const validate = ajv.compile(schema as object);
-  // ajv keeps compiled schemas by identity; we cache by text ourselves.
-  ajv.removeSchema(schema as object);
+  let compiled: Compiled;
+  const shape = schemaShapeProblem(schema);
+  if (shape) {
+    // Stored before the limits: compiling could stall; validatePayload refuses every payload.
+    compiled = { validate: neverRun, plan: undefined, problem: shape };
+  } else {
+    const validate = ajv.compile(schema as object);
+    // ajv keeps compiled schemas by identity; we cache by text ourselves.
+    ajv.removeSchema(schema as object);
+    const analysis = typeof schema === 'boolean' ? { plan: { cost: () => 1 } } : analyseSchema(schema);
+    compiled = 'plan' in analysis ? { validate, plan: analysis.plan, problem: undefined } : { validate: neverRun, plan: undefined, problem: analysis.problem };
+  }
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  cache.set(text, validate);
-  return validate;
+  cache.set(text, compiled);
+  return compiled;
 }
 
 /** Why `schema` is not a usable JSON Schema, or undefined when it is. */
@@ -73,16 +135,18 @@ export function jsonSchemaProblem(schema: unknown): SchemaProblem | undefined {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return { path: [], message: 'A JSON Schema must be an object (or a boolean).' };
   const text = JSON.stringify(schema);
   if (Buffer.byteLength(text) > MAX_SCHEMA_BYTES) return { path: [], message: `The schema is larger than ${MAX_SCHEMA_BYTES / 1024} KiB.` };
+  // Before ajv, which recurses per nesting level.
+  const shape = schemaShapeProblem(schema);
+  if (shape) return shape;
   if (!ajv.validateSchema(schema)) {
     const error = ajv.errors?.[0];
     return { path: pointerToPath(error?.instancePath ?? ''), message: `Not a valid JSON Schema: ${error ? `${error.instancePath || '(root)'} ${describe(error)}` : 'rejected by the meta-schema'}.` };
   }
   try {
-    compile(schema, text);
+    return compile(schema, text).problem;
   } catch (error) {
     return { path: [], message: `The schema does not compile: ${(error as Error).message}` };
   }
-  return undefined;
 }
 
 export type PayloadCheck = { ok: true } | { ok: false; path: string[]; pointer: string; message: string };
@@ -91,10 +155,20 @@ export type PayloadCheck = { ok: true } | { ok: false; path: string[]; pointer: 
  * Validates a payload against an event type's schema (null/undefined: any
  * payload). On failure gives the JSON path of the first failing value, e.g.
  * `["items", "0", "price"]`, and a message naming it.
+ *
+ * With a meter, the work is charged first (Σ over the payload's values of
+ * the weight of the subschemas that apply there, json-schema-cost.ts): past
+ * its limit OverBudget is thrown and the payload is not validated. A stored
+ * schema the current limits refuse is never run: every payload fails.
  */
-export function validatePayload(schema: unknown, payload: unknown): PayloadCheck {
+export function validatePayload(schema: unknown, payload: unknown, meter?: WorkMeter): PayloadCheck {
   if (schema === null || schema === undefined) return { ok: true };
-  const validate = compile(schema, JSON.stringify(schema));
+  const { validate, plan, problem } = compile(schema, JSON.stringify(schema));
+  if (!plan) {
+    const where = problem?.path.length ? ` at /${problem.path.join('/')}` : '';
+    return { ok: false, path: [], pointer: '', message: `cannot be checked: the event type's schema, saved before the current limits, is refused by them${where} (${problem?.message}); update the schema` };
+  }
+  meter?.charge(plan.cost(payload, meter.remaining));
   if (validate(payload)) return { ok: true };
   const error = validate.errors?.[0];
   const pointer = error?.instancePath ?? '';

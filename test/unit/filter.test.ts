@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileFilter, FILTER_LIMITS, InvalidFilterError, validateFilter } from '../../src/domain/filter.js';
+import { OverBudget, WorkMeter } from '../../src/domain/work-meter.js';
 
 const order = {
   amount: 150,
@@ -172,4 +173,34 @@ test('hostile: deep and wide payloads evaluate without blowing the stack', () =>
   const wide = { items: Array.from({ length: 50_000 }, (_, i) => ({ sku: `S-${i}` })) };
   assert.equal(compileFilter({ 'items.sku': 'S-49999' })(wide), true);
   assert.equal(compileFilter({ 'items.sku': { $regex: '^X' } })(wide), false);
+});
+
+test('hostile: at most 16 $regex per filter, and strings over 4096 characters do not match one', () => {
+  const regexes = (n: number) => ({ $and: Array.from({ length: n }, (_, i) => ({ [`f${i}`]: { $regex: 'a' } })) });
+  assert.deepEqual(validateFilter(regexes(FILTER_LIMITS.maxRegexes)), []);
+  const problems = validateFilter(regexes(FILTER_LIMITS.maxRegexes + 1));
+  assert.equal(problems.length, 1);
+  assert.deepEqual(problems[0].path, ['$and', '16', 'f16', '$regex']);
+  const longest = 'a'.repeat(FILTER_LIMITS.maxRegexInput - 6) + 'needle';
+  assert.equal(matches({ s: { $regex: 'needle$' } }, { s: longest }), true);
+  assert.equal(matches({ s: { $regex: '^a' } }, { s: longest + 'x' }), false, 'one character more and it is not tested');
+  assert.equal(matches({ s: { $not: { $regex: '^a' } } }, { s: longest + 'x' }), true);
+});
+
+test('hostile: evaluation charges its meter and stops past the limit', () => {
+  const filter = compileFilter({ items: { $in: Array.from({ length: 256 }, (_, i) => `s${i}`) } });
+  const small = new WorkMeter(Infinity);
+  assert.equal(filter({ items: ['s3'] }, small), true);
+  assert.ok(small.units > 256 && small.units < 1000, `${small.units} units for one value`);
+  const big = { items: new Array(40_000).fill(0) };
+  const metered = new WorkMeter(Infinity);
+  assert.equal(filter(big, metered), false);
+  assert.ok(metered.units > 40_000 * 256, `${metered.units} units for 40,000 values`);
+  assert.throws(() => filter(big, new WorkMeter(1_000_000)), OverBudget);
+  // Regexes are charged by the length they read (capped), objects by their size.
+  const regexMeter = new WorkMeter(Infinity);
+  compileFilter({ s: { $regex: 'x' } })({ s: 'a'.repeat(FILTER_LIMITS.maxRegexInput) }, regexMeter);
+  assert.ok(regexMeter.units >= 5 * FILTER_LIMITS.maxRegexInput && regexMeter.units < 6 * FILTER_LIMITS.maxRegexInput, `${regexMeter.units}`);
+  const many = { items: new Array(131_072).fill('x') };
+  assert.equal(compileFilter({ items: 'x' })(many), true, 'a huge array is walked without spreading it into arguments');
 });

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { startTestApp } from '../helpers/app.js';
+import { startReceiver } from '../helpers/receiver.js';
+import { eventType, PUBLISH, PUBLISH_MANY, subscription, tenant } from '../helpers/webhooks.js';
+
+/**
+ * Invariant 9 for stored configuration: a JSON Schema or a filter a tenant
+ * saved cannot make the api slow for others. Each hostile request is started
+ * first, then a plain request of another tenant; both must complete, the
+ * hostile one accepted cheaply or refused.
+ */
+const app = await startTestApp({ label: 'stored_cost' });
+const receiver = await startReceiver();
+after(() => receiver.close());
+const bystander = await tenant(app, 'Bystander');
+await eventType(bystander, 'ping');
+
+const CREATE_TYPE = 'mutation($input: EventTypeCreateInput!) { eventTypeCreate(input: $input) { eventType { name } userErrors { field code message } } }';
+const CREATE_SUB = 'mutation($input: WebhookSubscriptionCreateInput!) { webhookSubscriptionCreate(input: $input) { webhookSubscription { id } userErrors { field code message } } }';
+
+/** The bystander's publish, sent while `hostile` is in flight; returns both answers. */
+async function alongside<T>(hostile: Promise<T>): Promise<[T, string]> {
+  const other = app.gql(PUBLISH, { input: { eventType: 'ping', payload: { n: 1 } } }, bystander.key);
+  const [h, o] = await Promise.all([hostile, other]);
+  assert.deepEqual(o.data.eventPublish.userErrors, [], 'the other tenant was answered');
+  return [h, o.data.eventPublish.event.id];
+}
+
+async function eventCount(tenantId: string): Promise<number> {
+  const { rows } = await app.app.services.pool.query('select count(*)::int as n from event where tenant_id = $1', [tenantId]);
+  return rows[0].n;
+}
+
+test('a schema with one big definition referenced 500 times is accepted (refs are not inlined)', async () => {
+  const t = await tenant(app);
+  const properties = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`p${i}`, { type: 'string' }]));
+  const refs = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`r${i}`, { $ref: '#/definitions/d' }]));
+  const schema = { definitions: { d: { type: 'object', properties } }, type: 'object', properties: refs };
+  assert.ok(JSON.stringify(schema).length > 21_000);
+  const [created] = await alongside(app.gql(CREATE_TYPE, { input: { name: 'wide.refs', schema } }, t.key));
+  assert.deepEqual(created.data.eventTypeCreate.userErrors, []);
+  // And it validates: r7 must be an object of strings.
+  const bad = await app.gql(PUBLISH, { input: { eventType: 'wide.refs', payload: { r7: { p3: 5 } } } }, t.key);
+  assert.equal(bad.data.eventPublish.userErrors[0].code, 'SCHEMA_MISMATCH');
+  assert.deepEqual(bad.data.eventPublish.userErrors[0].field, ['input', 'payload', 'r7', 'p3']);
+});
+
+test('uniqueItems on a 40,000-item array is checked in linear time, duplicates still refused', async () => {
+  const t = await tenant(app);
+  await eventType(t, 'set.of', { type: 'array', uniqueItems: true });
+  const items = Array.from({ length: 40_000 }, (_, i) => i);
+  const [published] = await alongside(app.gql(PUBLISH, { input: { eventType: 'set.of', payload: items } }, t.key));
+  assert.deepEqual(published.data.eventPublish.userErrors, []);
+  // Equal objects with their keys in another order are duplicates.
+  const dup = await app.gql(PUBLISH, { input: { eventType: 'set.of', payload: [{ a: 1, b: [2] }, 3, { b: [2], a: 1 }] } }, t.key);
+  assert.equal(dup.data.eventPublish.userErrors[0].code, 'SCHEMA_MISMATCH');
+  assert.match(dup.data.eventPublish.userErrors[0].message, /duplicate items \(items ## 0 and 2/);
+});
+
+test('schemas applying too many subschemas to one value, or looping, are refused when saved, naming the place', async () => {
+  const t = await tenant(app);
+  const branches = Array.from({ length: 100 }, (_, i) => ({ type: 'object', required: [`x${i}`] }));
+  const definitions: Record<string, unknown> = { d20: { type: 'string' } };
+  // Each level doubles: 2^20 checks of one value without the limit.
+  for (let i = 0; i < 20; i++) definitions[`d${i}`] = { anyOf: [{ $ref: `#/definitions/d${i + 1}` }, { $ref: `#/definitions/d${i + 1}` }] };
+  const cases: [unknown, string[]][] = [
+    [{ type: 'array', items: { anyOf: branches } }, ['input', 'schema', 'items']],
+    [{ definitions, $ref: '#/definitions/d0' }, ['input', 'schema', 'definitions', 'd15']],
+    [{ anyOf: [{ $ref: '#' }] }, ['input', 'schema']],
+    [{ properties: { a: { $id: 'other', type: 'string' } } }, ['input', 'schema', 'properties', 'a', '$id']],
+    [{ type: 'object', properties: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`p${i}`, { type: 'string' }])) }, ['input', 'schema']],
+  ];
+  for (const [schema, field] of cases) {
+    const [result] = await alongside(app.gql(CREATE_TYPE, { input: { name: 'hostile.schema', schema } }, t.key));
+    const payload = result.data.eventTypeCreate;
+    assert.equal(payload.eventType, null);
+    assert.equal(payload.userErrors[0].code, 'INVALID_SCHEMA');
+    assert.deepEqual(payload.userErrors[0].field, field, payload.userErrors[0].message);
+  }
+  // A recursive schema that descends into the payload is fine.
+  const tree = { type: 'object', properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#' } } } };
+  assert.deepEqual((await app.gql(CREATE_TYPE, { input: { name: 'tree', schema: tree } }, t.key)).data.eventTypeCreate.userErrors, []);
+  const nested = { name: 'a', children: [{ name: 'b', children: [{ name: 'c', children: [] }] }] };
+  assert.deepEqual((await app.gql(PUBLISH, { input: { eventType: 'tree', payload: nested } }, t.key)).data.eventPublish.userErrors, []);
+});
+
+test('a hostile schema stored before these limits is never run: publishing to it is refused', async () => {
+  const t = await tenant(app);
+  const definitions: Record<string, unknown> = { d20: { type: 'string' } };
+  for (let i = 0; i < 20; i++) definitions[`d${i}`] = { anyOf: [{ $ref: `#/definitions/d${i + 1}` }, { $ref: `#/definitions/d${i + 1}` }] };
+  // Written as an older version would have saved it, past today's checks.
+  await app.app.services.pool.query(
+    `insert into event_type (id, tenant_id, name, schema, created_at, updated_at) values (gen_random_uuid(), $1, 'legacy.schema', $2, now(), now())`,
+    [t.tenantId, JSON.stringify({ definitions, type: 'array', items: { $ref: '#/definitions/d0' } })],
+  );
+  const [result] = await alongside(app.gql(PUBLISH, { input: { eventType: 'legacy.schema', payload: new Array(1000).fill(0) } }, t.key));
+  const error = result.data.eventPublish.userErrors[0];
+  assert.equal(error.code, 'SCHEMA_MISMATCH');
+  assert.deepEqual(error.field, ['input', 'payload']);
+  assert.match(error.message, /saved before the current limits.*definitions\/d15.*update the schema/);
+  assert.equal(await eventCount(t.tenantId), 0);
+});
+
+test('validation over the call budget is refused at the event where it ran out, and nothing is written', async () => {
+  const t = await tenant(app);
+  // 40 branches: 164 units per array item, so two events of 30,000 items are over budget, one is not.
+  const branches = Array.from({ length: 40 }, (_, i) => ({ type: 'object', required: [`x${i}`] }));
+  await eventType(t, 'many.branches', { type: 'array', items: { anyOf: [...branches, { type: 'number' }] } });
+  const events = [
+    { eventType: 'many.branches', payload: new Array(30_000).fill(1) },
+    { eventType: 'many.branches', payload: new Array(30_000).fill(0) },
+  ];
+  const [result] = await alongside(app.gql(PUBLISH_MANY, { input: { events } }, t.key));
+  const payload = result.data.eventsPublish;
+  assert.equal(payload.events, null);
+  assert.deepEqual(payload.userErrors.map((e: { field: string[]; code: string }) => [e.field, e.code]), [[['input', 'events', '1'], 'TOO_LARGE']]);
+  assert.equal(await eventCount(t.tenantId), 0);
+  // The same events one per call fit.
+  for (const event of events) assert.deepEqual((await app.gql(PUBLISH, { input: event }, t.key)).data.eventPublish.userErrors, []);
+});
+
+test('filter matching over the call budget is refused at the event where it ran out, and nothing is written', async () => {
+  const t = await tenant(app);
+  await eventType(t, 'bag');
+  // 256 literals tried against each of 40,000 values: over budget for one event.
+  await subscription(t, { url: receiver.url, eventTypes: ['bag'], filter: { 'data.items': { $in: Array.from({ length: 256 }, (_, i) => `s${i}`) } } });
+  const events = [
+    { eventType: 'bag', payload: { items: ['s1'] } },
+    { eventType: 'bag', payload: { items: new Array(40_000).fill(0) } },
+  ];
+  const [result] = await alongside(app.gql(PUBLISH_MANY, { input: { events } }, t.key));
+  const payload = result.data.eventsPublish;
+  assert.equal(payload.events, null);
+  assert.deepEqual(payload.userErrors.map((e: { field: string[]; code: string }) => [e.field, e.code]), [[['input', 'events', '1'], 'TOO_LARGE']]);
+  assert.equal(await eventCount(t.tenantId), 0, 'the events inserted before matching were rolled back');
+  assert.deepEqual((await app.gql(PUBLISH, { input: events[0] }, t.key)).data.eventPublish.userErrors, []);
+});
+
+test('a filter takes at most 16 $regex operators', async () => {
+  const t = await tenant(app);
+  const filter = { $or: Array.from({ length: 17 }, (_, i) => ({ [`data.f${i}`]: { $regex: `^x${i}` } })) };
+  const result = (await app.gql(CREATE_SUB, { input: { url: receiver.url, eventTypes: ['*'], filter } }, t.key)).data.webhookSubscriptionCreate;
+  assert.equal(result.webhookSubscription, null);
+  assert.equal(result.userErrors[0].code, 'INVALID_FILTER');
+  assert.deepEqual(result.userErrors[0].field, ['input', 'filter', '$or', '16', 'data.f16', '$regex']);
+  filter.$or.pop();
+  assert.deepEqual((await app.gql(CREATE_SUB, { input: { url: receiver.url, eventTypes: ['*'], filter } }, t.key)).data.webhookSubscriptionCreate.userErrors, []);
+});
