@@ -66,7 +66,7 @@ export function DeliveryChart({ buckets, bucketSeconds }: { buckets: readonly De
   const total = buckets.reduce((sum, b) => sum + b.total, 0);
 
   return html`<figure class="chart" data-testid="delivery-chart">
-    <svg viewBox=${`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label=${`Deliveries per minute by status over the last hour (${total} in all), with p95 latency`}>
+    <svg viewBox=${`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label=${`Deliveries per minute in the last hour (${total} in all) by outcome, with p95 latency`}>
       <line class="axis" x1=${PAD.left} x2=${WIDTH - PAD.right} y1=${PAD.top + plotH} y2=${PAD.top + plotH} />
       <line class="grid" x1=${PAD.left} x2=${WIDTH - PAD.right} y1=${PAD.top} y2=${PAD.top} />
       <text class="tick" x=${PAD.left - 4} y=${PAD.top + 4} text-anchor="end">${maxCount}</text>
