@@ -1,172 +1,168 @@
 /**
  * Every GraphQL document the console sends, in one place: the console is a
- * plain client of hookgraph's public schema (schema/schema.graphql).
+ * plain client of hookgraph's public schema (schema/schema.graphql). Their
+ * result and variable types are generated into ./generated/graphql.ts by
+ * `npm run admin:codegen` (the /* GraphQL *\/ tag marks what it reads).
  */
 
-export const DELIVERY_FIELDS = `
+import type {
+  DeliveryFieldsFragment,
+  DeliveryQuery,
+  DeliveryStatsBucketFieldsFragment,
+  DeliveryStatus,
+  EventTypeFieldsFragment,
+  SubscriptionFieldsFragment,
+} from './generated/graphql.js';
+
+export const DELIVERY_FIELDS = /* GraphQL */ `fragment DeliveryFields on Delivery {
   id status attemptCount nextAttemptAt createdAt updatedAt lastResponseStatus lastError
   event { id eventType occurredAt }
   webhookSubscription { id url }
-`;
+}`;
 
-export const DELIVERIES = `query Deliveries($first: Int, $after: String, $filter: DeliveryFilter) {
+export const DELIVERIES = /* GraphQL */ `query Deliveries($first: Int, $after: String, $filter: DeliveryFilter) {
   deliveries(first: $first, after: $after, filter: $filter) {
-    nodes { ${DELIVERY_FIELDS} }
+    nodes { ...DeliveryFields }
     pageInfo { hasNextPage endCursor }
   }
-}`;
+}
+${DELIVERY_FIELDS}`;
 
-export const DELIVERY_UPDATED = `subscription DeliveryUpdated($filter: DeliveryFilter) {
-  deliveryUpdated(filter: $filter) { ${DELIVERY_FIELDS} }
-}`;
+export const DELIVERY_UPDATED = /* GraphQL */ `subscription DeliveryUpdated($filter: DeliveryFilter) {
+  deliveryUpdated(filter: $filter) { ...DeliveryFields }
+}
+${DELIVERY_FIELDS}`;
 
-export const DELIVERY = `query Delivery($id: ID!) {
+export const DELIVERY = /* GraphQL */ `query Delivery($id: ID!) {
   delivery(id: $id) {
-    ${DELIVERY_FIELDS}
+    ...DeliveryFields
     event { id eventType occurredAt payload }
     attempts { attemptNumber startedAt durationMs responseStatus responseBody errorKind error }
   }
-}`;
+}
+${DELIVERY_FIELDS}`;
 
-export const DELIVERY_RETRY = `mutation DeliveryRetry($id: ID!) {
-  deliveryRetry(input: { id: $id }) { delivery { ${DELIVERY_FIELDS} } userErrors { field message code } }
-}`;
+export const DELIVERY_RETRY = /* GraphQL */ `mutation DeliveryRetry($id: ID!) {
+  deliveryRetry(input: { id: $id }) { delivery { ...DeliveryFields } userErrors { field message code } }
+}
+${DELIVERY_FIELDS}`;
 
-export const SUBSCRIPTION_FIELDS = `
+export const SUBSCRIPTION_FIELDS = /* GraphQL */ `fragment SubscriptionFields on WebhookSubscription {
   id url description eventTypes status disabledReason filter headers
   lastSuccessAt failingSince createdAt
-`;
-
-export const SUBSCRIPTIONS = `query Subscriptions($first: Int, $after: String) {
-  webhookSubscriptions(first: $first, after: $after) {
-    nodes { ${SUBSCRIPTION_FIELDS} }
-    pageInfo { hasNextPage endCursor }
-  }
 }`;
 
-export const SUBSCRIPTION_OPTIONS = `query SubscriptionOptions {
+export const SUBSCRIPTIONS = /* GraphQL */ `query Subscriptions($first: Int, $after: String) {
+  webhookSubscriptions(first: $first, after: $after) {
+    nodes { ...SubscriptionFields }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+${SUBSCRIPTION_FIELDS}`;
+
+export const SUBSCRIPTION_OPTIONS = /* GraphQL */ `query SubscriptionOptions {
   webhookSubscriptions(first: 100) { nodes { id url } }
 }`;
 
-export const SUBSCRIPTION_UPDATED = `subscription SubscriptionUpdated {
-  webhookSubscriptionUpdated { ${SUBSCRIPTION_FIELDS} }
-}`;
+export const SUBSCRIPTION_UPDATED = /* GraphQL */ `subscription SubscriptionUpdated {
+  webhookSubscriptionUpdated { ...SubscriptionFields }
+}
+${SUBSCRIPTION_FIELDS}`;
 
 /** Failures of one subscription (recent first), for its health column. */
-export const SUBSCRIPTION_FAILURES = `query SubscriptionFailures($filter: DeliveryFilter) {
+export const SUBSCRIPTION_FAILURES = /* GraphQL */ `query SubscriptionFailures($filter: DeliveryFilter) {
   deliveries(first: 20, filter: $filter) { nodes { id createdAt } pageInfo { hasNextPage } }
 }`;
 
-export const SUBSCRIPTION_CREATE = `mutation SubscriptionCreate($input: WebhookSubscriptionCreateInput!) {
-  webhookSubscriptionCreate(input: $input) { webhookSubscription { ${SUBSCRIPTION_FIELDS} } secret warnings { message } userErrors { field message code } }
-}`;
+export const SUBSCRIPTION_CREATE = /* GraphQL */ `mutation SubscriptionCreate($input: WebhookSubscriptionCreateInput!) {
+  webhookSubscriptionCreate(input: $input) { webhookSubscription { ...SubscriptionFields } secret warnings { message } userErrors { field message code } }
+}
+${SUBSCRIPTION_FIELDS}`;
 
-export const SUBSCRIPTION_UPDATE = `mutation SubscriptionUpdate($input: WebhookSubscriptionUpdateInput!) {
-  webhookSubscriptionUpdate(input: $input) { webhookSubscription { ${SUBSCRIPTION_FIELDS} } warnings { message } userErrors { field message code } }
-}`;
+export const SUBSCRIPTION_UPDATE = /* GraphQL */ `mutation SubscriptionUpdate($input: WebhookSubscriptionUpdateInput!) {
+  webhookSubscriptionUpdate(input: $input) { webhookSubscription { ...SubscriptionFields } warnings { message } userErrors { field message code } }
+}
+${SUBSCRIPTION_FIELDS}`;
 
-export const SUBSCRIPTION_ROTATE = `mutation SubscriptionRotate($id: ID!) {
+export const SUBSCRIPTION_ROTATE = /* GraphQL */ `mutation SubscriptionRotate($id: ID!) {
   webhookSubscriptionRotateSecret(input: { id: $id }) { webhookSubscription { id } secret userErrors { field message code } }
 }`;
 
-export const SUBSCRIPTION_STATUS = `mutation SubscriptionStatus($id: ID!, $status: WebhookSubscriptionStatus!) {
-  webhookSubscriptionUpdate(input: { id: $id, status: $status }) { webhookSubscription { ${SUBSCRIPTION_FIELDS} } userErrors { field message code } }
-}`;
+export const SUBSCRIPTION_STATUS = /* GraphQL */ `mutation SubscriptionStatus($id: ID!, $status: WebhookSubscriptionStatus!) {
+  webhookSubscriptionUpdate(input: { id: $id, status: $status }) { webhookSubscription { ...SubscriptionFields } userErrors { field message code } }
+}
+${SUBSCRIPTION_FIELDS}`;
 
-export const SUBSCRIPTION_DELETE = `mutation SubscriptionDelete($id: ID!) {
+export const SUBSCRIPTION_DELETE = /* GraphQL */ `mutation SubscriptionDelete($id: ID!) {
   webhookSubscriptionDelete(input: { id: $id }) { deletedWebhookSubscriptionId userErrors { field message code } }
 }`;
 
-export const SUBSCRIPTION_TEST = `mutation SubscriptionTest($id: ID!) {
+export const SUBSCRIPTION_TEST = /* GraphQL */ `mutation SubscriptionTest($id: ID!) {
   webhookSubscriptionTest(input: { id: $id }) { event { id } userErrors { field message code } }
 }`;
 
-export const EVENT_TYPE_FIELDS = `id name description schema archived createdAt`;
+export const EVENT_TYPE_FIELDS = /* GraphQL */ `fragment EventTypeFields on EventType { id name description schema archived createdAt }`;
 
-export const EVENT_TYPES = `query EventTypes($first: Int, $after: String, $includeArchived: Boolean) {
+export const EVENT_TYPES = /* GraphQL */ `query EventTypes($first: Int, $after: String, $includeArchived: Boolean) {
   eventTypes(first: $first, after: $after, includeArchived: $includeArchived) {
-    nodes { ${EVENT_TYPE_FIELDS} }
+    nodes { ...EventTypeFields }
     pageInfo { hasNextPage endCursor }
   }
-}`;
+}
+${EVENT_TYPE_FIELDS}`;
 
-export const EVENT_TYPE_CREATE = `mutation EventTypeCreate($input: EventTypeCreateInput!) {
-  eventTypeCreate(input: $input) { eventType { ${EVENT_TYPE_FIELDS} } userErrors { field message code } }
-}`;
+export const EVENT_TYPE_CREATE = /* GraphQL */ `mutation EventTypeCreate($input: EventTypeCreateInput!) {
+  eventTypeCreate(input: $input) { eventType { ...EventTypeFields } userErrors { field message code } }
+}
+${EVENT_TYPE_FIELDS}`;
 
-export const EVENT_TYPE_UPDATE = `mutation EventTypeUpdate($input: EventTypeUpdateInput!) {
-  eventTypeUpdate(input: $input) { eventType { ${EVENT_TYPE_FIELDS} } userErrors { field message code } }
-}`;
+export const EVENT_TYPE_UPDATE = /* GraphQL */ `mutation EventTypeUpdate($input: EventTypeUpdateInput!) {
+  eventTypeUpdate(input: $input) { eventType { ...EventTypeFields } userErrors { field message code } }
+}
+${EVENT_TYPE_FIELDS}`;
 
-export const EVENT_TYPE_ARCHIVE = `mutation EventTypeArchive($input: EventTypeArchiveInput!) {
-  eventTypeArchive(input: $input) { eventType { ${EVENT_TYPE_FIELDS} } userErrors { field message code } }
-}`;
+export const EVENT_TYPE_ARCHIVE = /* GraphQL */ `mutation EventTypeArchive($input: EventTypeArchiveInput!) {
+  eventTypeArchive(input: $input) { eventType { ...EventTypeFields } userErrors { field message code } }
+}
+${EVENT_TYPE_FIELDS}`;
 
-export const EVENT_PUBLISH = `mutation EventPublish($input: EventPublishInput!) {
+export const EVENT_PUBLISH = /* GraphQL */ `mutation EventPublish($input: EventPublishInput!) {
   eventPublish(input: $input) { event { id eventType } userErrors { field message code } }
 }`;
 
-export interface DeliveryRow {
-  id: string;
-  status: string;
-  attemptCount: number;
-  nextAttemptAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  lastResponseStatus: number | null;
-  lastError: string | null;
-  event: { id: string; eventType: string; occurredAt: string; payload?: unknown };
-  webhookSubscription: { id: string; url: string };
-}
-
-export interface Attempt {
-  attemptNumber: number;
-  startedAt: string;
-  durationMs: number;
-  responseStatus: number | null;
-  responseBody: string | null;
-  errorKind: string | null;
-  error: string | null;
-}
-
-export interface SubscriptionRow {
-  id: string;
-  url: string;
-  description: string | null;
-  eventTypes: string[];
-  status: string;
-  disabledReason: string | null;
-  filter: unknown;
-  headers: Record<string, string> | null;
-  lastSuccessAt: string | null;
-  failingSince: string | null;
-  createdAt: string;
-}
-
-export interface EventTypeRow {
-  id: string;
-  name: string;
-  description: string | null;
-  schema: unknown;
-  archived: boolean;
-  createdAt: string;
-}
-
-export const DELIVERY_STATUSES = ['PENDING', 'SENDING', 'SUCCEEDED', 'RETRYING', 'FAILED', 'CANCELLED'] as const;
-
-/** Just enough of each delivery to count the last hour. */
-export const DELIVERY_COUNTS = `query DeliveryCounts($first: Int, $after: String, $since: DateTime) {
-  deliveries(first: $first, after: $after, filter: { createdSince: $since }) {
-    nodes { id status createdAt updatedAt }
-    pageInfo { hasNextPage endCursor }
+/** Deliveries per minute by status and latency percentiles, for the counters and the chart. */
+export const DELIVERY_STATS = /* GraphQL */ `query DeliveryStats($since: DateTime!, $bucket: Int) {
+  deliveryStats(since: $since, bucket: $bucket) {
+    since until bucketSeconds
+    buckets { ...DeliveryStatsBucketFields }
+    total { ...DeliveryStatsBucketFields }
   }
+}
+fragment DeliveryStatsBucketFields on DeliveryStatsBucket {
+  start pending sending succeeded retrying failed cancelled total latencyP50Ms latencyP95Ms
 }`;
 
-export const SUBSCRIPTION_ONE = `query Subscription($id: ID!) {
-  webhookSubscription(id: $id) { ${SUBSCRIPTION_FIELDS} }
+export const SUBSCRIPTION_ONE = /* GraphQL */ `query Subscription($id: ID!) {
+  webhookSubscription(id: $id) { ...SubscriptionFields }
+}
+${SUBSCRIPTION_FIELDS}`;
+
+/** Any change of any delivery (created, claimed, settled, re-queued): the stats are due for a reload. */
+export const DELIVERY_CHANGED = /* GraphQL */ `subscription DeliveryChanged {
+  deliveryUpdated { id }
 }`;
 
 /** Finished attempts change a subscription's health (last success, failures). */
-export const DELIVERY_SETTLED = `subscription DeliverySettled {
+export const DELIVERY_SETTLED = /* GraphQL */ `subscription DeliverySettled {
   deliveryUpdated(filter: { statuses: [SUCCEEDED, RETRYING, FAILED] }) { id status webhookSubscription { id } }
 }`;
+
+// Row types of the documents above, generated from them and schema/schema.graphql (npm run admin:codegen).
+export type DeliveryRow = DeliveryFieldsFragment;
+export type DeliveryDetail = NonNullable<DeliveryQuery['delivery']>;
+export type Attempt = DeliveryDetail['attempts'][number];
+export type SubscriptionRow = SubscriptionFieldsFragment;
+export type EventTypeRow = EventTypeFieldsFragment;
+export type DeliveryStatsBucket = DeliveryStatsBucketFieldsFragment;
+
+export const DELIVERY_STATUSES = ['PENDING', 'SENDING', 'SUCCEEDED', 'RETRYING', 'FAILED', 'CANCELLED'] as const satisfies readonly DeliveryStatus[];

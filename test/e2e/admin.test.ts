@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { startTestApp } from '../helpers/app.js';
 import { chromiumAvailable, launchBrowser } from '../helpers/browser.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { eventType, publish, subscription, tenant } from '../helpers/webhooks.js';
+import { eventType, publish, settled, subscription, tenant } from '../helpers/webhooks.js';
 
 /**
  * The admin console in headless Chromium against a real hookgraph (serve
@@ -147,6 +147,48 @@ test('a published delivery appears live and turns SUCCEEDED without reload; coun
 
   const shot = await browser!.screenshot(page, 'admin-deliveries');
   assert.ok(shot.endsWith('admin-deliveries.png'));
+  assert.deepEqual(page.problems, []);
+});
+
+test('the chart draws the last hour from deliveryStats: bars by status and the p95 latency line', { skip }, async (t) => {
+  const acme = await tenant(app, 'Chart tenant');
+  const ok = await startReceiver();
+  const broken = await startReceiver();
+  broken.respond(() => ({ status: 503 }));
+  const page = await browser!.newPage();
+  t.after(() => Promise.all([page.close(), ok.close(), broken.close()]));
+  await eventType(acme, 'order.created');
+  await subscription(acme, { url: ok.url, eventTypes: ['order.created'] });
+  await subscription(acme, { url: broken.url, eventTypes: ['order.created'] });
+  for (let n = 0; n < 4; n++) await settled(acme, (await publish(acme, 'order.created', { n })).id);
+
+  await page.goto(`${app.url}/admin#key=${acme.key}`);
+  const chart = page.getByTestId('delivery-chart');
+  await chart.waitFor();
+  // Bars of one status may split over two minutes: sum them.
+  const drawn = () =>
+    page.evaluate(() => {
+      const sums: Record<string, number> = {};
+      for (const bar of (globalThis as any).document.querySelectorAll('[data-testid="delivery-chart"] rect[data-status]')) {
+        const status = bar.getAttribute('data-status')!;
+        sums[status] = (sums[status] ?? 0) + Number(bar.getAttribute('data-count'));
+      }
+      return sums;
+    });
+  assert.deepEqual(await drawn(), { SUCCEEDED: 4, FAILED: 4 });
+  assert.ok((await page.getByTestId('latency-line').getAttribute('d'))!.startsWith('M'));
+  assert.equal(await page.getByTestId('count-total').innerText(), '8');
+  assert.equal(await page.getByTestId('success-rate').innerText(), '50%');
+  assert.match(await page.getByTestId('latency-p95').innerText(), /^\d+(\.\d+)? m?s$/);
+
+  // A new delivery shows up without a reload (a live update triggers a reload of the stats).
+  await publish(acme, 'order.created', { n: 5 });
+  await page.getByTestId('count-total').filter({ hasText: /^10$/ }).waitFor();
+  await page.getByTestId('count-SUCCEEDED').filter({ hasText: /^5$/ }).waitFor();
+
+  const shot = await browser!.screenshot(page, 'admin-delivery-chart', { selector: '[data-testid="delivery-chart"]' });
+  assert.ok(shot.endsWith('admin-delivery-chart.png'));
+  await browser!.screenshot(page, 'admin-deliveries-with-chart');
   assert.deepEqual(page.problems, []);
 });
 

@@ -1,10 +1,13 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
+import type { SubscriptionOptionsQuery } from '../generated/graphql.js';
 import { DELIVERY_STATUSES, SUBSCRIPTION_OPTIONS } from '../queries';
 import { onLinkClick } from '../router';
 import { useSession } from '../session-context';
 import { fullTime, timeAgo } from '../format';
 import { Counters } from './Counters';
+import { DeliveryChart } from './DeliveryChart';
+import { useDeliveryStats } from './use-delivery-stats';
 import { DeliveryPanel } from './DeliveryPanel';
 import { Empty, ErrorBox, Loading, StatusBadge, useId } from './ui';
 import { useLiveDeliveries, type DeliveryFilterState } from './use-deliveries';
@@ -30,11 +33,12 @@ export function Deliveries() {
   const [subscriptions, setSubscriptions] = useState<{ id: string; url: string }[]>([]);
   const [, tick] = useState(0);
   const { rows, error, hasMore, loadMore, reload } = useLiveDeliveries(filter);
+  const { stats, failed: statsFailed } = useDeliveryStats();
   const statusId = useId('status');
   const subId = useId('sub');
 
   useEffect(() => {
-    gql<{ webhookSubscriptions: { nodes: { id: string; url: string }[] } }>(SUBSCRIPTION_OPTIONS).then(
+    gql<SubscriptionOptionsQuery>(SUBSCRIPTION_OPTIONS).then(
       (data) => setSubscriptions(data.webhookSubscriptions.nodes),
       () => setSubscriptions([]),
     );
@@ -70,7 +74,8 @@ export function Deliveries() {
           </div>
         </form>
       </div>
-      <${Counters} />
+      <${Counters} stats=${stats} failed=${statsFailed} />
+      ${stats ? html`<${DeliveryChart} buckets=${stats.buckets} bucketSeconds=${stats.bucketSeconds} />` : null}
       ${error ? html`<${ErrorBox} onRetry=${reload}>${error}<//>` : null}
       ${rows === null
         ? error

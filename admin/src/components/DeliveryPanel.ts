@@ -1,12 +1,13 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, fieldErrors, type UserError } from '../api';
-import { DELIVERY, DELIVERY_RETRY, DELIVERY_UPDATED, type Attempt, type DeliveryRow } from '../queries';
+import { ApiError, fieldErrors } from '../api';
+import type { DeliveryQuery, DeliveryRetryMutation, DeliveryUpdatedSubscription } from '../generated/graphql.js';
+import { DELIVERY, DELIVERY_RETRY, DELIVERY_UPDATED, type DeliveryDetail } from '../queries';
 import { useSession } from '../session-context';
 import { fullTime, json } from '../format';
 import { ErrorBox, Loading, StatusBadge } from './ui';
 
-type Detail = DeliveryRow & { attempts: Attempt[] };
+type Detail = DeliveryDetail;
 const RETRYABLE = new Set(['FAILED', 'RETRYING', 'CANCELLED']);
 
 /** Side panel: one delivery, every attempt, the payload, and Retry. Reloads on each live update of this delivery. */
@@ -21,7 +22,7 @@ export function DeliveryPanel({ id, onClose }: { id: string; onClose: () => void
 
   useEffect(() => {
     let cancelled = false;
-    gql<{ delivery: Detail | null }>(DELIVERY, { id }).then(
+    gql<DeliveryQuery>(DELIVERY, { id }).then(
       ({ delivery }) => {
         if (cancelled) return;
         if (!delivery) setError('This delivery does not exist (anymore).');
@@ -40,7 +41,7 @@ export function DeliveryPanel({ id, onClose }: { id: string; onClose: () => void
   const eventId = detail?.event.id;
   useEffect(() => {
     if (!eventId) return;
-    return live.subscribe<{ deliveryUpdated: DeliveryRow }>(DELIVERY_UPDATED, { filter: { eventId } }, ({ deliveryUpdated }) => {
+    return live.subscribe<DeliveryUpdatedSubscription>(DELIVERY_UPDATED, { filter: { eventId } }, ({ deliveryUpdated }) => {
       if (deliveryUpdated.id === id) setVersion((v) => v + 1);
     });
   }, [live, eventId, id]);
@@ -57,7 +58,7 @@ export function DeliveryPanel({ id, onClose }: { id: string; onClose: () => void
     setRetrying(true);
     setNotice(null);
     try {
-      const { deliveryRetry } = await gql<{ deliveryRetry: { delivery: DeliveryRow | null; userErrors: UserError[] } }>(DELIVERY_RETRY, { id });
+      const { deliveryRetry } = await gql<DeliveryRetryMutation>(DELIVERY_RETRY, { id });
       const { byField, other } = fieldErrors(deliveryRetry.userErrors);
       const problems = [...Object.values(byField), ...other];
       if (problems.length) setNotice(problems.join(' '));

@@ -1,7 +1,8 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { ApiError, fieldErrors, type UserError } from '../api';
+import { ApiError, fieldErrors } from '../api';
 import { json, parseJsonField } from '../format';
+import type { EventTypeCreateMutation, EventTypeUpdateMutation } from '../generated/graphql.js';
 import { EVENT_TYPE_CREATE, EVENT_TYPE_UPDATE, type EventTypeRow } from '../queries';
 import { useSession } from '../session-context';
 import { ErrorBox, Field, useId } from './ui';
@@ -29,10 +30,9 @@ export function EventTypeForm({ existing, onSaved, onCancel }: { existing?: Even
     const input = { name: existing ? existing.name : name.trim(), description: description.trim() || null, schema: parsed.value };
     setBusy(true);
     try {
-      type Result = { eventType: EventTypeRow | null; userErrors: UserError[] };
       const result = existing
-        ? (await gql<{ eventTypeUpdate: Result }>(EVENT_TYPE_UPDATE, { input })).eventTypeUpdate
-        : (await gql<{ eventTypeCreate: Result }>(EVENT_TYPE_CREATE, { input })).eventTypeCreate;
+        ? (await gql<EventTypeUpdateMutation>(EVENT_TYPE_UPDATE, { input })).eventTypeUpdate
+        : (await gql<EventTypeCreateMutation>(EVENT_TYPE_CREATE, { input })).eventTypeCreate;
       if (result.userErrors.length || !result.eventType) {
         const { byField, other } = fieldErrors(result.userErrors);
         setErrors(byField);

@@ -1,7 +1,8 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, fieldErrors, type UserError } from '../api';
+import { ApiError, fieldErrors } from '../api';
 import { json, timeAgo } from '../format';
+import type { EventTypeArchiveMutation, EventTypesQuery, EventTypeUpdateMutation } from '../generated/graphql.js';
 import { EVENT_TYPE_ARCHIVE, EVENT_TYPE_UPDATE, EVENT_TYPES, type EventTypeRow } from '../queries';
 import { useSession } from '../session-context';
 import { EventTypeForm } from './EventTypeForm';
@@ -22,7 +23,7 @@ export function EventTypes() {
 
   useEffect(() => {
     let cancelled = false;
-    gql<{ eventTypes: { nodes: EventTypeRow[] } }>(EVENT_TYPES, { first: 100, includeArchived: true }).then(
+    gql<EventTypesQuery>(EVENT_TYPES, { first: 100, includeArchived: true }).then(
       (data) => !cancelled && (setRows(data.eventTypes.nodes), setError(null)),
       (err: unknown) => !cancelled && setError(err instanceof ApiError ? err.message : String(err)),
     );
@@ -38,8 +39,8 @@ export function EventTypes() {
     setNotice(null);
     try {
       const result = archived
-        ? (await gql<{ eventTypeArchive: { eventType: EventTypeRow | null; userErrors: UserError[] } }>(EVENT_TYPE_ARCHIVE, { input: { name: row.name } })).eventTypeArchive
-        : (await gql<{ eventTypeUpdate: { eventType: EventTypeRow | null; userErrors: UserError[] } }>(EVENT_TYPE_UPDATE, { input: { name: row.name, archived: false } })).eventTypeUpdate;
+        ? (await gql<EventTypeArchiveMutation>(EVENT_TYPE_ARCHIVE, { input: { name: row.name } })).eventTypeArchive
+        : (await gql<EventTypeUpdateMutation>(EVENT_TYPE_UPDATE, { input: { name: row.name, archived: false } })).eventTypeUpdate;
       const { byField, other } = fieldErrors(result.userErrors);
       const problems = [...Object.values(byField), ...other];
       if (problems.length || !result.eventType) setNotice(problems.join(' ') || 'Nothing changed.');

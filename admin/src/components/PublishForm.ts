@@ -1,7 +1,8 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { ApiError, fieldErrors, type UserError } from '../api';
+import { ApiError, fieldErrors } from '../api';
 import { parseJsonField } from '../format';
+import type { EventPublishMutation } from '../generated/graphql.js';
 import { EVENT_PUBLISH, type EventTypeRow } from '../queries';
 import { onLinkClick } from '../router';
 import { useSession } from '../session-context';
@@ -30,7 +31,7 @@ export function PublishForm({ eventTypes }: { eventTypes: EventTypeRow[] }) {
     setErrors({});
     setBusy(true);
     try {
-      const { eventPublish } = await gql<{ eventPublish: { event: { id: string } | null; userErrors: UserError[] } }>(EVENT_PUBLISH, {
+      const { eventPublish } = await gql<EventPublishMutation>(EVENT_PUBLISH, {
         input: { eventType, payload: parsed.value },
       });
       if (eventPublish.userErrors.length || !eventPublish.event) {

@@ -1,7 +1,8 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { ApiError, fieldErrors, type UserError } from '../api';
+import { ApiError, fieldErrors } from '../api';
 import { json, parseJsonField } from '../format';
+import type { SubscriptionCreateMutation, SubscriptionUpdateMutation } from '../generated/graphql.js';
 import { SUBSCRIPTION_CREATE, SUBSCRIPTION_UPDATE, type SubscriptionRow } from '../queries';
 import { useSession } from '../session-context';
 import { ErrorBox, Field, useId } from './ui';
@@ -45,10 +46,10 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
     };
     setBusy(true);
     try {
-      type Result = { webhookSubscription: SubscriptionRow | null; secret?: string | null; warnings?: { message: string }[]; userErrors: UserError[] };
-      const result = existing
-        ? (await gql<{ webhookSubscriptionUpdate: Result }>(SUBSCRIPTION_UPDATE, { input: { id: existing.id, ...input } })).webhookSubscriptionUpdate
-        : (await gql<{ webhookSubscriptionCreate: Result }>(SUBSCRIPTION_CREATE, { input })).webhookSubscriptionCreate;
+      type Result = SubscriptionCreateMutation['webhookSubscriptionCreate'] | (SubscriptionUpdateMutation['webhookSubscriptionUpdate'] & { secret?: undefined });
+      const result: Result = existing
+        ? (await gql<SubscriptionUpdateMutation>(SUBSCRIPTION_UPDATE, { input: { id: existing.id, ...input } })).webhookSubscriptionUpdate
+        : (await gql<SubscriptionCreateMutation>(SUBSCRIPTION_CREATE, { input })).webhookSubscriptionCreate;
       if (result.userErrors.length || !result.webhookSubscription) {
         const { byField, other } = fieldErrors(result.userErrors);
         setErrors(byField);

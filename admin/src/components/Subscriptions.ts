@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, fieldErrors, type UserError } from '../api';
 import { fullTime, timeAgo } from '../format';
+import type { DeliverySettledSubscription, SubscriptionFailuresQuery, SubscriptionQuery, SubscriptionsQuery, SubscriptionUpdatedSubscription } from '../generated/graphql.js';
 import {
   DELIVERY_SETTLED,
   SUBSCRIPTION_DELETE,
@@ -33,7 +34,7 @@ export function Subscriptions() {
 
   useEffect(() => {
     let cancelled = false;
-    gql<{ webhookSubscriptions: { nodes: SubscriptionRow[] } }>(SUBSCRIPTIONS, { first: 100 }).then(
+    gql<SubscriptionsQuery>(SUBSCRIPTIONS, { first: 100 }).then(
       (data) => !cancelled && (setRows(data.webhookSubscriptions.nodes), setError(null)),
       (err: unknown) => !cancelled && setError(err instanceof ApiError ? err.message : String(err)),
     );
@@ -45,7 +46,7 @@ export function Subscriptions() {
   // Status and health changes made elsewhere (auto-disable, another admin) arrive live.
   useEffect(
     () =>
-      live.subscribe<{ webhookSubscriptionUpdated: SubscriptionRow }>(SUBSCRIPTION_UPDATED, {}, ({ webhookSubscriptionUpdated: s }) =>
+      live.subscribe<SubscriptionUpdatedSubscription>(SUBSCRIPTION_UPDATED, {}, ({ webhookSubscriptionUpdated: s }) =>
         setRows((current) => current && (current.some((r) => r.id === s.id) ? current.map((r) => (r.id === s.id ? s : r)) : [s, ...current])),
       ),
     [live],
@@ -56,14 +57,14 @@ export function Subscriptions() {
   const pending = useRef(new Map<string, ReturnType<typeof setTimeout>>());
   useEffect(() => {
     const timers = pending.current;
-    const stop = live.subscribe<{ deliveryUpdated: { webhookSubscription: { id: string } } }>(DELIVERY_SETTLED, {}, ({ deliveryUpdated }) => {
+    const stop = live.subscribe<DeliverySettledSubscription>(DELIVERY_SETTLED, {}, ({ deliveryUpdated }) => {
       const id = deliveryUpdated.webhookSubscription.id;
       if (timers.has(id)) return;
       timers.set(
         id,
         setTimeout(async () => {
           timers.delete(id);
-          const data = await gql<{ webhookSubscription: SubscriptionRow | null }>(SUBSCRIPTION_ONE, { id }).catch(() => null);
+          const data = await gql<SubscriptionQuery>(SUBSCRIPTION_ONE, { id }).catch(() => null);
           if (data?.webhookSubscription) upsert(data.webhookSubscription);
           setHealthVersion((versions) => ({ ...versions, [id]: (versions[id] ?? 0) + 1 }));
         }, 500),
@@ -174,7 +175,7 @@ function Health({ row, version }: { row: SubscriptionRow; version: number }) {
   const { gql } = useSession();
   const [failures, setFailures] = useState<{ count: number; more: boolean } | null>(null);
   useEffect(() => {
-    gql<{ deliveries: { nodes: unknown[]; pageInfo: { hasNextPage: boolean } } }>(SUBSCRIPTION_FAILURES, {
+    gql<SubscriptionFailuresQuery>(SUBSCRIPTION_FAILURES, {
       filter: { webhookSubscriptionId: row.id, statuses: ['FAILED', 'RETRYING'] },
     }).then(
       (data) => setFailures({ count: data.deliveries.nodes.length, more: data.deliveries.pageInfo.hasNextPage }),

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api';
+import type { DeliveriesQuery, DeliveryUpdatedSubscription } from '../generated/graphql.js';
 import { DELIVERIES, DELIVERY_UPDATED, type DeliveryRow } from '../queries';
 import { useSession } from '../session-context';
 
@@ -32,7 +33,7 @@ export function useLiveDeliveries(filter: DeliveryFilterState, pageSize = 50) {
   useEffect(() => {
     setOverlay(new Map());
     // No status filter on the live side: a row leaving the filtered status must update (and leave) too.
-    return live.subscribe<{ deliveryUpdated: DeliveryRow }>(DELIVERY_UPDATED, { filter: liveFilter }, ({ deliveryUpdated }) => {
+    return live.subscribe<DeliveryUpdatedSubscription>(DELIVERY_UPDATED, { filter: liveFilter }, ({ deliveryUpdated }) => {
       setOverlay((current) => {
         const previous = current.get(deliveryUpdated.id);
         if (previous && previous.updatedAt > deliveryUpdated.updatedAt) return current;
@@ -48,7 +49,7 @@ export function useLiveDeliveries(filter: DeliveryFilterState, pageSize = 50) {
   useEffect(() => {
     let cancelled = false;
     setError(null);
-    gql<{ deliveries: { nodes: DeliveryRow[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(DELIVERIES, { first: pageSize, filter: serverFilter }).then(
+    gql<DeliveriesQuery>(DELIVERIES, { first: pageSize, filter: serverFilter }).then(
       ({ deliveries }) => {
         if (cancelled) return;
         setLoaded(deliveries.nodes);
@@ -64,7 +65,7 @@ export function useLiveDeliveries(filter: DeliveryFilterState, pageSize = 50) {
   const loadMore = async () => {
     if (!next || !loaded) return;
     try {
-      const { deliveries } = await gql<{ deliveries: { nodes: DeliveryRow[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(DELIVERIES, {
+      const { deliveries } = await gql<DeliveriesQuery>(DELIVERIES, {
         first: pageSize,
         after: next,
         filter: serverFilter,

@@ -6,7 +6,8 @@ import { EventTypeResolver } from './EventTypeResolver.js';
 import { WebhookSubscriptionResolver } from './WebhookSubscriptionResolver.js';
 import { EventResolver } from './EventResolver.js';
 import { DeliveryResolver } from './DeliveryResolver.js';
+import { DeliveryStatsResolver } from './DeliveryStatsResolver.js';
 import { WebhookSubscriptionOperationsResolver } from './WebhookSubscriptionOperationsResolver.js';
 
 /** Every resolver class of the schema. */
-export const RESOLVERS: NonEmptyArray<Function> = [TenantResolver, ApiKeyResolver, EventTypeResolver, WebhookSubscriptionResolver, EventResolver, DeliveryResolver, WebhookSubscriptionOperationsResolver, LiveResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [TenantResolver, ApiKeyResolver, EventTypeResolver, WebhookSubscriptionResolver, EventResolver, DeliveryResolver, DeliveryStatsResolver, WebhookSubscriptionOperationsResolver, LiveResolver];

@@ -1,0 +1,266 @@
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All given conditions must hold. */
+export type DeliveryFilter = {
+  /** Only deliveries created at or after this time. */
+  createdSince?: string | null | undefined;
+  eventId?: string | number | null | undefined;
+  statuses?: Array<DeliveryStatus> | null | undefined;
+  webhookSubscriptionId?: string | number | null | undefined;
+};
+
+/** PENDING (not tried yet), SENDING (attempt in flight), SUCCEEDED (2xx), RETRYING (failed, next attempt scheduled), FAILED (no more attempts), CANCELLED (subscription no longer enabled). */
+export type DeliveryStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'RETRYING'
+  | 'SENDING'
+  | 'SUCCEEDED';
+
+export type EventPublishInput = {
+  /** Name of an existing, not archived event type. */
+  eventType: string;
+  /** Publishing again with the same key within 24 h returns the original event and creates nothing. */
+  idempotencyKey?: string | null | undefined;
+  /** When it happened (default: now); sent as `timestamp` in the body. */
+  occurredAt?: string | null | undefined;
+  /** Any JSON value, at most HOOKGRAPH_MAX_PAYLOAD_BYTES serialized; validated against the event type's schema. */
+  payload: unknown;
+};
+
+export type EventTypeArchiveInput = {
+  name: string;
+};
+
+export type EventTypeCreateInput = {
+  description?: string | null | undefined;
+  /** Lowercase dot-separated segments, e.g. `billing.invoice.paid`. */
+  name: string;
+  /** JSON Schema (draft-07) for payloads. */
+  schema?: unknown;
+};
+
+/** Fields left out stay as they are; null clears description or schema. */
+export type EventTypeUpdateInput = {
+  /** false restores an archived type. */
+  archived?: boolean | null | undefined;
+  description?: string | null | undefined;
+  /** The event type to change. */
+  name: string;
+  schema?: unknown;
+};
+
+export type WebhookSubscriptionCreateInput = {
+  description?: string | null | undefined;
+  /** Event type names or patterns (`order.*`, `*`). */
+  eventTypes: Array<string>;
+  /** Payload filter, matched against the delivered body {"id", "type", "timestamp", "data"}, e.g. {"data.amount": {"$gte": 100}} or {"type": {"$in": ["order.paid"]}}. */
+  filter?: unknown;
+  /** Custom request headers, an object of names to string values; the values are stored encrypted and never shown again. */
+  headers?: unknown;
+  /** Free JSON for the client (at most 16 KiB). */
+  metadata?: unknown;
+  /** Deliver one at a time in publish order (default false). */
+  ordered?: boolean | null | undefined;
+  /** 1..10000 deliveries per second; null: no limit. */
+  rateLimitPerSecond?: number | null | undefined;
+  /** A `whsec_` secret to use; generated when left out. */
+  secret?: string | null | undefined;
+  /** ENABLED (default) or DISABLED. */
+  status?: WebhookSubscriptionStatus | null | undefined;
+  /** http(s) url; its host must resolve to public addresses (see HOOKGRAPH_ALLOW_TARGETS). */
+  url: string;
+};
+
+/** ENABLED receives deliveries; DISABLED was switched off by a client; FAILING_DISABLED was switched off by hookgraph after failing too long. */
+export type WebhookSubscriptionStatus =
+  | 'DISABLED'
+  | 'ENABLED'
+  | 'FAILING_DISABLED';
+
+/** Fields left out stay as they are; null clears description, filter, metadata, headers and rateLimitPerSecond. */
+export type WebhookSubscriptionUpdateInput = {
+  description?: string | null | undefined;
+  eventTypes?: Array<string> | null | undefined;
+  filter?: unknown;
+  /** Replaces the custom headers: names left out are removed; a value of "********" keeps the stored value of that header (so the masked headers read back can be sent again). */
+  headers?: unknown;
+  id: string | number;
+  metadata?: unknown;
+  ordered?: boolean | null | undefined;
+  rateLimitPerSecond?: number | null | undefined;
+  /** ENABLED or DISABLED; enabling a FAILING_DISABLED subscription resets its failure state. */
+  status?: WebhookSubscriptionStatus | null | undefined;
+  url?: string | null | undefined;
+};
+
+export type DeliveryFieldsFragment = { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string } };
+
+export type DeliveriesQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: DeliveryFilter | null | undefined;
+}>;
+
+
+export type DeliveriesQuery = { deliveries: { nodes: Array<{ id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type DeliveryUpdatedSubscriptionVariables = Exact<{
+  filter?: DeliveryFilter | null | undefined;
+}>;
+
+
+export type DeliveryUpdatedSubscription = { deliveryUpdated: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string } } };
+
+export type DeliveryQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeliveryQuery = { delivery: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string, payload: unknown }, attempts: Array<{ attemptNumber: number, startedAt: string, durationMs: number, responseStatus: number | null, responseBody: string | null, errorKind: string | null, error: string | null }>, webhookSubscription: { id: string, url: string } } | null };
+
+export type DeliveryRetryMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeliveryRetryMutation = { deliveryRetry: { delivery: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string } } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type SubscriptionFieldsFragment = { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string };
+
+export type SubscriptionsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type SubscriptionsQuery = { webhookSubscriptions: { nodes: Array<{ id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type SubscriptionOptionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SubscriptionOptionsQuery = { webhookSubscriptions: { nodes: Array<{ id: string, url: string }> } };
+
+export type SubscriptionUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SubscriptionUpdatedSubscription = { webhookSubscriptionUpdated: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } };
+
+export type SubscriptionFailuresQueryVariables = Exact<{
+  filter?: DeliveryFilter | null | undefined;
+}>;
+
+
+export type SubscriptionFailuresQuery = { deliveries: { nodes: Array<{ id: string, createdAt: string }>, pageInfo: { hasNextPage: boolean } } };
+
+export type SubscriptionCreateMutationVariables = Exact<{
+  input: WebhookSubscriptionCreateInput;
+}>;
+
+
+export type SubscriptionCreateMutation = { webhookSubscriptionCreate: { secret: string | null, webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type SubscriptionUpdateMutationVariables = Exact<{
+  input: WebhookSubscriptionUpdateInput;
+}>;
+
+
+export type SubscriptionUpdateMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type SubscriptionRotateMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type SubscriptionRotateMutation = { webhookSubscriptionRotateSecret: { secret: string | null, webhookSubscription: { id: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type SubscriptionStatusMutationVariables = Exact<{
+  id: string | number;
+  status: WebhookSubscriptionStatus;
+}>;
+
+
+export type SubscriptionStatusMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type SubscriptionDeleteMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type SubscriptionDeleteMutation = { webhookSubscriptionDelete: { deletedWebhookSubscriptionId: string | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type SubscriptionTestMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type SubscriptionTestMutation = { webhookSubscriptionTest: { event: { id: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type EventTypeFieldsFragment = { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string };
+
+export type EventTypesQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  includeArchived?: boolean | null | undefined;
+}>;
+
+
+export type EventTypesQuery = { eventTypes: { nodes: Array<{ id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type EventTypeCreateMutationVariables = Exact<{
+  input: EventTypeCreateInput;
+}>;
+
+
+export type EventTypeCreateMutation = { eventTypeCreate: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type EventTypeUpdateMutationVariables = Exact<{
+  input: EventTypeUpdateInput;
+}>;
+
+
+export type EventTypeUpdateMutation = { eventTypeUpdate: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type EventTypeArchiveMutationVariables = Exact<{
+  input: EventTypeArchiveInput;
+}>;
+
+
+export type EventTypeArchiveMutation = { eventTypeArchive: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type EventPublishMutationVariables = Exact<{
+  input: EventPublishInput;
+}>;
+
+
+export type EventPublishMutation = { eventPublish: { event: { id: string, eventType: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type DeliveryStatsQueryVariables = Exact<{
+  since: string;
+  bucket?: number | null | undefined;
+}>;
+
+
+export type DeliveryStatsQuery = { deliveryStats: { since: string, until: string, bucketSeconds: number, buckets: Array<{ start: string, pending: number, sending: number, succeeded: number, retrying: number, failed: number, cancelled: number, total: number, latencyP50Ms: number | null, latencyP95Ms: number | null }>, total: { start: string, pending: number, sending: number, succeeded: number, retrying: number, failed: number, cancelled: number, total: number, latencyP50Ms: number | null, latencyP95Ms: number | null } } };
+
+export type DeliveryStatsBucketFieldsFragment = { start: string, pending: number, sending: number, succeeded: number, retrying: number, failed: number, cancelled: number, total: number, latencyP50Ms: number | null, latencyP95Ms: number | null };
+
+export type SubscriptionQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type SubscriptionQuery = { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null };
+
+export type DeliveryChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DeliveryChangedSubscription = { deliveryUpdated: { id: string } };
+
+export type DeliverySettledSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DeliverySettledSubscription = { deliveryUpdated: { id: string, status: DeliveryStatus, webhookSubscription: { id: string } } };
