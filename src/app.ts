@@ -9,6 +9,7 @@ import type { Services } from './api/context.js';
 import { createSchema } from './api/schema.js';
 import { startHttpServer, type RunningHttpServer } from './api/server.js';
 import { mountAdmin } from './api/admin-route.js';
+import { mountAsyncApi } from './api/asyncapi.js';
 import { startBoss } from './delivery/queue.js';
 import { Metrics } from './delivery/metrics.js';
 import { Publisher } from './delivery/publish.js';
@@ -102,6 +103,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
           routes: (app) => {
             metrics.route(app);
             mountAdmin(app);
+            mountAsyncApi(app, services);
           },
         },
         config.port,
