@@ -10,7 +10,9 @@ COPY admin ./admin
 COPY test ./test
 COPY bench ./bench
 COPY schema ./schema
-RUN npm run build && npm prune --omit=dev
+# The runtime keeps production dependencies only. Optional ones go too: embedded
+# PostgreSQL (~60 MB of binaries) is for `npm start` on a laptop; the image needs DATABASE_URL.
+RUN npm run build && npm prune --omit=dev --omit=optional
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
@@ -19,7 +21,6 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/admin/dist ./admin/dist
-COPY --from=build /app/schema ./schema
 USER node
 EXPOSE 4000
 ENTRYPOINT ["node", "dist/src/main.js"]

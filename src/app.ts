@@ -12,6 +12,7 @@ import { createSchema } from './api/schema.js';
 import { startHttpServer, type RunningHttpServer } from './api/server.js';
 import { startProbeServer, type RunningProbeServer } from './api/probes.js';
 import { mountAdmin } from './api/admin-route.js';
+import { mountAsyncApi } from './api/asyncapi.js';
 import { startBoss } from './delivery/queue.js';
 import { Metrics } from './delivery/metrics.js';
 import { Publisher } from './delivery/publish.js';
@@ -126,6 +127,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
             metrics.route(app);
             mountAdmin(app);
             traceGraphQLRequests(app);
+            mountAsyncApi(app, services);
           },
         },
         config.port,

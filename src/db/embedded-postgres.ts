@@ -39,7 +39,10 @@ async function binaries(): Promise<Binaries> {
     const mod = (await import(name)) as Binaries;
     return { initdb: mod.initdb, postgres: mod.postgres };
   } catch {
-    throw new EmbeddedPostgresError(`no embedded PostgreSQL for ${os.platform()}-${os.arch()} (package ${name}); set DATABASE_URL instead`);
+    // An optional dependency: missing on unsupported platforms, in the Docker image and after `npm ci --omit=optional`.
+    throw new EmbeddedPostgresError(
+      `no embedded PostgreSQL here (the optional package ${name} is not installed; the Docker image leaves it out): set DATABASE_URL to a PostgreSQL server`,
+    );
   }
 }
 

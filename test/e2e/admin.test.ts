@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { test } from 'node:test';
 import { startTestApp } from '../helpers/app.js';
 import { chromiumAvailable, launchBrowser } from '../helpers/browser.js';
@@ -276,6 +277,22 @@ test('event types: server validation next to the field, edit, publish a test eve
   await page.getByLabel(/Show 1 archived/).check();
   await row.getByText('archived').waitFor();
   await browser!.screenshot(page, 'admin-event-types', { fullPage: true });
+  assert.deepEqual(page.problems, []);
+});
+
+test('the AsyncAPI catalog button downloads the tenant catalog with the session key', { skip }, async (t) => {
+  const acme = await tenant(app, 'Catalog tenant');
+  await eventType(acme, 'invoice.paid', { type: 'object', properties: { total: { type: 'number' } } });
+  const page = await browser!.newPage();
+  t.after(() => page.close());
+  await page.goto(`${app.url}/admin/event-types#key=${acme.key}`);
+  await page.locator('tr[data-event-type="invoice.paid"]').waitFor();
+  await browser!.screenshot(page, 'admin-asyncapi-button', { selector: '.page-head' });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'AsyncAPI catalog' }).click()]);
+  assert.equal(download.suggestedFilename(), 'asyncapi.json');
+  const catalog = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  assert.equal(catalog.asyncapi, '3.0.0');
+  assert.deepEqual(Object.keys(catalog.channels), ['invoice.paid']);
   assert.deepEqual(page.problems, []);
 });
 

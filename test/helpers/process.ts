@@ -19,9 +19,9 @@ export interface HookgraphProcess {
   stop(): Promise<number | string>;
 }
 
-/** Runs `hookgraph <role>` as its own OS process (killed when the test file ends). */
-export function spawnHookgraph(role: string, env: Record<string, string>, options: { cwd?: string } = {}): HookgraphProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', MAIN, role], {
+/** Runs `hookgraph <role>` (`main`: another build's main.js) as its own OS process (killed when the test file ends). */
+export function spawnHookgraph(role: string, env: Record<string, string>, options: { cwd?: string; main?: string } = {}): HookgraphProcess {
+  const child = spawn(process.execPath, ['--enable-source-maps', options.main ?? MAIN, role], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

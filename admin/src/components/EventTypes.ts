@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, fieldErrors } from '../api';
+import { downloadAsyncApi } from '../asyncapi';
 import { json, timeAgo } from '../format';
 import type { EventTypeArchiveMutation, EventTypesQuery, EventTypeUpdateMutation } from '../generated/graphql.js';
 import { EVENT_TYPE_ARCHIVE, EVENT_TYPE_UPDATE, EVENT_TYPES, type EventTypeRow } from '../queries';
@@ -13,7 +14,7 @@ type Editing = { kind: 'none' } | { kind: 'create' } | { kind: 'edit'; row: Even
 
 /** Event types: list, create, edit description and schema, archive/restore, publish a test event. */
 export function EventTypes() {
-  const { gql } = useSession();
+  const { gql, key } = useSession();
   const [rows, setRows] = useState<EventTypeRow[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState<Editing>({ kind: 'none' });
@@ -58,7 +59,11 @@ export function EventTypes() {
   return html`<div class="page event-types">
     <div class="page-head">
       <h1>Event types</h1>
+      <div class="page-actions">
+      <button type="button" class="secondary" title="AsyncAPI 3.0 document of the active event types (/asyncapi.json)"
+        onClick=${() => (setNotice(null), downloadAsyncApi(key).catch((err: unknown) => setNotice(err instanceof ApiError ? err.message : String(err))))}>AsyncAPI catalog</button>
       ${editing.kind === 'none' ? html`<button type="button" class="primary" onClick=${() => setEditing({ kind: 'create' })}>New event type</button>` : null}
+      </div>
     </div>
     ${notice ? html`<${Notice}>${notice}<//>` : null}
     ${editing.kind !== 'none'

@@ -80,6 +80,11 @@ export async function updateEventType(
   return eventType;
 }
 
+/** The tenant's event types that accept events, by name (the AsyncAPI catalog). */
+export async function activeEventTypes(em: Em, tenantId: string): Promise<EventTypeEntity[]> {
+  return em.find(EventTypeEntity, { tenant: tenantId, archivedAt: null }, { orderBy: { name: 'asc' } });
+}
+
 /** Archives a type: new events of it are refused, history stays. Archiving twice keeps the first time. */
 export async function archiveEventType(em: Em, tenantId: string, name: string): Promise<EventTypeEntity> {
   const eventType = await findByName(em, tenantId, name.trim());
