@@ -41,7 +41,7 @@ export class UserError {
   @Field(() => [String], { nullable: true, description: 'Path to the input field, e.g. ["input", "url"].' })
   field!: string[] | null;
 
-  @Field()
+  @Field({ description: 'What is wrong and how to fix it, in English, for people.' })
   message!: string;
 
   @Field(() => String, { description: 'One of UserErrorCode.' })

@@ -42,7 +42,7 @@ export class ApiKeyResolver {
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => ApiKeyCreatePayload, { description: 'Creates a key; its plain text is returned only here.' })
-  async apiKeyCreate(@Arg('input') input: ApiKeyCreateInput, @Ctx() context: Context): Promise<ApiKeyCreatePayload> {
+  async apiKeyCreate(@Arg('input', { description: 'The name and scopes of the key.' }) input: ApiKeyCreateInput, @Ctx() context: Context): Promise<ApiKeyCreatePayload> {
     return withUserErrors(async () => {
       const name = cleanName(input.name);
       const errors = [];
@@ -65,7 +65,7 @@ export class ApiKeyResolver {
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => ApiKeyRevokePayload, { description: 'Revokes a key; it stops working at once, also on open WebSockets.' })
-  async apiKeyRevoke(@Arg('input') input: ApiKeyRevokeInput, @Ctx() context: Context): Promise<ApiKeyRevokePayload> {
+  async apiKeyRevoke(@Arg('input', { description: 'The key to revoke.' }) input: ApiKeyRevokeInput, @Ctx() context: Context): Promise<ApiKeyRevokePayload> {
     return withUserErrors(async () => {
       const notFound = new UserInputFailure([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No API key with this id.')]);
       if (!isUuid(input.id)) throw notFound;

@@ -36,7 +36,7 @@ export function operationsOf(context: Context): DeliveryOperations {
 export class DeliveryResolver {
   @Authorized(ApiKeyScope.READ)
   @Query(() => DeliveryConnection, { description: "The tenant's deliveries, newest first." })
-  async deliveries(@Args() args: ConnectionArgs, @Arg('filter', () => DeliveryFilter, { nullable: true }) filter: DeliveryFilter | null, @Ctx() context: Context) {
+  async deliveries(@Args() args: ConnectionArgs, @Arg('filter', () => DeliveryFilter, { nullable: true, description: 'Only deliveries that match every condition given.' }) filter: DeliveryFilter | null, @Ctx() context: Context) {
     const page = pageRequest(args);
     // Malformed ids cannot exist: an empty page, like another tenant's id.
     if ((filter?.webhookSubscriptionId && !isUuid(filter.webhookSubscriptionId)) || (filter?.eventId && !isUuid(filter.eventId))) return toConnection([], page);
@@ -55,28 +55,28 @@ export class DeliveryResolver {
   }
 
   @Authorized(ApiKeyScope.READ)
-  @Query(() => Delivery, { nullable: true })
-  async delivery(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<Delivery | null> {
+  @Query(() => Delivery, { nullable: true, description: 'A delivery by id; null when there is none in this tenant.' })
+  async delivery(@Arg('id', () => ID, { description: 'Id of the delivery.' }) id: string, @Ctx() context: Context): Promise<Delivery | null> {
     return loadDelivery(context, id);
   }
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => DeliveryPayload, { description: 'Tries a FAILED delivery once more now, or moves a RETRYING delivery\'s next attempt to now.' })
-  async deliveryRetry(@Arg('input') input: DeliveryRetryInput, @Ctx() context: Context): Promise<DeliveryPayload> {
+  async deliveryRetry(@Arg('input', { description: 'The delivery to retry.' }) input: DeliveryRetryInput, @Ctx() context: Context): Promise<DeliveryPayload> {
     if (!isUuid(input.id)) return { delivery: null, userErrors: [userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No delivery with this id.')] };
     const result = await operationsOf(context).retry(tenantOf(context), input.id);
     if (!result.ok) return { delivery: null, userErrors: [userError(['input', 'id'], UserErrorCode[result.code], result.message)] };
     return { delivery: await loadDelivery(context, input.id), userErrors: [] };
   }
 
-  @FieldResolver(() => Event)
+  @FieldResolver(() => Event, { description: 'The event this delivery sends.' })
   async event(@Root() delivery: Delivery, @Ctx() context: Context): Promise<Event> {
     const event = await loadEvent(context, delivery.eventId);
     if (!event) throw new Error(`event ${delivery.eventId} of delivery ${delivery.id} is missing`);
     return event;
   }
 
-  @FieldResolver(() => WebhookSubscription)
+  @FieldResolver(() => WebhookSubscription, { description: 'The subscription this delivery goes to.' })
   async webhookSubscription(@Root() delivery: Delivery, @Ctx() context: Context): Promise<WebhookSubscription> {
     const subscription = await loadWebhookSubscription(context, delivery.webhookSubscriptionId);
     if (!subscription) throw new Error(`subscription ${delivery.webhookSubscriptionId} of delivery ${delivery.id} is missing`);

@@ -26,7 +26,7 @@ function toUserErrors(problems: readonly PublishProblem[], prefix: (index: numbe
 export class EventResolver {
   @Authorized(ApiKeyScope.PUBLISH)
   @Mutation(() => EventPublishPayload, { description: 'Publishes one event and fans it out to every matching ENABLED subscription, atomically.' })
-  async eventPublish(@Arg('input') input: EventPublishInput, @Ctx() context: Context): Promise<EventPublishPayload> {
+  async eventPublish(@Arg('input', { description: 'The event to publish.' }) input: EventPublishInput, @Ctx() context: Context): Promise<EventPublishPayload> {
     const result = await publisherOf(context).publish(tenantOf(context), [input]);
     if (!result.ok) return { event: null, userErrors: toUserErrors(result.problems, () => ['input']) };
     return { event: Event.fromRow(toRow(result.events[0])), userErrors: [] };
@@ -34,7 +34,7 @@ export class EventResolver {
 
   @Authorized(ApiKeyScope.PUBLISH)
   @Mutation(() => EventsPublishPayload, { description: `Publishes up to ${MAX_BATCH} events in one transaction; one bad event rejects the batch (field names its index).` })
-  async eventsPublish(@Arg('input') input: EventsPublishInput, @Ctx() context: Context): Promise<EventsPublishPayload> {
+  async eventsPublish(@Arg('input', { description: `The events to publish, 1–${MAX_BATCH}.` }) input: EventsPublishInput, @Ctx() context: Context): Promise<EventsPublishPayload> {
     if (input.events.length === 0) return { events: null, userErrors: [userError(['input', 'events'], UserErrorCode.REQUIRED, 'At least one event is required.')] };
     if (input.events.length > MAX_BATCH) {
       return { events: null, userErrors: [userError(['input', 'events'], UserErrorCode.TOO_LARGE, `At most ${MAX_BATCH} events per call (got ${input.events.length}).`)] };
@@ -46,7 +46,7 @@ export class EventResolver {
 
   @Authorized(ApiKeyScope.READ)
   @Query(() => EventConnection, { description: "The tenant's events, newest first." })
-  async events(@Args() args: ConnectionArgs, @Arg('filter', () => EventFilter, { nullable: true }) filter: EventFilter | null, @Ctx() context: Context) {
+  async events(@Args() args: ConnectionArgs, @Arg('filter', () => EventFilter, { nullable: true, description: 'Only events that match every condition given.' }) filter: EventFilter | null, @Ctx() context: Context) {
     const page = pageRequest(args);
     const where = new SqlWhere().add('tenant_id = ?', tenantOf(context));
     if (filter?.eventTypes?.length) where.add('event_type = any(?::text[])', filter.eventTypes);
@@ -58,8 +58,8 @@ export class EventResolver {
   }
 
   @Authorized(ApiKeyScope.READ)
-  @Query(() => Event, { nullable: true })
-  async event(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<Event | null> {
+  @Query(() => Event, { nullable: true, description: 'An event by id; null when there is none in this tenant.' })
+  async event(@Arg('id', () => ID, { description: 'Id of the event.' }) id: string, @Ctx() context: Context): Promise<Event | null> {
     return loadEvent(context, id);
   }
 

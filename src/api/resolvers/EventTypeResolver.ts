@@ -37,7 +37,7 @@ export class EventTypeResolver {
 
   @Authorized(ApiKeyScope.READ)
   @Query(() => EventType, { nullable: true, description: 'An event type by name (archived ones too); null when there is none.' })
-  async eventType(@Arg('name') name: string, @Ctx() context: Context): Promise<EventType | null> {
+  async eventType(@Arg('name', { description: 'Exact name of the event type, e.g. `order.created`.' }) name: string, @Ctx() context: Context): Promise<EventType | null> {
     if (!isValidEventTypeName(name)) return null;
     const row = await context.em.findOne(EventTypeEntity, { tenant: tenantOf(context), name });
     return row ? EventType.from(row) : null;
@@ -45,19 +45,19 @@ export class EventTypeResolver {
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => EventTypePayload, { description: 'Creates an event type; its optional JSON Schema is checked now and applied to every published payload.' })
-  async eventTypeCreate(@Arg('input') input: EventTypeCreateInput, @Ctx() context: Context): Promise<EventTypePayload> {
+  async eventTypeCreate(@Arg('input', { description: 'The name, description and optional JSON Schema of the event type.' }) input: EventTypeCreateInput, @Ctx() context: Context): Promise<EventTypePayload> {
     return withUserErrors(async () => ({ eventType: EventType.from(await createEventType(context.em, tenantOf(context), input)), userErrors: [] }));
   }
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => EventTypePayload, { description: 'Changes description or schema, or archives/restores (archived: true/false).' })
-  async eventTypeUpdate(@Arg('input') input: EventTypeUpdateInput, @Ctx() context: Context): Promise<EventTypePayload> {
+  async eventTypeUpdate(@Arg('input', { description: 'The event type to change and the fields to change.' }) input: EventTypeUpdateInput, @Ctx() context: Context): Promise<EventTypePayload> {
     return withUserErrors(async () => ({ eventType: EventType.from(await updateEventType(context.em, tenantOf(context), input)), userErrors: [] }));
   }
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => EventTypePayload, { description: 'Archives an event type: new events of it are refused, history stays.' })
-  async eventTypeArchive(@Arg('input') input: EventTypeArchiveInput, @Ctx() context: Context): Promise<EventTypePayload> {
+  async eventTypeArchive(@Arg('input', { description: 'The event type to archive.' }) input: EventTypeArchiveInput, @Ctx() context: Context): Promise<EventTypePayload> {
     return withUserErrors(async () => ({ eventType: EventType.from(await archiveEventType(context.em, tenantOf(context), input.name)), userErrors: [] }));
   }
 }

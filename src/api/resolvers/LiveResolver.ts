@@ -92,7 +92,7 @@ export class LiveResolver {
   })
   deliveryUpdated(
     @Root() delivery: Delivery,
-    @Arg('filter', () => DeliveryFilter, { nullable: true }) _filter?: DeliveryFilter,
+    @Arg('filter', () => DeliveryFilter, { nullable: true, description: 'Only changes of deliveries that match every condition given.' }) _filter?: DeliveryFilter,
     @Arg('since', () => Date, { nullable: true, description: 'Replay deliveries updated at or after this time first (catch-up).' }) _since?: Date,
   ): Delivery {
     return delivery;
@@ -112,7 +112,7 @@ export class LiveResolver {
       });
     }) as never,
   })
-  webhookSubscriptionUpdated(@Root() subscription: WebhookSubscription, @Arg('id', () => ID, { nullable: true }) _id?: string): WebhookSubscription {
+  webhookSubscriptionUpdated(@Root() subscription: WebhookSubscription, @Arg('id', () => ID, { nullable: true, description: 'Only changes of this subscription; all of the tenant when left out.' }) _id?: string): WebhookSubscription {
     return subscription;
   }
 
@@ -132,7 +132,7 @@ export class LiveResolver {
       });
     }) as never,
   })
-  eventPublished(@Root() event: Event, @Arg('eventTypes', () => [String], { nullable: true }) _eventTypes?: string[]): Event {
+  eventPublished(@Root() event: Event, @Arg('eventTypes', () => [String], { nullable: true, description: 'Event type names or patterns (`order.*`, `*`); all events when left out.' }) _eventTypes?: string[]): Event {
     return event;
   }
 }

@@ -11,7 +11,7 @@ import { ApiKey, Tenant, TenantCreateInput, TenantCreatePayload } from '../types
 export class TenantResolver {
   @Authorized(ROOT)
   @Mutation(() => TenantCreatePayload, { description: 'Creates a tenant and its first ADMIN key (root key only).' })
-  async tenantCreate(@Arg('input') input: TenantCreateInput, @Ctx() { em }: Context): Promise<TenantCreatePayload> {
+  async tenantCreate(@Arg('input', { description: 'The name of the tenant.' }) input: TenantCreateInput, @Ctx() { em }: Context): Promise<TenantCreatePayload> {
     return withUserErrors(async () => {
       const name = cleanName(input.name);
       if (!name) throw new UserInputFailure([userError(['input', 'name'], UserErrorCode.REQUIRED, 'Name is required.')]);

@@ -14,7 +14,7 @@ import { publisherOf } from './EventResolver.js';
 export class WebhookSubscriptionOperationsResolver {
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => WebhookSubscriptionTestPayload, { description: 'Publishes a `hookgraph.test` event delivered to this subscription only (patterns and filter do not apply).' })
-  async webhookSubscriptionTest(@Arg('input') input: WebhookSubscriptionTestInput, @Ctx() context: Context): Promise<WebhookSubscriptionTestPayload> {
+  async webhookSubscriptionTest(@Arg('input', { description: 'The subscription to send the test event to.' }) input: WebhookSubscriptionTestInput, @Ctx() context: Context): Promise<WebhookSubscriptionTestPayload> {
     const subscription = await findSubscription(context, input.id);
     if (!subscription) return { event: null, userErrors: [userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No webhook subscription with this id.')] };
     if (subscription.status !== 'ENABLED') {
@@ -29,7 +29,7 @@ export class WebhookSubscriptionOperationsResolver {
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => WebhookSubscriptionReplayPayload, { description: 'Delivers the subscription\'s finished deliveries created in [since, until) once more (at most 10,000 per call).' })
-  async webhookSubscriptionReplay(@Arg('input') input: WebhookSubscriptionReplayInput, @Ctx() context: Context): Promise<WebhookSubscriptionReplayPayload> {
+  async webhookSubscriptionReplay(@Arg('input', { description: 'The subscription and the time range of its deliveries to send again.' }) input: WebhookSubscriptionReplayInput, @Ctx() context: Context): Promise<WebhookSubscriptionReplayPayload> {
     const subscription = await findSubscription(context, input.id);
     if (!subscription) return { count: null, userErrors: [userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No webhook subscription with this id.')] };
     const until = input.until ?? new Date();

@@ -71,13 +71,13 @@ export class WebhookSubscriptionResolver {
 
   @Authorized(ApiKeyScope.READ)
   @Query(() => WebhookSubscription, { nullable: true, description: 'A subscription by id; null when there is none in this tenant.' })
-  async webhookSubscription(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<WebhookSubscription | null> {
+  async webhookSubscription(@Arg('id', () => ID, { description: 'Id of the subscription.' }) id: string, @Ctx() context: Context): Promise<WebhookSubscription | null> {
     return loadWebhookSubscription(context, id);
   }
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => WebhookSubscriptionCreatePayload, { description: 'Creates a subscription; the signing secret is returned only here.' })
-  async webhookSubscriptionCreate(@Arg('input') input: WebhookSubscriptionCreateInput, @Ctx() context: Context): Promise<WebhookSubscriptionCreatePayload> {
+  async webhookSubscriptionCreate(@Arg('input', { description: 'The url, event types and options of the subscription.' }) input: WebhookSubscriptionCreateInput, @Ctx() context: Context): Promise<WebhookSubscriptionCreatePayload> {
     const result = await withUserErrors(async () => {
       const created = await createWebhookSubscription(context.em, context.services.guard, context.services.secretKey, tenantOf(context), input);
       return { webhookSubscription: WebhookSubscription.from(created.subscription), secret: created.secret, warnings: created.warnings, userErrors: [] };
@@ -87,7 +87,7 @@ export class WebhookSubscriptionResolver {
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => WebhookSubscriptionPayload, { description: 'Changes a subscription; only the fields given change. Status changes are published to webhookSubscriptionUpdated.' })
-  async webhookSubscriptionUpdate(@Arg('input') input: WebhookSubscriptionUpdateInput, @Ctx() context: Context): Promise<WebhookSubscriptionPayload> {
+  async webhookSubscriptionUpdate(@Arg('input', { description: 'The subscription to change and the fields to change.' }) input: WebhookSubscriptionUpdateInput, @Ctx() context: Context): Promise<WebhookSubscriptionPayload> {
     const result = await withUserErrors(async () => {
       const updated = await updateWebhookSubscription(context.em, context.services.guard, context.services.secretKey, tenantOf(context), input);
       return { webhookSubscription: WebhookSubscription.from(updated.subscription), warnings: updated.warnings, userErrors: [] };
@@ -97,7 +97,7 @@ export class WebhookSubscriptionResolver {
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => WebhookSubscriptionDeletePayload, { description: 'Deletes a subscription and its delivery history; pending deliveries are not sent.' })
-  async webhookSubscriptionDelete(@Arg('input') input: WebhookSubscriptionDeleteInput, @Ctx() context: Context): Promise<WebhookSubscriptionDeletePayload> {
+  async webhookSubscriptionDelete(@Arg('input', { description: 'The subscription to delete.' }) input: WebhookSubscriptionDeleteInput, @Ctx() context: Context): Promise<WebhookSubscriptionDeletePayload> {
     return withUserErrors(async () => ({ deletedWebhookSubscriptionId: await deleteWebhookSubscription(context.em, tenantOf(context), input.id), userErrors: [] }));
   }
 
@@ -106,7 +106,7 @@ export class WebhookSubscriptionResolver {
     description: 'Replaces the signing secret; the previous one stays valid for the grace period (deliveries carry both signatures). The new secret is returned only here.',
   })
   async webhookSubscriptionRotateSecret(
-    @Arg('input') input: WebhookSubscriptionRotateSecretInput,
+    @Arg('input', { description: 'The subscription, an optional new secret and the grace period of the previous one.' }) input: WebhookSubscriptionRotateSecretInput,
     @Ctx() context: Context,
   ): Promise<WebhookSubscriptionRotateSecretPayload> {
     return withUserErrors(async () => {

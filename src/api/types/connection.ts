@@ -2,18 +2,18 @@ import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { isUuid } from '../../domain/ids.js';
 import { badUserInput } from '../errors.js';
 
-@ObjectType()
+@ObjectType({ description: 'Where a page stands in its list (Relay cursor connections).' })
 export class PageInfo {
-  @Field()
+  @Field({ description: 'True when more items follow this page: fetch them with `after: endCursor`.' })
   hasNextPage!: boolean;
 
-  @Field()
+  @Field({ description: 'True when this page was fetched with `after`, so items come before it.' })
   hasPreviousPage!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Cursor of the first item of this page; null when the page is empty.' })
   startCursor!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Cursor of the last item of this page, to pass as `after` for the next one; null when the page is empty.' })
   endCursor!: string | null;
 }
 
@@ -35,24 +35,24 @@ export interface Connection<T> {
 
 /** Builds the Edge and Connection object types for a node type. */
 export function connectionType<T extends object>(name: string, node: ClassType<T>) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { description: `One ${name} of a page, with its cursor.` })
   class Edge {
-    @Field()
+    @Field({ description: 'Opaque cursor of this item; pass it as `after` to get the items after it.' })
     cursor!: string;
 
-    @Field(() => node)
+    @Field(() => node, { description: 'The item.' })
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { description: `A page of ${name} items, newest first, and how to fetch the next one.` })
   class ConnectionType {
-    @Field(() => [Edge])
+    @Field(() => [Edge], { description: 'The items of this page with their cursors, newest first.' })
     edges!: Edge[];
 
-    @Field(() => [node])
+    @Field(() => [node], { description: 'The items of this page, newest first (the same as `edges.node`).' })
     nodes!: T[];
 
-    @Field(() => PageInfo)
+    @Field(() => PageInfo, { description: 'Cursors of this page and whether more items follow.' })
     pageInfo!: PageInfo;
   }
   return ConnectionType;

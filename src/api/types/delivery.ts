@@ -14,29 +14,37 @@ import { JSONScalar } from './scalars.js';
 registerEnumType(DeliveryStatus, {
   name: 'DeliveryStatus',
   description: 'PENDING (not tried yet), SENDING (attempt in flight), SUCCEEDED (2xx), RETRYING (failed, next attempt scheduled), FAILED (no more attempts), CANCELLED (subscription no longer enabled).',
+  valuesConfig: {
+    PENDING: { description: 'Waiting for its first attempt, or queued again by a retry or replay.' },
+    SENDING: { description: 'An attempt is in flight.' },
+    SUCCEEDED: { description: 'The receiver answered 2xx.' },
+    RETRYING: { description: 'The latest attempt failed; the next one is due at `nextAttemptAt`.' },
+    FAILED: { description: 'The last attempt of HOOKGRAPH_RETRY_SCHEDULE failed, or the receiver answered 410 Gone; no more attempts.' },
+    CANCELLED: { description: 'Not sent: its subscription was no longer enabled when it came due.' },
+  },
 });
 
 @ObjectType({ description: 'One HTTP try of a delivery.' })
 export class DeliveryAttempt {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Unique id of the attempt.' })
   id!: string;
 
   @Field(() => Int, { description: '1 for the first try.' })
   attemptNumber!: number;
 
-  @Field()
+  @Field({ description: 'When the request was started.' })
   startedAt!: Date;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Milliseconds from the start of the request to the end of the response (its first 4 KiB) or to the error.' })
   durationMs!: number;
 
   @Field(() => JSONScalar, { description: 'Headers sent, signatures included; every custom header value `[redacted]` (they are secrets).' })
   requestHeaders!: Record<string, string>;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'HTTP status of the response; null when no response arrived.' })
   responseStatus!: number | null;
 
-  @Field(() => JSONScalar, { nullable: true })
+  @Field(() => JSONScalar, { nullable: true, description: 'Headers of the response (names in lowercase, repeated ones joined with ", "); null when no response arrived.' })
   responseHeaders!: Record<string, string> | null;
 
   @Field(() => String, { nullable: true, description: 'First 4 KiB of the response body.' })
@@ -45,7 +53,7 @@ export class DeliveryAttempt {
   @Field(() => String, { nullable: true, description: 'HTTP_STATUS, TIMEOUT, CONNECTION, DNS, TLS, BLOCKED_TARGET, INVALID_URL; null on success.' })
   errorKind!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'What went wrong, in words; null on success.' })
   error!: string | null;
 
   static fromRow(row: AttemptRow): DeliveryAttempt {
@@ -81,28 +89,28 @@ export interface AttemptRow {
 
 @ObjectType({ description: 'One event to one subscription.' })
 export class Delivery {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Unique id of the delivery.' })
   id!: string;
 
-  @Field(() => DeliveryStatus)
+  @Field(() => DeliveryStatus, { description: 'Where the delivery stands now.' })
   status!: DeliveryStatus;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'HTTP attempts finished so far; an attempt in flight (SENDING) is not counted yet.' })
   attemptCount!: number;
 
   @Field(() => Date, { nullable: true, description: 'When the next attempt is due (RETRYING, or PENDING after a retry).' })
   nextAttemptAt!: Date | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: "HTTP status of the latest attempt's response; null before the first attempt or when no response arrived." })
   lastResponseStatus!: number | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Why the latest attempt failed, or why the delivery was cancelled; null when nothing has failed or the latest attempt succeeded.' })
   lastError!: string | null;
 
-  @Field()
+  @Field({ description: 'When the delivery was created, in the transaction that published its event.' })
   createdAt!: Date;
 
-  @Field()
+  @Field({ description: "When the delivery's status, attempt count or schedule last changed." })
   updatedAt!: Date;
 
   eventId!: string;
@@ -159,37 +167,37 @@ export async function deliveriesById(db: SqlExecutor, tenantId: string, ids: rea
 
 @InputType({ description: 'All given conditions must hold.' })
 export class DeliveryFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Only deliveries to this subscription.' })
   webhookSubscriptionId?: string | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Only deliveries of this event.' })
   eventId?: string | null;
 
-  @Field(() => [DeliveryStatus], { nullable: true })
+  @Field(() => [DeliveryStatus], { nullable: true, description: 'Only deliveries in one of these statuses.' })
   statuses?: DeliveryStatus[] | null;
 
   @Field(() => Date, { nullable: true, description: 'Only deliveries created at or after this time.' })
   createdSince?: Date | null;
 }
 
-@InputType()
+@InputType({ description: 'The delivery to retry.' })
 export class DeliveryRetryInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Id of a FAILED or RETRYING delivery.' })
   id!: string;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of deliveryRetry.' })
 export class DeliveryPayload {
-  @Field(() => Delivery, { nullable: true })
+  @Field(() => Delivery, { nullable: true, description: 'The delivery as it is now; null when userErrors is not empty.' })
   delivery?: Delivery | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was changed.' })
   userErrors!: UserError[];
 }
 
-@InputType()
+@InputType({ description: 'The subscription and the time range of deliveries to send again.' })
 export class WebhookSubscriptionReplayInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Id of the subscription whose deliveries are sent again.' })
   id!: string;
 
   @Field({ description: 'Re-deliver deliveries created at or after this time.' })
@@ -202,27 +210,27 @@ export class WebhookSubscriptionReplayInput {
   onlyFailed?: boolean | null;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of webhookSubscriptionReplay.' })
 export class WebhookSubscriptionReplayPayload {
   @Field(() => Int, { nullable: true, description: 'How many deliveries were queued again.' })
   count?: number | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was queued.' })
   userErrors!: UserError[];
 }
 
-@InputType()
+@InputType({ description: 'The subscription to send a test event to.' })
 export class WebhookSubscriptionTestInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Id of an ENABLED subscription.' })
   id!: string;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of webhookSubscriptionTest.' })
 export class WebhookSubscriptionTestPayload {
   @Field(() => Event, { nullable: true, description: 'The `hookgraph.test` event; its one delivery goes to this subscription only.' })
   event?: Event | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was published.' })
   userErrors!: UserError[];
 }
 

@@ -5,13 +5,13 @@ import { JSONScalar } from './scalars.js';
 
 @ObjectType({ description: 'A kind of event, e.g. `order.created`, with an optional JSON Schema for its payloads.' })
 export class EventType {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Unique id of the event type.' })
   id!: string;
 
   @Field({ description: 'Lowercase dot-separated segments, unique in the tenant.' })
   name!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text for people, at most 1000 characters; null when none.' })
   description!: string | null;
 
   @Field(() => JSONScalar, { nullable: true, description: 'JSON Schema (draft-07) every published payload must satisfy; null accepts any payload.' })
@@ -20,13 +20,13 @@ export class EventType {
   @Field({ description: 'Archived types reject new events; their history stays.' })
   archived!: boolean;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When the type was archived; null while it accepts events.' })
   archivedAt!: Date | null;
 
-  @Field()
+  @Field({ description: 'When the event type was created.' })
   createdAt!: Date;
 
-  @Field()
+  @Field({ description: 'When the event type was last changed.' })
   updatedAt!: Date;
 
   static from(entity: EventTypeEntity): EventType {
@@ -43,12 +43,12 @@ export class EventType {
   }
 }
 
-@InputType()
+@InputType({ description: 'The event type to create.' })
 export class EventTypeCreateInput {
-  @Field({ description: 'Lowercase dot-separated segments, e.g. `billing.invoice.paid`.' })
+  @Field({ description: 'Lowercase dot-separated segments, e.g. `billing.invoice.paid`; at most 128 characters and 16 segments.' })
   name!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text for people, at most 1000 characters.' })
   description?: string | null;
 
   @Field(() => JSONScalar, { nullable: true, description: 'JSON Schema (draft-07) for payloads.' })
@@ -60,27 +60,27 @@ export class EventTypeUpdateInput {
   @Field({ description: 'The event type to change.' })
   name!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'New free text, at most 1000 characters; null clears it.' })
   description?: string | null;
 
-  @Field(() => JSONScalar, { nullable: true })
+  @Field(() => JSONScalar, { nullable: true, description: 'New JSON Schema (draft-07) for payloads published from now on; null accepts any payload.' })
   schema?: unknown;
 
   @Field(() => Boolean, { nullable: true, description: 'false restores an archived type.' })
   archived?: boolean | null;
 }
 
-@InputType()
+@InputType({ description: 'The event type to archive.' })
 export class EventTypeArchiveInput {
-  @Field()
+  @Field({ description: 'Name of the event type to archive.' })
   name!: string;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of eventTypeCreate, eventTypeUpdate or eventTypeArchive.' })
 export class EventTypePayload {
-  @Field(() => EventType, { nullable: true })
+  @Field(() => EventType, { nullable: true, description: 'The event type as it is now; null when userErrors is not empty.' })
   eventType?: EventType | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was changed.' })
   userErrors!: UserError[];
 }

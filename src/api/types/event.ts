@@ -12,16 +12,16 @@ export class Event {
   @Field(() => ID, { description: 'Also the `webhook-id` header of every delivery of this event.' })
   id!: string;
 
-  @Field()
+  @Field({ description: "Name of the event's type; the `type` of the body." })
   eventType!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The idempotency key given on publish; null when none.' })
   idempotencyKey!: string | null;
 
-  @Field()
+  @Field({ description: 'When it happened, as given on publish (default: the publish time); the `timestamp` of the body.' })
   occurredAt!: Date;
 
-  @Field()
+  @Field({ description: 'When hookgraph accepted the event.' })
   createdAt!: Date;
 
   /** The stored wire body `{"id","type","timestamp","data"}`; `payload` is read from it. */
@@ -66,7 +66,7 @@ export async function eventsById(db: SqlExecutor, tenantId: string, ids: readonl
   return new Map(rows.map((row) => [row.id, Event.fromRow(row)]));
 }
 
-@InputType()
+@InputType({ description: 'One event to publish.' })
 export class EventPublishInput {
   @Field({ description: 'Name of an existing, not archived event type.' })
   eventType!: string;
@@ -74,20 +74,20 @@ export class EventPublishInput {
   @Field(() => JSONScalar, { description: 'Any JSON value, at most HOOKGRAPH_MAX_PAYLOAD_BYTES serialized; validated against the event type\'s schema.' })
   payload!: unknown;
 
-  @Field(() => String, { nullable: true, description: 'Publishing again with the same key within 24 h returns the original event and creates nothing.' })
+  @Field(() => String, { nullable: true, description: '1–255 characters; publishing again with the same key within 24 h returns the original event and creates nothing.' })
   idempotencyKey?: string | null;
 
   @Field(() => Date, { nullable: true, description: 'When it happened (default: now); sent as `timestamp` in the body.' })
   occurredAt?: Date | null;
 }
 
-@InputType()
+@InputType({ description: 'A batch of events to publish in one transaction.' })
 export class EventsPublishInput {
   @Field(() => [EventPublishInput], { description: 'Up to 500 events; one bad event rejects the whole batch.' })
   events!: EventPublishInput[];
 }
 
-@InputType()
+@InputType({ description: 'All given conditions must hold.' })
 export class EventFilter {
   @Field(() => [String], { nullable: true, description: 'Only these event types (exact names).' })
   eventTypes?: string[] | null;
@@ -99,20 +99,20 @@ export class EventFilter {
   until?: Date | null;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of eventPublish.' })
 export class EventPublishPayload {
-  @Field(() => Event, { nullable: true })
+  @Field(() => Event, { nullable: true, description: 'The published event, or the original one for a repeated idempotency key; null when userErrors is not empty.' })
   event?: Event | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was published.' })
   userErrors!: UserError[];
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of eventsPublish.' })
 export class EventsPublishPayload {
   @Field(() => [Event], { nullable: true, description: 'In input order; a repeated idempotency key gives the original event.' })
   events?: Event[] | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: "Problems with the input, each naming the event's index; empty on success, otherwise nothing was published." })
   userErrors!: UserError[];
 }

@@ -7,17 +7,22 @@ import { UserError } from '../errors.js';
 registerEnumType(ApiKeyScope, {
   name: 'ApiKeyScope',
   description: 'What a key may do. ADMIN: everything in its tenant; PUBLISH: publish events; READ: read everything.',
+  valuesConfig: {
+    ADMIN: { description: 'Everything in the tenant: keys, event types, subscriptions, retries and replays, and all READ and PUBLISH may do.' },
+    PUBLISH: { description: 'Publish events (eventPublish, eventsPublish); the events returned show neither payload nor deliveries.' },
+    READ: { description: 'Read everything in the tenant and subscribe to its live updates.' },
+  },
 });
 
 @ObjectType({ description: 'An isolated application; owns event types, subscriptions, events and keys.' })
 export class Tenant {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Unique id of the tenant.' })
   id!: string;
 
-  @Field()
+  @Field({ description: 'Display name, 1–200 characters.' })
   name!: string;
 
-  @Field()
+  @Field({ description: 'When the tenant was created.' })
   createdAt!: Date;
 
   static from(entity: TenantEntity): Tenant {
@@ -27,22 +32,22 @@ export class Tenant {
 
 @ObjectType({ description: 'A bearer key of a tenant. The key itself is shown once, on creation.' })
 export class ApiKey {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Unique id of the key; pass it to apiKeyRevoke.' })
   id!: string;
 
-  @Field()
+  @Field({ description: 'Label given on creation, 1–200 characters.' })
   name!: string;
 
   @Field({ description: 'First characters of the key, to recognise it.' })
   prefix!: string;
 
-  @Field(() => [ApiKeyScope])
+  @Field(() => [ApiKeyScope], { description: 'What the key may do.' })
   scopes!: ApiKeyScope[];
 
-  @Field()
+  @Field({ description: 'When the key was created.' })
   createdAt!: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When the key was revoked; null while it works.' })
   revokedAt!: Date | null;
 
   static from(entity: ApiKeyEntity): ApiKey {
@@ -57,15 +62,15 @@ export class ApiKey {
   }
 }
 
-@InputType()
+@InputType({ description: 'The tenant to create.' })
 export class TenantCreateInput {
-  @Field()
+  @Field({ description: 'Display name, 1–200 characters (surrounding spaces are trimmed).' })
   name!: string;
 }
 
-@ObjectType()
+@ObjectType({ description: "Result of tenantCreate: the tenant, its first key and that key's plain text, or userErrors." })
 export class TenantCreatePayload {
-  @Field(() => Tenant, { nullable: true })
+  @Field(() => Tenant, { nullable: true, description: 'The new tenant; null when userErrors is not empty.' })
   tenant?: Tenant | null;
 
   @Field(() => ApiKey, { nullable: true, description: 'The first ADMIN key of the tenant.' })
@@ -74,57 +79,57 @@ export class TenantCreatePayload {
   @Field(() => String, { nullable: true, description: 'The key in plain text; shown only here.' })
   apiKeySecret?: string | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was changed.' })
   userErrors!: UserError[];
 }
 
-@InputType()
+@InputType({ description: "A key to create in the caller's tenant." })
 export class ApiKeyCreateInput {
-  @Field()
+  @Field({ description: 'Label to recognise the key by, 1–200 characters.' })
   name!: string;
 
-  @Field(() => [ApiKeyScope])
+  @Field(() => [ApiKeyScope], { description: 'What the key may do; at least one.' })
   scopes!: ApiKeyScope[];
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of apiKeyCreate: the new key and its plain text, or userErrors.' })
 export class ApiKeyCreatePayload {
-  @Field(() => ApiKey, { nullable: true })
+  @Field(() => ApiKey, { nullable: true, description: 'The new key; null when userErrors is not empty.' })
   apiKey?: ApiKey | null;
 
   @Field(() => String, { nullable: true, description: 'The key in plain text; shown only here.' })
   apiKeySecret?: string | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was changed.' })
   userErrors!: UserError[];
 }
 
-@InputType()
+@InputType({ description: 'The key to revoke.' })
 export class ApiKeyRevokeInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Id of the key to revoke.' })
   id!: string;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of apiKeyRevoke.' })
 export class ApiKeyRevokePayload {
-  @Field(() => ApiKey, { nullable: true })
+  @Field(() => ApiKey, { nullable: true, description: 'The revoked key, `revokedAt` set (revoking again keeps the first time); null when userErrors is not empty.' })
   apiKey?: ApiKey | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was changed.' })
   userErrors!: UserError[];
 }
 
 @ObjectType({ description: 'The caller: its tenant and key. The root key sees `root: true` and no tenant.' })
 export class Viewer {
-  @Field()
+  @Field({ description: "True for the operator's root key, which only creates tenants." })
   root!: boolean;
 
-  @Field(() => Tenant, { nullable: true })
+  @Field(() => Tenant, { nullable: true, description: "The key's tenant; null for the root key." })
   tenant!: Tenant | null;
 
-  @Field(() => ApiKey, { nullable: true })
+  @Field(() => ApiKey, { nullable: true, description: 'The key making the request; null for the root key.' })
   apiKey!: ApiKey | null;
 
-  @Field(() => [ApiKeyScope])
+  @Field(() => [ApiKeyScope], { description: "The key's scopes; empty for the root key." })
   scopes!: ApiKeyScope[];
 }

@@ -10,20 +10,25 @@ import { JSONScalar } from './scalars.js';
 registerEnumType(WebhookSubscriptionStatus, {
   name: 'WebhookSubscriptionStatus',
   description: 'ENABLED receives deliveries; DISABLED was switched off by a client; FAILING_DISABLED was switched off by hookgraph after failing too long.',
+  valuesConfig: {
+    ENABLED: { description: 'Receives deliveries of every matching event.' },
+    DISABLED: { description: 'Switched off by a client, or by hookgraph when the receiver answered 410 Gone; receives nothing.' },
+    FAILING_DISABLED: { description: 'Switched off by hookgraph after every delivery failed for HOOKGRAPH_DISABLE_AFTER (default 5 days); receives nothing.' },
+  },
 });
 
 @ObjectType({ description: 'A receiver of webhooks. Its signing secret is shown only on create and on rotation.' })
 export class WebhookSubscription {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Unique id of the subscription.' })
   id!: string;
 
-  @Field()
+  @Field({ description: 'The http(s) url every delivery is POSTed to.' })
   url!: string;
 
   @Field(() => [String], { description: 'Exact event type names or patterns: `order.*` (one or more segments below order), `*.created` (one segment), `*` (everything).' })
   eventTypes!: string[];
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text for people, at most 1000 characters; null when none.' })
   description!: string | null;
 
   @Field(() => JSONScalar, { nullable: true, description: 'Payload filter, matched against the delivered body {"id", "type", "timestamp", "data"} (so payload fields are under "data."); null delivers every event.' })
@@ -32,10 +37,10 @@ export class WebhookSubscription {
   @Field(() => JSONScalar, { description: 'Custom request headers sent with every delivery (names in lowercase), every value masked as "********": values are secrets, stored encrypted and never returned.' })
   headers!: Record<string, string>;
 
-  @Field(() => JSONScalar, { nullable: true })
+  @Field(() => JSONScalar, { nullable: true, description: 'Free JSON stored for the client, at most 16 KiB; null when none.' })
   metadata!: unknown;
 
-  @Field(() => WebhookSubscriptionStatus)
+  @Field(() => WebhookSubscriptionStatus, { description: 'Whether the subscription receives deliveries, and who switched it off.' })
   status!: WebhookSubscriptionStatus;
 
   @Field(() => String, { nullable: true, description: 'Why the subscription is disabled, when it is.' })
@@ -50,16 +55,16 @@ export class WebhookSubscription {
   @Field(() => Date, { nullable: true, description: 'While a rotated secret is still valid: when it stops being valid (deliveries carry both signatures until then).' })
   secretRotationExpiresAt!: Date | null;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When a delivery to it last succeeded (to within a second); null when none has.' })
   lastSuccessAt!: Date | null;
 
   @Field(() => Date, { nullable: true, description: 'Start of the current run of failures without a success.' })
   failingSince!: Date | null;
 
-  @Field()
+  @Field({ description: 'When the subscription was created.' })
   createdAt!: Date;
 
-  @Field()
+  @Field({ description: 'When the subscription was last changed, by a client or by hookgraph disabling it.' })
   updatedAt!: Date;
 
   /** The GraphQL view of an entity; never carries secrets. */
@@ -102,15 +107,15 @@ export async function loadWebhookSubscription(context: Context, id: string): Pro
   return loader.load(id);
 }
 
-@InputType()
+@InputType({ description: 'The subscription to create.' })
 export class WebhookSubscriptionCreateInput {
   @Field({ description: 'http(s) url; its host must resolve to public addresses (see HOOKGRAPH_ALLOW_TARGETS).' })
   url!: string;
 
-  @Field(() => [String], { description: 'Event type names or patterns (`order.*`, `*`).' })
+  @Field(() => [String], { description: 'Event type names or patterns (`order.*`, `*`), 1–100.' })
   eventTypes!: string[];
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text for people, at most 1000 characters.' })
   description?: string | null;
 
   @Field(() => JSONScalar, { nullable: true, description: 'Payload filter, matched against the delivered body {"id", "type", "timestamp", "data"}, e.g. {"data.amount": {"$gte": 100}} or {"type": {"$in": ["order.paid"]}}.' })
@@ -137,46 +142,46 @@ export class WebhookSubscriptionCreateInput {
 
 @InputType({ description: 'Fields left out stay as they are; null clears description, filter, metadata, headers and rateLimitPerSecond.' })
 export class WebhookSubscriptionUpdateInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Id of the subscription to change.' })
   id!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'New http(s) url; its host must resolve to public addresses (see HOOKGRAPH_ALLOW_TARGETS).' })
   url?: string | null;
 
-  @Field(() => [String], { nullable: true })
+  @Field(() => [String], { nullable: true, description: 'New event type names or patterns, 1–100; replaces the whole list.' })
   eventTypes?: string[] | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'New free text, at most 1000 characters; null clears it.' })
   description?: string | null;
 
-  @Field(() => JSONScalar, { nullable: true })
+  @Field(() => JSONScalar, { nullable: true, description: 'New payload filter, matched against the delivered body as on create; null delivers every event.' })
   filter?: unknown;
 
   @Field(() => JSONScalar, { nullable: true, description: 'Replaces the custom headers: names left out are removed; a value of "********" keeps the stored value of that header (so the masked headers read back can be sent again).' })
   headers?: unknown;
 
-  @Field(() => JSONScalar, { nullable: true })
+  @Field(() => JSONScalar, { nullable: true, description: 'New free JSON for the client, at most 16 KiB; null clears it.' })
   metadata?: unknown;
 
   @Field(() => WebhookSubscriptionStatus, { nullable: true, description: 'ENABLED or DISABLED; enabling a FAILING_DISABLED subscription resets its failure state.' })
   status?: WebhookSubscriptionStatus | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: '1..10000 deliveries per second; null: no limit.' })
   rateLimitPerSecond?: number | null;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { nullable: true, description: 'Deliver one at a time in publish order.' })
   ordered?: boolean | null;
 }
 
-@InputType()
+@InputType({ description: 'The subscription to delete.' })
 export class WebhookSubscriptionDeleteInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Id of the subscription to delete.' })
   id!: string;
 }
 
-@InputType()
+@InputType({ description: 'The subscription whose signing secret to replace, and for how long the previous one stays valid.' })
 export class WebhookSubscriptionRotateSecretInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Id of the subscription whose secret is replaced.' })
   id!: string;
 
   @Field(() => String, { nullable: true, description: 'A `whsec_` secret to use; generated when left out.' })
@@ -188,60 +193,60 @@ export class WebhookSubscriptionRotateSecretInput {
 
 @ObjectType({ description: 'Something accepted but probably not meant, e.g. a pattern that matches no event type.' })
 export class MutationWarning {
-  @Field(() => [String], { nullable: true })
+  @Field(() => [String], { nullable: true, description: 'Path to the input field it is about, e.g. ["input", "eventTypes", "0"].' })
   field!: string[] | null;
 
-  @Field()
+  @Field({ description: 'What looks wrong, in English, for people.' })
   message!: string;
 
   @Field({ description: 'UNMATCHED_PATTERN' })
   code!: string;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of webhookSubscriptionCreate: the subscription and its signing secret, or userErrors.' })
 export class WebhookSubscriptionCreatePayload {
-  @Field(() => WebhookSubscription, { nullable: true })
+  @Field(() => WebhookSubscription, { nullable: true, description: 'The new subscription; null when userErrors is not empty.' })
   webhookSubscription?: WebhookSubscription | null;
 
   @Field(() => String, { nullable: true, description: 'The signing secret (`whsec_…`); shown only here.' })
   secret?: string | null;
 
-  @Field(() => [MutationWarning])
+  @Field(() => [MutationWarning], { description: 'Things accepted but probably not meant; may be present on success.' })
   warnings!: MutationWarning[];
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was changed.' })
   userErrors!: UserError[];
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of webhookSubscriptionUpdate.' })
 export class WebhookSubscriptionPayload {
-  @Field(() => WebhookSubscription, { nullable: true })
+  @Field(() => WebhookSubscription, { nullable: true, description: 'The subscription as it is now; null when userErrors is not empty.' })
   webhookSubscription?: WebhookSubscription | null;
 
-  @Field(() => [MutationWarning])
+  @Field(() => [MutationWarning], { description: 'Things accepted but probably not meant; may be present on success.' })
   warnings!: MutationWarning[];
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was changed.' })
   userErrors!: UserError[];
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of webhookSubscriptionDelete.' })
 export class WebhookSubscriptionDeletePayload {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Id of the deleted subscription; null when userErrors is not empty.' })
   deletedWebhookSubscriptionId?: string | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was changed.' })
   userErrors!: UserError[];
 }
 
-@ObjectType()
+@ObjectType({ description: 'Result of webhookSubscriptionRotateSecret: the subscription and its new signing secret, or userErrors.' })
 export class WebhookSubscriptionRotateSecretPayload {
-  @Field(() => WebhookSubscription, { nullable: true })
+  @Field(() => WebhookSubscription, { nullable: true, description: 'The subscription with its new `secretRotationExpiresAt`; null when userErrors is not empty.' })
   webhookSubscription?: WebhookSubscription | null;
 
   @Field(() => String, { nullable: true, description: 'The new signing secret; shown only here.' })
   secret?: string | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was changed.' })
   userErrors!: UserError[];
 }
