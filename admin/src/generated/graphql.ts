@@ -6,24 +6,34 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 export type DeliveryFilter = {
   /** Only deliveries created at or after this time. */
   createdSince?: string | null | undefined;
+  /** Only deliveries of this event. */
   eventId?: string | number | null | undefined;
+  /** Only deliveries in one of these statuses. */
   statuses?: Array<DeliveryStatus> | null | undefined;
+  /** Only deliveries to this subscription. */
   webhookSubscriptionId?: string | number | null | undefined;
 };
 
 /** PENDING (not tried yet), SENDING (attempt in flight), SUCCEEDED (2xx), RETRYING (failed, next attempt scheduled), FAILED (no more attempts), CANCELLED (subscription no longer enabled). */
 export type DeliveryStatus =
+  /** Not sent: its subscription was no longer enabled when it came due. */
   | 'CANCELLED'
+  /** The last attempt of HOOKGRAPH_RETRY_SCHEDULE failed, or the receiver answered 410 Gone; no more attempts. */
   | 'FAILED'
+  /** Waiting for its first attempt, or queued again by a retry or replay. */
   | 'PENDING'
+  /** The latest attempt failed; the next one is due at `nextAttemptAt`. */
   | 'RETRYING'
+  /** An attempt is in flight. */
   | 'SENDING'
+  /** The receiver answered 2xx. */
   | 'SUCCEEDED';
 
+/** One event to publish. */
 export type EventPublishInput = {
   /** Name of an existing, not archived event type. */
   eventType: string;
-  /** Publishing again with the same key within 24 h returns the original event and creates nothing. */
+  /** 1–255 characters; publishing again with the same key within 24 h returns the original event and creates nothing. */
   idempotencyKey?: string | null | undefined;
   /** When it happened (default: now); sent as `timestamp` in the body. */
   occurredAt?: string | null | undefined;
@@ -31,13 +41,17 @@ export type EventPublishInput = {
   payload: unknown;
 };
 
+/** The event type to archive. */
 export type EventTypeArchiveInput = {
+  /** Name of the event type to archive. */
   name: string;
 };
 
+/** The event type to create. */
 export type EventTypeCreateInput = {
+  /** Free text for people, at most 1000 characters. */
   description?: string | null | undefined;
-  /** Lowercase dot-separated segments, e.g. `billing.invoice.paid`. */
+  /** Lowercase dot-separated segments, e.g. `billing.invoice.paid`; at most 128 characters and 16 segments. */
   name: string;
   /** JSON Schema (draft-07) for payloads. */
   schema?: unknown;
@@ -47,15 +61,19 @@ export type EventTypeCreateInput = {
 export type EventTypeUpdateInput = {
   /** false restores an archived type. */
   archived?: boolean | null | undefined;
+  /** New free text, at most 1000 characters; null clears it. */
   description?: string | null | undefined;
   /** The event type to change. */
   name: string;
+  /** New JSON Schema (draft-07) for payloads published from now on; null accepts any payload. */
   schema?: unknown;
 };
 
+/** The subscription to create. */
 export type WebhookSubscriptionCreateInput = {
+  /** Free text for people, at most 1000 characters. */
   description?: string | null | undefined;
-  /** Event type names or patterns (`order.*`, `*`). */
+  /** Event type names or patterns (`order.*`, `*`), 1–100. */
   eventTypes: Array<string>;
   /** Payload filter, matched against the delivered body {"id", "type", "timestamp", "data"}, e.g. {"data.amount": {"$gte": 100}} or {"type": {"$in": ["order.paid"]}}. */
   filter?: unknown;
@@ -77,23 +95,34 @@ export type WebhookSubscriptionCreateInput = {
 
 /** ENABLED receives deliveries; DISABLED was switched off by a client; FAILING_DISABLED was switched off by hookgraph after failing too long. */
 export type WebhookSubscriptionStatus =
+  /** Switched off by a client, or by hookgraph when the receiver answered 410 Gone; receives nothing. */
   | 'DISABLED'
+  /** Receives deliveries of every matching event. */
   | 'ENABLED'
+  /** Switched off by hookgraph after every delivery failed for HOOKGRAPH_DISABLE_AFTER (default 5 days); receives nothing. */
   | 'FAILING_DISABLED';
 
 /** Fields left out stay as they are; null clears description, filter, metadata, headers and rateLimitPerSecond. */
 export type WebhookSubscriptionUpdateInput = {
+  /** New free text, at most 1000 characters; null clears it. */
   description?: string | null | undefined;
+  /** New event type names or patterns, 1–100; replaces the whole list. */
   eventTypes?: Array<string> | null | undefined;
+  /** New payload filter, matched against the delivered body as on create; null delivers every event. */
   filter?: unknown;
   /** Replaces the custom headers: names left out are removed; a value of "********" keeps the stored value of that header (so the masked headers read back can be sent again). */
   headers?: unknown;
+  /** Id of the subscription to change. */
   id: string | number;
+  /** New free JSON for the client, at most 16 KiB; null clears it. */
   metadata?: unknown;
+  /** Deliver one at a time in publish order. */
   ordered?: boolean | null | undefined;
+  /** 1..10000 deliveries per second; null: no limit. */
   rateLimitPerSecond?: number | null | undefined;
   /** ENABLED or DISABLED; enabling a FAILING_DISABLED subscription resets its failure state. */
   status?: WebhookSubscriptionStatus | null | undefined;
+  /** New http(s) url; its host must resolve to public addresses (see HOOKGRAPH_ALLOW_TARGETS). */
   url?: string | null | undefined;
 };
 
