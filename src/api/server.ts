@@ -11,6 +11,7 @@ import { authenticate, type Principal } from './auth.js';
 import { subscribeWithFreshContext } from '../live/subscribe.js';
 import { createContext, type Context, type Services } from './context.js';
 import { costLimit, depthLimit } from './query-limits.js';
+import { bodyErrors, clientErrorCodes, queryTextLimit } from './request-guards.js';
 
 export interface HttpServerOptions {
   services: Services;
@@ -122,6 +123,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      clientErrorCodes,
       {
         async serverWillStart() {
           return {
@@ -154,9 +156,11 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY }),
+    queryTextLimit,
     expressMiddleware(apollo, {
       context: async ({ req }) => createContext(services, await authenticate(services.pool, services.rootKey, req.headers.authorization)),
     }),
+    bodyErrors,
   );
 
   await new Promise<void>((resolve, reject) => {
