@@ -11,7 +11,7 @@ import { authenticate, type Principal } from './auth.js';
 import { subscribeWithFreshContext } from '../live/subscribe.js';
 import { createContext, type Context, type Services } from './context.js';
 import { costLimit, depthLimit } from './query-limits.js';
-import { bodyErrors, clientErrorCodes, queryTextLimit } from './request-guards.js';
+import { bodyErrors, clientErrorCodes, DocumentCache, queryTextLimit } from './request-guards.js';
 
 export interface HttpServerOptions {
   services: Services;
@@ -117,6 +117,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   const apollo = new ApolloServer({
     schema,
     validationRules: QUERY_LIMITS,
+    documentStore: new DocumentCache(),
     includeStacktraceInErrorResponses: !config.production,
     introspection: true,
     // main.ts owns the signals and stops everything in order.
