@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { GraphQLError, type DocumentNode } from 'graphql';
+import { GraphQLError, parse, type DocumentNode } from 'graphql';
 
 /**
  * Requests a client got wrong answer with a client code, never
@@ -23,6 +23,21 @@ export const queryTextLimit: RequestHandler = (req, res, next) => {
   }
   next();
 };
+
+/**
+ * Parses a graphql-ws subscribe payload's query, with the same length limit as
+ * over HTTP. graphql-ws needs GraphQLErrors back: anything else thrown (a
+ * document nested past the parser's stack) would close the socket with 4500.
+ */
+export function parseSocketQuery(query: string): DocumentNode | GraphQLError[] {
+  if (query.length > MAX_QUERY_CHARS) return [new GraphQLError(`The query document is longer than ${MAX_QUERY_CHARS / 1024} KiB.`, { extensions: { code: 'BAD_REQUEST' } })];
+  try {
+    return parse(query);
+  } catch (error) {
+    if (error instanceof GraphQLError) return [error];
+    return [new GraphQLError('Syntax Error: the document is nested too deeply to parse.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+  }
+}
 
 /** Body parser failures (malformed JSON, too large, bad charset) as GraphQL errors, without the stack express would print. */
 export const bodyErrors: ErrorRequestHandler = (error: { status?: number; statusCode?: number; type?: string }, _req, res, next) => {

@@ -4,14 +4,15 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
-import { GraphQLError, parse, specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type Principal } from './auth.js';
 import { subscribeWithFreshContext } from '../live/subscribe.js';
 import { createContext, type Context, type Services } from './context.js';
 import { costLimit, depthLimit } from './query-limits.js';
-import { bodyErrors, clientErrorCodes, DocumentCache, queryTextLimit } from './request-guards.js';
+import { bodyErrors, clientErrorCodes, DocumentCache, parseSocketQuery, queryTextLimit } from './request-guards.js';
+import { refuseServerFrames } from './ws-frames.js';
 
 export interface HttpServerOptions {
   services: Services;
@@ -69,7 +70,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', refuseServerFrames(ws), request));
   });
   const wsServer = useServer<Record<string, unknown>, { principal: Principal }>(
     {
@@ -81,12 +82,8 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
       }),
       onSubscribe: (ctx, _id, payload) => {
         // Same validation as over HTTP, query limits included.
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
+        const document = parseSocketQuery(payload.query);
+        if (Array.isArray(document)) return document;
         const errors = validate(schema, document, [...specifiedRules, ...QUERY_LIMITS]);
         if (errors.length) return [...errors];
         return {
