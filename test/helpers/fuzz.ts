@@ -84,6 +84,8 @@ export interface IdPool {
   own: string[];
   other: string[];
   names: string[];
+  /** Values that pass validation, by input field name: a case keeps most of them and makes a few leaves hostile. */
+  good?: Record<string, unknown[]>;
 }
 
 const oddText = [
@@ -188,7 +190,19 @@ function scalar(name: string, ids: IdPool): fc.Arbitrary<unknown> {
 }
 
 /** A value for an input type: mostly of the right shape with hostile leaves, sometimes of the wrong shape. */
-export function valueFor(type: GraphQLInputType, ids: IdPool, depth = 0): fc.Arbitrary<unknown> {
+export function valueFor(type: GraphQLInputType, ids: IdPool, depth = 0, name?: string): fc.Arbitrary<unknown> {
+  const good = name ? ids.good?.[name] : undefined;
+  if (good?.length) {
+    const hostileLeaf = hostileJson.map((v) => (v instanceof Deep || typeof v !== 'object' ? { note: v } : v));
+    const goodValue = fc.constantFrom(...good);
+    return fc.oneof(
+      { weight: 3, arbitrary: goodValue },
+      // A good object with one hostile member (payloads, filters, headers, metadata).
+      { weight: 2, arbitrary: fc.tuple(goodValue, fc.string({ maxLength: 6 }), hostileString).map(([g, k, v]) => (g && typeof g === 'object' && !Array.isArray(g) ? { ...g, [k || 'k']: v } : Array.isArray(g) ? [...g, v] : v)) },
+      { weight: 1, arbitrary: typeof good[0] === 'object' ? hostileLeaf : hostileString },
+      { weight: 2, arbitrary: valueFor(type, ids, depth) },
+    );
+  }
   const right = (): fc.Arbitrary<unknown> => {
     if (isNonNullType(type)) return valueFor(type.ofType, ids, depth);
     if (isListType(type)) {
@@ -204,7 +218,7 @@ export function valueFor(type: GraphQLInputType, ids: IdPool, depth = 0): fc.Arb
     if (isInputObjectType(type)) {
       if (depth > 3) return fc.constant({});
       const fields = Object.values(type.getFields());
-      const shape = Object.fromEntries(fields.map((f) => [f.name, valueFor(f.type, ids, depth + 1)]));
+      const shape = Object.fromEntries(fields.map((f) => [f.name, valueFor(f.type, ids, depth + 1, f.name)]));
       const required = fields.filter((f) => isNonNullType(f.type)).map((f) => f.name);
       const record = fc.record(shape, { requiredKeys: required }) as fc.Arbitrary<Record<string, unknown>>;
       return fc.oneof(
@@ -261,7 +275,7 @@ export interface Case {
 /** Cases for one operation: arguments as variables or written inline. */
 export function casesFor(op: Operation, ids: IdPool): fc.Arbitrary<Case> {
   const args = op.field.args;
-  const values = fc.tuple(...args.map((a) => fc.option(valueFor(a.type, ids), { nil: undefined, freq: isNonNullType(a.type) ? 20 : 3 })));
+  const values = fc.tuple(...args.map((a) => fc.option(valueFor(a.type, ids, 0, a.name), { nil: undefined, freq: isNonNullType(a.type) ? 20 : 3 })));
   return fc.tuple(values, fc.boolean()).map(([vals, inline]) => {
     const select = selection(op.field);
     let document: string;

@@ -39,7 +39,28 @@ const a = await app.createTenant('Tenant A');
 const b = await app.createTenant('Tenant B');
 const own = await fixtures(a.adminKey);
 const other = await fixtures(b.adminKey);
-const ids: IdPool = { own: own.ids, other: other.ids, names: ['order.created', 'order.*', 'Tenant A'] };
+const ids: IdPool = {
+  own: own.ids,
+  other: other.ids,
+  names: ['order.created', 'order.*', 'Tenant A'],
+  good: {
+    eventType: ['order.created'],
+    eventTypes: [['order.*'], ['order.created', '*']],
+    name: ['fuzz.case', 'Fuzz name'],
+    url: ['http://127.0.0.1:9/fuzz'],
+    payload: [{ amount: 1 }, { amount: 2, items: [{ sku: 'a' }] }],
+    schema: [{ type: 'object', properties: { amount: { type: 'number' } } }],
+    filter: [{ 'data.amount': { $gte: 1 } }],
+    headers: [{ 'x-fuzz': 'yes' }],
+    metadata: [{ team: 'fuzz' }],
+    description: ['a description'],
+    idempotencyKey: ['fuzz-key'],
+    scopes: [['READ'], ['PUBLISH', 'READ']],
+    id: own.ids,
+    webhookSubscriptionId: [own.ids[0]],
+    events: [[{ eventType: 'order.created', payload: { amount: 1 } }]],
+  },
+};
 const keys = fc.oneof(
   { weight: 8, arbitrary: fc.constant(a.adminKey) },
   { weight: 1, arbitrary: fc.constantFrom(root.rootKey, own.readKey, undefined, 'hg_garbage', 'hgroot_', 'x'.repeat(5000)) },
