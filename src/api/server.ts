@@ -11,7 +11,8 @@ import { authenticate, type Principal } from './auth.js';
 import { subscribeWithFreshContext } from '../live/subscribe.js';
 import { createContext, type Context, type Services } from './context.js';
 import { costLimit, depthLimit } from './query-limits.js';
-import { bodyErrors, clientErrorCodes, DocumentCache, parseSocketQuery, queryTextLimit } from './request-guards.js';
+import { DocumentCache } from './document-cache.js';
+import { bodyErrors, clientErrorCodes, parseSocketQuery, queryTextLimit } from './request-guards.js';
 import { refuseServerFrames } from './ws-frames.js';
 
 export interface HttpServerOptions {
