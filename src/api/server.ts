@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
-import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type Principal } from './auth.js';
@@ -17,6 +17,9 @@ import { checkResponseSize, responseSizeCap } from './response-size.js';
 import { graphqlTracingPlugins } from '../telemetry/graphql.js';
 import { mountProbes } from './probes.js';
 import { requestLogPlugin } from './request-log.js';
+import { DocumentCache } from './document-cache.js';
+import { bodyErrors, clientErrorCodes, parseSocketQuery, queryTextLimit } from './request-guards.js';
+import { refuseServerFrames } from './ws-frames.js';
 
 export interface HttpServerOptions {
   services: Services;
@@ -71,7 +74,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', refuseServerFrames(ws), request));
   });
   const wsServer = useServer<Record<string, unknown>, { principal: Principal }>(
     {
@@ -91,12 +94,8 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
           ];
         }
         // Same validation as over HTTP, query limits included.
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
+        const document = parseSocketQuery(payload.query);
+        if (Array.isArray(document)) return document;
         const errors = validate(schema, document, [...specifiedRules, ...limitRules]);
         if (errors.length) return [...errors];
         return {
@@ -137,6 +136,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   const apollo = new ApolloServer({
     schema,
     validationRules: limitRules,
+    documentStore: new DocumentCache(),
     includeStacktraceInErrorResponses: !config.production,
     // Callers with a key may introspect; introspectionNeedsKey refuses anonymous ones.
     introspection: true,
@@ -148,6 +148,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
       responseSizeCap(config.maxResponseBytes),
       ...graphqlTracingPlugins(),
       requestLogPlugin(log),
+      clientErrorCodes,
       {
         async serverWillStart() {
           return {
@@ -174,9 +175,11 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY }),
+    queryTextLimit,
     expressMiddleware(apollo, {
       context: async ({ req }) => createContext(services, await authenticate(services.pool, services.rootKey, req.headers.authorization)),
     }),
+    bodyErrors,
   );
 
   await new Promise<void>((resolve, reject) => {

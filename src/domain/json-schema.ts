@@ -129,12 +129,22 @@ function compile(schema: unknown, text: string): Compiled {
   return compiled;
 }
 
+/** ajv throws (rather than reports) on a `$schema` it does not know; only draft-07 is accepted. */
+function metaSchemaProblem(schema: Record<string, unknown>): SchemaProblem | undefined {
+  if (!('$schema' in schema)) return undefined;
+  const uri = schema.$schema;
+  if (typeof uri === 'string' && /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/.test(uri)) return undefined;
+  return { path: ['$schema'], message: 'Only draft-07 JSON Schemas are supported: $schema must be "http://json-schema.org/draft-07/schema#" or absent.' };
+}
+
 /** Why `schema` is not a usable JSON Schema, or undefined when it is. */
 export function jsonSchemaProblem(schema: unknown): SchemaProblem | undefined {
   if (typeof schema === 'boolean') return undefined;
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return { path: [], message: 'A JSON Schema must be an object (or a boolean).' };
   const text = JSON.stringify(schema);
   if (Buffer.byteLength(text) > MAX_SCHEMA_BYTES) return { path: [], message: `The schema is larger than ${MAX_SCHEMA_BYTES / 1024} KiB.` };
+  const meta = metaSchemaProblem(schema as Record<string, unknown>);
+  if (meta) return meta;
   // Before ajv, which recurses per nesting level.
   const shape = schemaShapeProblem(schema);
   if (shape) return shape;
