@@ -140,7 +140,12 @@ test('the image file set runs api and worker on an external PostgreSQL, without 
   await eventually(async () => (await fetch(`${url}/readyz`).catch(() => null))?.status === 200, 60_000, 'api /readyz').catch((error: Error) => {
     throw new Error(`${error.message}; api stderr: ${api.stderr().slice(-2000)}`);
   });
-  const worker = spawnHookgraph('worker', { ...env, PORT: String(await freePort()) }, { cwd: runtime, main });
+  const workerPort = await freePort();
+  const worker = spawnHookgraph('worker', { ...env, PORT: String(workerPort) }, { cwd: runtime, main });
+  // Ready means started: a SIGTERM from then on is a graceful stop (before, it ends the start at once).
+  await eventually(async () => (await fetch(`http://127.0.0.1:${workerPort}/readyz`).catch(() => null))?.status === 200, 60_000, 'worker /readyz').catch((error: Error) => {
+    throw new Error(`${error.message}; worker stderr: ${worker.stderr().slice(-2000)}`);
+  });
 
   const tenant = await gql(url, 'mutation { tenantCreate(input: {name: "Image"}) { apiKeySecret } }', {}, rootKey);
   const key = tenant.data.tenantCreate.apiKeySecret as string;
