@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     HOOKGRAPH_DATA_DIR: tmp,
     HOOKGRAPH_ALLOW_TARGETS: '127.0.0.0/8',
     HOOKGRAPH_LOG_LEVEL: 'warn',
+    // (e) watches with LIVE.clients sockets of one key, beyond the default per-key cap.
+    HOOKGRAPH_MAX_SOCKETS_PER_KEY: String(LIVE.clients),
     HOST: '127.0.0.1',
     PORT: '0',
   };

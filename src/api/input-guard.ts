@@ -1,4 +1,4 @@
-import type { GraphQLResolveInfo } from 'graphql';
+import { visit, type DocumentNode, type GraphQLResolveInfo } from 'graphql';
 import type { MiddlewareFn } from 'type-graphql';
 import { unstorableText } from '../domain/text.js';
 import { badUserInput, userError, UserErrorCode } from './errors.js';
@@ -23,6 +23,13 @@ export function findUnstorableText(args: Record<string, unknown>): { path: strin
     }
   }
   return undefined;
+}
+
+/** The string literals written in a document (arguments given inline), keyed for findUnstorableText. */
+export function documentStrings(document: DocumentNode): Record<string, string[]> {
+  const strings: string[] = [];
+  visit(document, { StringValue: (node) => void strings.push(node.value) });
+  return strings.length ? { query: strings } : {};
 }
 
 function isRootField(info: GraphQLResolveInfo): boolean {

@@ -1,5 +1,9 @@
 import {
   getNamedType,
+  getOperationAST,
+  TypeInfo,
+  ValidationContext,
+  type DocumentNode,
   getNullableType,
   GraphQLError,
   isInputObjectType,
@@ -18,7 +22,6 @@ import {
   type GraphQLNamedType,
   type GraphQLSchema,
   type SelectionSetNode,
-  type ValidationContext,
   type ValidationRule,
 } from 'graphql';
 import { RESPONSE_BODY_LIMIT } from '../delivery/sender.js';
@@ -293,6 +296,19 @@ function analyser(context: ValidationContext, weights: Record<string, number>) {
   };
 
   return { selectionSet, heavy };
+}
+
+/**
+ * The estimated answer size of one operation of `document` (already
+ * validated), in bytes: the same measure the rule applies. Used to skip
+ * serializing answers twice for the size cap when they are certainly small.
+ */
+export function estimateAnswerBytes(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, options: QueryLimitOptions): number {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return Infinity;
+  const context = new ValidationContext(schema, document, new TypeInfo(schema), () => undefined);
+  const { selectionSet } = analyser(context, byteWeights(options));
+  return selectionSet(operation.selectionSet, schema.getRootType(operation.operation) ?? undefined).bytes;
 }
 
 const MiB = 1024 * 1024;

@@ -1,7 +1,6 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
 import { authChecker } from './auth.js';
-import { storableInput } from './input-guard.js';
 import { RESOLVERS } from './resolvers/index.js';
 import { DateTimeScalar } from './types/scalars.js';
 
@@ -20,7 +19,6 @@ export async function createSchema(pubSub: PubSub): Promise<GraphQLSchema> {
     pubSub,
     // Input is validated by the resolvers, which answer with userErrors naming the field.
     validate: false,
-    globalMiddlewares: [storableInput],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
   });
   for (const [root, type] of [

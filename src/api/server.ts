@@ -12,7 +12,9 @@ import { subscribeWithFreshContext } from '../live/subscribe.js';
 import { createContext, type Context, type Services } from './context.js';
 import { CloseCodes } from '../live/connections.js';
 import { introspectionNeedsKey } from './introspection.js';
-import { MAX_OPERATIONS_PER_SOCKET, queryLimits } from './query-limits.js';
+import { estimateAnswerBytes, MAX_OPERATIONS_PER_SOCKET, queryLimits } from './query-limits.js';
+import { documentStrings, findUnstorableText } from './input-guard.js';
+import { badUserInput } from './errors.js';
 import { checkResponseSize, responseSizeCap } from './response-size.js';
 import { graphqlTracingPlugins } from '../telemetry/graphql.js';
 import { mountProbes } from './probes.js';
@@ -41,11 +43,16 @@ export interface RunningHttpServer {
 }
 
 const MAX_BODY = '6mb';
+/** graphql-ws answers estimated below 1/SIZE_CHECK_MARGIN of the cap are not measured (estimates are not exact bounds). */
+const SIZE_CHECK_MARGIN = 16;
 
 export async function startHttpServer(options: HttpServerOptions, port: number, host: string): Promise<RunningHttpServer> {
   const { services, schema } = options;
   const { log, config } = services;
-  const limitRules = [queryLimits({ maxPayloadBytes: config.maxPayloadBytes, maxResponseBytes: config.maxResponseBytes })];
+  const limitOptions = { maxPayloadBytes: config.maxPayloadBytes, maxResponseBytes: config.maxResponseBytes };
+  const limitRules = [queryLimits(limitOptions)];
+  /** graphql-ws operations whose answers are measured against the cap, and whether each is a mutation. */
+  const sizeChecked = new WeakMap<object, boolean>();
   const app = express();
   app.disable('x-powered-by');
   const server = http.createServer(app);
@@ -98,18 +105,27 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
         if (Array.isArray(document)) return document;
         const errors = validate(schema, document, [...specifiedRules, ...limitRules]);
         if (errors.length) return [...errors];
-        return {
+        // A subscription's arguments are used when it starts (replay, patterns), before any resolver runs.
+        const unstorable = findUnstorableText(payload.variables ?? {}) ?? findUnstorableText(documentStrings(document));
+        if (unstorable) return [badUserInput(unstorable.path[0]!, unstorable.message)];
+        const args = {
           schema,
           document,
           variableValues: payload.variables,
           operationName: payload.operationName,
           contextValue: { ...createContext(services, ctx.extra.principal ?? { kind: 'anonymous' }), socket: ctx.extra.socket },
         };
+        const estimate = estimateAnswerBytes(schema, document, payload.operationName, limitOptions);
+        // Far below the cap, the answer need not be serialized once more to be measured (every live update).
+        if (estimate * SIZE_CHECK_MARGIN > config.maxResponseBytes) sizeChecked.set(args, getOperationAST(document, payload.operationName)?.operation === 'mutation');
+        return args;
       },
       // Queries and subscription events over the socket get the same masking and size cap as HTTP.
       onNext: (_ctx, _id, _payload, args, result) => {
         const masked = maskResult(result as ExecutionResult);
-        const tooLarge = checkResponseSize(masked, config.maxResponseBytes, getOperationAST(args.document, args.operationName)?.operation === 'mutation');
+        const mutation = sizeChecked.get(args);
+        if (mutation === undefined) return masked;
+        const tooLarge = checkResponseSize(masked, config.maxResponseBytes, mutation);
         return tooLarge ? { errors: [tooLarge] } : masked;
       },
       onConnect: async (ctx) => {

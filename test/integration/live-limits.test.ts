@@ -74,3 +74,15 @@ test('a subscription replaying `since` is costed for its replay', async () => {
   await until(() => live.pubsub.subscriberCount === before + 1, 'the replaying subscription');
   accepted.dispose();
 });
+
+test('text PostgreSQL cannot store is refused when a subscription starts, inline or in variables', async () => {
+  const c = client(adminKey);
+  for (const [query, variables] of [
+    ['subscription { eventPublished(eventTypes: ["order.\\u0000"]) { id } }', undefined],
+    ['subscription($t: [String!]) { eventPublished(eventTypes: $t) { id } }', { t: ['order.\ud800'] }],
+  ] as const) {
+    const ended = (await c.subscribe(query, variables as Record<string, unknown> | undefined).ended) as { extensions?: { code?: string } }[] | undefined;
+    assert.ok(Array.isArray(ended), `refused at subscribe: ${JSON.stringify(ended)}`);
+    assert.equal(ended[0]?.extensions?.code, 'BAD_USER_INPUT');
+  }
+});

@@ -1,4 +1,5 @@
-import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { storableInput } from '../input-guard.js';
 import { ApiKey as ApiKeyEntity, ApiKeyScope } from '../../domain/entities/ApiKey.js';
 import { Tenant as TenantEntity } from '../../domain/entities/Tenant.js';
 import { isUuid } from '../../domain/ids.js';
@@ -13,6 +14,8 @@ import { ApiKey, ApiKeyCreateInput, ApiKeyCreatePayload, ApiKeyRevokeInput, ApiK
 
 const ApiKeyConnection = connectionType('ApiKey', ApiKey);
 
+// Text PostgreSQL cannot store is refused at the root fields (see input-guard.ts).
+@UseMiddleware(storableInput)
 @Resolver()
 export class ApiKeyResolver {
   @Authorized(ROOT, ApiKeyScope.READ, ApiKeyScope.PUBLISH, ApiKeyScope.ADMIN)

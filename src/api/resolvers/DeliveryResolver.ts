@@ -1,4 +1,5 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
 import { DeliveryStatus } from '../../domain/entities/Delivery.js';
 import { isUuid } from '../../domain/ids.js';
@@ -32,6 +33,8 @@ export function operationsOf(context: Context): DeliveryOperations {
   return new DeliveryOperations({ pool, boss, config });
 }
 
+// Text PostgreSQL cannot store is refused at the root fields (see input-guard.ts).
+@UseMiddleware(storableInput)
 @Resolver(() => Delivery)
 export class DeliveryResolver {
   @Authorized(ApiKeyScope.READ)

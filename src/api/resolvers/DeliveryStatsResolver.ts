@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Int, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
@@ -7,6 +8,8 @@ import { DEFAULT_STATS_BUCKET_SECONDS, DeliveryStats, deliveryStats, MAX_STATS_B
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+// Text PostgreSQL cannot store is refused at the root fields (see input-guard.ts).
+@UseMiddleware(storableInput)
 @Resolver()
 export class DeliveryStatsResolver {
   @Authorized(ApiKeyScope.READ)

@@ -1,4 +1,5 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
 import { MAX_BATCH, type PublishProblem, type Publisher } from '../../delivery/publish.js';
 import { tenantOf } from '../auth.js';
@@ -22,6 +23,8 @@ function toUserErrors(problems: readonly PublishProblem[], prefix: (index: numbe
   return problems.map((p) => userError([...prefix(p.index), ...p.path], UserErrorCode[p.code], p.message));
 }
 
+// Text PostgreSQL cannot store is refused at the root fields (see input-guard.ts).
+@UseMiddleware(storableInput)
 @Resolver(() => Event)
 export class EventResolver {
   @Authorized(ApiKeyScope.PUBLISH)

@@ -1,4 +1,5 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
 import { EventType as EventTypeEntity } from '../../domain/entities/EventType.js';
 import { isValidEventTypeName } from '../../domain/patterns.js';
@@ -17,6 +18,8 @@ class EventTypesArgs extends ConnectionArgs {
   includeArchived?: boolean | null;
 }
 
+// Text PostgreSQL cannot store is refused at the root fields (see input-guard.ts).
+@UseMiddleware(storableInput)
 @Resolver()
 export class EventTypeResolver {
   @Authorized(ApiKeyScope.READ)

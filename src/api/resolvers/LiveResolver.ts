@@ -1,4 +1,5 @@
-import { Arg, Authorized, ID, Resolver, Root, Subscription, type ResolverData } from 'type-graphql';
+import { Arg, Authorized, ID, Resolver, Root, Subscription, type ResolverData, UseMiddleware } from 'type-graphql';
+import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
 import { WebhookSubscription as WebhookSubscriptionEntity } from '../../domain/entities/WebhookSubscription.js';
 import { isUuid } from '../../domain/ids.js';
@@ -64,6 +65,8 @@ function subscribe<T extends LiveTopic>(context: Context, topic: T) {
 
 type Args<T> = ResolverData<Context> & { args: T };
 
+// Text PostgreSQL cannot store is refused at the root fields (see input-guard.ts).
+@UseMiddleware(storableInput)
 @Resolver()
 export class LiveResolver {
   @Authorized(ApiKeyScope.READ)

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from 'type-graphql';
+import { storableInput } from '../input-guard.js';
 import { ApiKey as ApiKeyEntity, ApiKeyScope } from '../../domain/entities/ApiKey.js';
 import { Tenant as TenantEntity } from '../../domain/entities/Tenant.js';
 import { cleanName } from '../../domain/text.js';
@@ -7,6 +8,8 @@ import type { Context } from '../context.js';
 import { userError, UserErrorCode, UserInputFailure, withUserErrors } from '../errors.js';
 import { ApiKey, Tenant, TenantCreateInput, TenantCreatePayload } from '../types/tenant.js';
 
+// Text PostgreSQL cannot store is refused at the root fields (see input-guard.ts).
+@UseMiddleware(storableInput)
 @Resolver()
 export class TenantResolver {
   @Authorized(ROOT)

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from 'type-graphql';
+import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
 import { isUuid } from '../../domain/ids.js';
 import { tenantOf } from '../auth.js';
@@ -10,6 +11,8 @@ import { operationsOf } from './DeliveryResolver.js';
 import { publisherOf } from './EventResolver.js';
 
 /** Delivery operations on a subscription: send a test event, replay a time range. */
+// Text PostgreSQL cannot store is refused at the root fields (see input-guard.ts).
+@UseMiddleware(storableInput)
 @Resolver()
 export class WebhookSubscriptionOperationsResolver {
   @Authorized(ApiKeyScope.ADMIN)

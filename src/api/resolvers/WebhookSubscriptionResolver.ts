@@ -1,4 +1,5 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { storableInput } from '../input-guard.js';
 import { emSql } from '../../db/em-sql.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
 import { WebhookSubscription as WebhookSubscriptionEntity, WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
@@ -37,6 +38,8 @@ class WebhookSubscriptionsArgs extends ConnectionArgs {
   eventType?: string | null;
 }
 
+// Text PostgreSQL cannot store is refused at the root fields (see input-guard.ts).
+@UseMiddleware(storableInput)
 @Resolver()
 export class WebhookSubscriptionResolver {
   @Authorized(ApiKeyScope.READ)
