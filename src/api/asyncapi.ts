@@ -4,6 +4,7 @@ import { VERSION } from '../delivery/version.js';
 import { allows, authenticate } from './auth.js';
 import type { Services } from './context.js';
 import { activeEventTypes } from './management/event-types.js';
+import { formatBytes } from './query-limits.js';
 
 /** What the catalog needs of an event type. */
 export interface CatalogEventType {
@@ -145,7 +146,12 @@ export function mountAsyncApi(app: Express, services: Services): void {
       if (principal.kind === 'root') return refuse(403, 'FORBIDDEN', 'The root key only manages tenants; use a tenant API key.');
       if (!allows(principal.scopes, ApiKeyScope.READ)) return refuse(403, 'FORBIDDEN', 'This key lacks the scope for the event catalog (needs READ).');
       const types = await activeEventTypes(services.orm.em.fork(), principal.tenantId);
-      res.set('Cache-Control', 'no-store').json(asyncApiDocument(types));
+      const body = JSON.stringify(asyncApiDocument(types));
+      // The same cap as a GraphQL answer: many large schemas make a large catalog.
+      if (Buffer.byteLength(body) > services.config.maxResponseBytes) {
+        return refuse(413, 'RESPONSE_TOO_LARGE', `The catalog is larger than the ${formatBytes(services.config.maxResponseBytes)} answer limit (HOOKGRAPH_MAX_RESPONSE_BYTES); archive unused event types or raise the limit.`);
+      }
+      res.set('Cache-Control', 'no-store').type('application/json').send(body);
     } catch (err) {
       services.log.error('could not serve /asyncapi.json', { err });
       refuse(500, 'INTERNAL_SERVER_ERROR', 'The server hit an unexpected error.');

@@ -87,6 +87,15 @@ const LIST_SIZES: Record<string, number> = {
   'EventsPublishPayload.events': 100,
 };
 
+/**
+ * Fields whose work is in the database rather than in the answer, counted as
+ * this many fields: `deliveryStats` sorts up to a retention period of one
+ * tenant's deliveries, so an operation may ask for it at most 4 times.
+ */
+const FIELD_COSTS: Record<string, number> = {
+  'Query.deliveryStats': 10_000,
+};
+
 /** What the caller must consider, beyond the schema, to size an answer. */
 export interface QueryLimitOptions {
   /** Largest event payload (HOOKGRAPH_MAX_PAYLOAD_BYTES): `Event.payload` weighs this much. */
@@ -256,7 +265,7 @@ function analyser(context: ValidationContext, weights: Record<string, number>) {
     return {
       depth: introspection ? 0 : inner.depth + 1,
       introspectionDepth: introspection ? inner.depth + 1 : inner.introspectionDepth,
-      cost: 1 + n * inner.cost,
+      cost: 1 + (FIELD_COSTS[key] ?? 0) + n * inner.cost,
       bytes: OBJECT_BYTES + n * inner.bytes,
       aliases: aliases + inner.aliases, // an alias inside a list is one field of each item, not another request
       width: 1,

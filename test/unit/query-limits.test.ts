@@ -90,3 +90,9 @@ test('an answer over the cap becomes one RESPONSE_TOO_LARGE error; a mutation sa
   // Multi-byte text is measured in bytes.
   assert.ok(checkResponseSize({ data: { text: 'é'.repeat(3000) } }, 4096, false));
 });
+
+test('deliveryStats weighs its database work: up to 4 in one operation, not 5', () => {
+  const stats = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `s${i}: deliveryStats(since: "2026-01-01T00:00:00Z") { total { total } }`).join(' ')} }`;
+  assert.deepEqual(problems(stats(4)), []);
+  assert.ok(problems(stats(5)).some((m) => /more than 50000/.test(m)), problems(stats(5)).join('\n'));
+});

@@ -1,4 +1,4 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType, Float } from 'type-graphql';
 import type { SqlExecutor } from '../../db/sql.js';
 import { asDate } from '../../delivery/dates.js';
 import { uuidv7Floor } from '../../domain/ids.js';
@@ -38,10 +38,10 @@ export class DeliveryStatsBucket {
   @Field(() => Int, { description: 'All deliveries of the bucket, whatever their status.' })
   total!: number;
 
-  @Field(() => Int, { nullable: true, description: 'Median time from publish to success of the SUCCEEDED deliveries, in milliseconds; null when none succeeded.' })
+  @Field(() => Float, { nullable: true, description: 'Median time from publish to success of the SUCCEEDED deliveries, in whole milliseconds (a Float: a retried delivery may take longer than an Int can count); null when none succeeded.' })
   latencyP50Ms!: number | null;
 
-  @Field(() => Int, { nullable: true, description: '95th percentile of the time from publish to success of the SUCCEEDED deliveries, in milliseconds; null when none succeeded.' })
+  @Field(() => Float, { nullable: true, description: '95th percentile of the time from publish to success of the SUCCEEDED deliveries, in whole milliseconds; null when none succeeded.' })
   latencyP95Ms!: number | null;
 }
 
@@ -107,8 +107,8 @@ export async function deliveryStats(db: SqlExecutor, tenantId: string, since: Da
               count(*) filter (where status = 'FAILED')::int as failed,
               count(*) filter (where status = 'CANCELLED')::int as cancelled,
               count(*)::int as total,
-              round(percentile_cont(0.5) within group (order by latency_ms))::int as p50,
-              round(percentile_cont(0.95) within group (order by latency_ms))::int as p95
+              round(percentile_cont(0.5) within group (order by latency_ms))::float8 as p50,
+              round(percentile_cont(0.95) within group (order by latency_ms))::float8 as p95
          from d group by grouping sets ((start), ())
      )
      select s.start, false as whole, a.pending, a.sending, a.succeeded, a.retrying, a.failed, a.cancelled, a.total, a.p50, a.p95
