@@ -16,6 +16,8 @@ export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Whether `debug` lines are written: hot paths skip building their fields otherwise. */
+  readonly debugEnabled: boolean;
 }
 
 /** Field names whose values are never written, at the top level or one level down (e.g. `request.headers`). */
@@ -62,6 +64,9 @@ function adapt(logger: PinoLogger): Logger {
     warn: (message, fields) => logger.warn(fields ?? {}, message),
     error: (message, fields) => logger.error(fields ?? {}, message),
     child: (fields) => adapt(logger.child(fields)),
+    get debugEnabled() {
+      return logger.isLevelEnabled('debug');
+    },
   };
 }
 
@@ -73,4 +78,4 @@ function prettyStream(): DestinationStream {
 }
 
 const noop = () => undefined;
-export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop, child: () => silentLogger };
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop, child: () => silentLogger, debugEnabled: false };

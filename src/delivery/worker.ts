@@ -113,10 +113,10 @@ export class DeliveryWorker {
       metrics?.deliveries.inc({ outcome: attempt.outcome.status });
       if (attempt.outcome.status === 'SUCCEEDED') metrics?.deliveryLatency.observe(Math.max(0, recordedAt - asDate(attempt.row.published_at).getTime()) / 1000);
     }
-    const attemptNumbers = new Map(applied.map(({ attempt, attemptNumber }) => [attempt, attemptNumber]));
-    for (const attempt of finished) {
-      metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
-      logAttempt(this.options.log, attempt, attemptNumbers.get(attempt));
+    for (const attempt of finished) metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
+    if (this.options.log.debugEnabled) {
+      const attemptNumbers = new Map(applied.map(({ attempt, attemptNumber }) => [attempt, attemptNumber]));
+      for (const attempt of finished) logAttempt(this.options.log, attempt, attemptNumbers.get(attempt));
     }
   }
 
