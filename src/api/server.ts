@@ -16,7 +16,7 @@ import { estimateAnswerBytes, MAX_OPERATIONS_PER_SOCKET, queryLimits } from './q
 import { documentStrings, findUnstorableText } from './input-guard.js';
 import { badUserInput } from './errors.js';
 import { checkResponseSize, responseSizeCap } from './response-size.js';
-import { graphqlTracingPlugins } from '../telemetry/graphql.js';
+import { graphqlTracingPlugins, socketOperationSpans } from '../telemetry/graphql.js';
 import { mountProbes } from './probes.js';
 import { requestLogPlugin } from './request-log.js';
 import { DocumentCache } from './document-cache.js';
@@ -53,6 +53,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   const limitRules = [queryLimits(limitOptions)];
   /** graphql-ws operations whose answers are measured against the cap, and whether each is a mutation. */
   const sizeChecked = new WeakMap<object, boolean>();
+  const socketSpans = socketOperationSpans();
   const app = express();
   app.disable('x-powered-by');
   const server = http.createServer(app);
@@ -115,9 +116,19 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
           operationName: payload.operationName,
           contextValue: { ...createContext(services, ctx.extra.principal ?? { kind: 'anonymous' }), socket: ctx.extra.socket },
         };
+        const operation = getOperationAST(document, payload.operationName);
+        const principal = ctx.extra.principal ?? { kind: 'anonymous' as const };
+        // graphql-ws bypasses Apollo's plugins: its operations get their log line and span here.
+        log.debug('graphql socket operation', {
+          operationName: payload.operationName ?? null,
+          operationType: operation?.operation ?? null,
+          tenantId: principal.kind === 'key' ? principal.tenantId : undefined,
+          keyId: principal.kind === 'key' ? principal.keyId : undefined,
+        });
+        socketSpans?.start(ctx, _id, operation, principal);
         const estimate = estimateAnswerBytes(schema, document, payload.operationName, limitOptions);
         // Far below the cap, the answer need not be serialized once more to be measured (every live update).
-        if (estimate * SIZE_CHECK_MARGIN > config.maxResponseBytes) sizeChecked.set(args, getOperationAST(document, payload.operationName)?.operation === 'mutation');
+        if (estimate * SIZE_CHECK_MARGIN > config.maxResponseBytes) sizeChecked.set(args, operation?.operation === 'mutation');
         return args;
       },
       // Queries and subscription events over the socket get the same masking and size cap as HTTP.
@@ -128,6 +139,8 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
         const tooLarge = checkResponseSize(masked, config.maxResponseBytes, mutation);
         return tooLarge ? { errors: [tooLarge] } : masked;
       },
+      onError: (ctx, id, _payload, errors) => void socketSpans?.end(ctx, id, errors),
+      onComplete: (ctx, id) => socketSpans?.end(ctx, id),
       onConnect: async (ctx) => {
         const principal = await authenticate(services.pool, services.rootKey, ctx.connectionParams?.authorization);
         if (principal.kind === 'anonymous' || principal.kind === 'invalid') {

@@ -1,6 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import type { OperationDefinitionNode } from 'graphql';
 import type { Express, NextFunction, Request, Response } from 'express';
+import type { Principal } from '../api/auth.js';
 import type { Context } from '../api/context.js';
 import { tracer, tracingEnabled } from './tracing.js';
 
@@ -60,4 +62,45 @@ export function graphqlTracingPlugins(): ApolloServerPlugin<Context>[] {
       },
     },
   ];
+}
+
+/**
+ * Spans for operations over graphql-ws, which bypass Apollo and its plugins:
+ * one SERVER span per operation, from its subscribe message to its end (a
+ * query's answer, a subscription's completion or error). Undefined without
+ * tracing.
+ */
+export function socketOperationSpans() {
+  if (!tracingEnabled()) return undefined;
+  const open = new WeakMap<object, Map<string, Span>>();
+  return {
+    start(socket: object, id: string, operation: OperationDefinitionNode | null | undefined, principal: Principal): void {
+      const type = operation?.operation ?? 'unknown';
+      const fields = operation?.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : [])) ?? [];
+      const name = operation?.name?.value;
+      const span = tracer().startSpan(`${type} ${name ?? fields.slice(0, NAMED_ROOT_FIELDS).join(',')}`.trim(), {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'graphql.operation.type': type,
+          ...(name ? { 'graphql.operation.name': name } : {}),
+          'network.protocol.name': 'websocket',
+          ...(principal.kind === 'key' ? { 'hookgraph.tenant_id': principal.tenantId } : {}),
+        },
+      });
+      let spans = open.get(socket);
+      if (!spans) open.set(socket, (spans = new Map()));
+      spans.get(id)?.end();
+      spans.set(id, span);
+    },
+    end(socket: object, id: string, errors?: readonly { extensions?: { code?: unknown } }[]): void {
+      const span = open.get(socket)?.get(id);
+      if (!span) return;
+      open.get(socket)!.delete(id);
+      if (errors?.length) {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.setAttribute('hookgraph.graphql.error_codes', [...new Set(errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))]);
+      }
+      span.end();
+    },
+  };
 }

@@ -14,6 +14,7 @@ registerHooks({
 });
 // Imported after the hook, so hookgraph's own imports are seen too.
 const { startTestApp } = await import('../helpers/app.js');
+const { wsClient } = await import('../helpers/graphql.js');
 const { eventType, settled, subscription, tenant, PUBLISH } = await import('../helpers/webhooks.js');
 const sdkModules = () => loaded.filter((url) => /\/node_modules\/@opentelemetry\/(?!api\/)/.test(url));
 
@@ -110,6 +111,16 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT: operation, publish and attempt spans in 
   assert.equal(second.parentSpanId, publish.spanId, 'the retry is a child of the publish too');
   assert.equal(second.attributes['hookgraph.attempt'], 2);
   assert.equal(second.attributes['http.response.status_code'], 200);
+
+  // Operations over graphql-ws bypass Apollo: they get a span of their own.
+  const ws = wsClient(app.url, t.key);
+  const answer = await ws.subscribe('query OverSocket { viewer { tenant { id } } }').next();
+  assert.equal(answer.viewer.tenant.id, t.tenantId);
+  await ws.dispose();
+  const socketSpan = await collector.waitForSpan((span) => span.name === 'query OverSocket');
+  assert.equal(socketSpan.kind, 2, 'SERVER');
+  assert.equal(socketSpan.attributes['network.protocol.name'], 'websocket');
+  assert.equal(socketSpan.attributes['hookgraph.tenant_id'], t.tenantId);
 
   // No span carries a key, a signing secret or a header value.
   const exported = JSON.stringify(collector.spans);
