@@ -1,6 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after } from 'node:test';
+import { listenForTest } from './listen.js';
 
 /** A span as the collector decoded it from OTLP/JSON (ids in hex, attributes flattened). */
 export interface CollectedSpan {
@@ -84,16 +83,7 @@ export async function startOtlpCollector(): Promise<OtlpCollector> {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  after(close);
+  const { port, close } = await listenForTest(server);
   return {
     url: `http://127.0.0.1:${port}`,
     spans,

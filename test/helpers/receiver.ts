@@ -1,6 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after } from 'node:test';
+import { listenForTest } from './listen.js';
 
 export interface ReceivedRequest {
   method: string;
@@ -59,17 +58,7 @@ export async function startReceiver(): Promise<Receiver> {
       res.end(reply.body ?? '');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  // Closed when the test file ends, also when a test fails before closing it.
-  after(close);
+  const { port, close } = await listenForTest(server);
   return {
     url: `http://127.0.0.1:${port}/hook`,
     port,
