@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import type { Pool } from 'pg';
 import type { PgBoss } from 'pg-boss';
-import type { PubSub } from 'type-graphql';
 import type { Config } from './config/config.js';
 import { resolveKeys, resolveSecretKey } from './config/keys.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -18,10 +17,11 @@ import { Metrics } from './delivery/metrics.js';
 import { Publisher } from './delivery/publish.js';
 import { startRetention } from './delivery/retention.js';
 import { DeliveryWorker } from './delivery/worker.js';
+import { DeliveryOperations } from './delivery/operations.js';
+import { Db } from './store/db.js';
 import { AddressGuard } from './delivery/address-guard.js';
 import { startLive, type Live } from './live/live.js';
 import { watchLive } from './live/metrics.js';
-import { LivePubSub } from './live/pubsub.js';
 import type { Logger } from './log.js';
 import { startTracing } from './telemetry/tracing.js';
 import { traceGraphQLRequests } from './telemetry/graphql.js';
@@ -33,8 +33,11 @@ export interface App {
   /** Base URL of the HTTP server (GraphQL for api and serve; probes and metrics only for worker). */
   url?: string;
   port?: number;
-  services: Services;
+  /** What the GraphQL API runs on (api and serve roles; a worker has none). */
+  services?: Services;
   database: Database;
+  /** The `pg` pool under MikroORM, for tests and tools that look at the tables directly. */
+  pool: Pool;
   /** Stops everything in order: HTTP and WebSockets, queue, database pool, embedded PostgreSQL. */
   stop(): Promise<void>;
 }
@@ -65,9 +68,9 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
     onStop('tracing', await startTracing(config, log));
     const orm = await createOrm({ url: database.url });
     onStop('orm', () => orm.close());
+    const db = new Db(orm);
     const metrics = new Metrics({ defaults: true });
-    let pool: Pool | undefined;
-    const ready = async () => running && (await pool!.query('select 1'), (await pendingMigrations(orm)).length === 0);
+    const ready = async () => running && (await db.ping(), (await pendingMigrations(orm)).length === 0);
     // A worker serves its probes and metrics from the start, so it reads "not ready" while it waits for migrations.
     let probes: RunningProbeServer | undefined;
     if (role === 'worker') {
@@ -85,43 +88,54 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
       // Printed once, on the start that generated it; stored in the data dir for later.
       process.stdout.write(`\nhookgraph root key (shown once, kept in ${config.dataDir}/root-key):\n  ${keys.rootKey}\n\n`);
     }
-    pool = await pgPool(orm);
     // After the SQL migrations, the data step they cannot do (it needs the secret key); the worker role leaves it to them.
-    if (role !== 'worker') await sealOutdatedSecrets(pool, keys.secretKey, log);
+    if (role !== 'worker') await sealOutdatedSecrets(db, keys.secretKey, log);
     // api and serve: one LISTEN connection feeds this process's GraphQL subscriptions.
     let live: Live | undefined;
     if (role !== 'worker') {
-      live = await startLive({ url: database.url, pool, log, bufferSize: config.liveBufferSize });
+      live = await startLive({ url: database.url, db, log, bufferSize: config.liveBufferSize });
       onStop('live', () => live!.stop());
     }
-    const pubSub: PubSub = live?.pubsub ?? new LivePubSub();
-    const services: Services = { config, orm, pool, log, rootKey: keys.rootKey, secretKey: keys.secretKey, pubSub, live, guard: new AddressGuard(config.allowTargets) };
 
     const boss: PgBoss = await startBoss({ url: database.url, log, supervise: role !== 'api', deliveryTimeoutMs: config.deliveryTimeoutMs });
     onStop('queue', () => boss.stop({ graceful: true, timeout: 10_000, close: true }));
     metrics.watchQueues(boss);
-    metrics.watchBacklog(pool);
+    metrics.watchBacklog(db);
     if (live) watchLive(metrics.registry, live);
-    Object.assign(services, { boss, metrics, publisher: new Publisher({ config, pool, boss, metrics }) });
+    const guard = new AddressGuard(config.allowTargets);
     // api processes only send jobs; serve and worker deliver them and run retention.
     if (role !== 'api') {
-      const worker = new DeliveryWorker({ config, pool, boss, log, secretKey: keys.secretKey, metrics, guard: services.guard });
+      const worker = new DeliveryWorker({ config, db, boss, log, secretKey: keys.secretKey, metrics, guard });
       await worker.start();
       onStop('delivery worker', () => worker.stop());
-      await startRetention({ boss, pool, log, retentionDays: config.retentionDays });
+      await startRetention({ boss, db, log, retentionDays: config.retentionDays });
     }
+    const services: Services | undefined = live && {
+      config,
+      db,
+      log,
+      rootKey: keys.rootKey,
+      secretKey: keys.secretKey,
+      pubSub: live.pubsub,
+      live,
+      guard,
+      boss,
+      metrics,
+      publisher: new Publisher({ config, db, boss, metrics }),
+      operations: new DeliveryOperations({ db, boss, config }),
+    };
     running = true;
 
     let http: RunningHttpServer | undefined;
-    if (role !== 'worker') {
-      const schema = await createSchema(pubSub);
+    if (services) {
+      const schema = await createSchema(services.pubSub);
       http = await startHttpServer(
         {
           services,
           schema,
           ready,
           onSocket: (socket, principal) => {
-            if (principal.kind === 'key') live?.connections.register(socket, { tenantId: principal.tenantId, keyId: principal.keyId });
+            if (principal.kind === 'key') services.live.connections.register(socket, { tenantId: principal.tenantId, keyId: principal.keyId });
           },
           routes: (app) => {
             metrics.route(app);
@@ -138,7 +152,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
     } else {
       log.info('hookgraph worker started');
     }
-    return { url: http?.url ?? probes?.url, port: http?.port ?? probes?.port, services, database, stop };
+    return { url: http?.url ?? probes?.url, port: http?.port ?? probes?.port, services, database, pool: await pgPool(orm), stop };
   } catch (error) {
     await stop();
     throw error;
@@ -152,7 +166,7 @@ export async function runMigrations(config: Config, log: Logger): Promise<string
     const orm = await createOrm({ url: database.url, poolSize: 2 });
     try {
       const applied = await migrate(orm);
-      await sealOutdatedSecrets(await pgPool(orm), resolveSecretKey(config), log);
+      await sealOutdatedSecrets(new Db(orm), resolveSecretKey(config), log);
       return applied;
     } finally {
       await orm.close();

@@ -1,5 +1,4 @@
 import DataLoader from 'dataloader';
-import type { Pool } from 'pg';
 import type { PubSub } from 'type-graphql';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config/config.js';
@@ -7,37 +6,40 @@ import type { PgBoss } from 'pg-boss';
 import type { AddressGuard } from '../delivery/address-guard.js';
 import type { Metrics } from '../delivery/metrics.js';
 import type { Publisher } from '../delivery/publish.js';
-import type { Em, Orm } from '../db/orm.js';
+import type { Em } from '../db/orm.js';
+import type { DeliveryOperations } from '../delivery/operations.js';
+import type { Db } from '../store/db.js';
 import type { Live } from '../live/live.js';
 import type { Logger } from '../log.js';
 import type { Principal } from './auth.js';
 
 /**
- * Long-lived parts the API needs, wired in `src/main.ts`. Parts that only some
- * roles start (the queue, the live notifier) are optional.
+ * Long-lived parts the API needs, built complete by the composition root
+ * (`src/app.ts`) for the roles that serve GraphQL (api and serve).
  */
 export interface Services {
   config: Config;
-  orm: Orm;
-  /** The `pg` pool under MikroORM, for plain-SQL hot paths. */
-  pool: Pool;
+  /** The store's database handle: reads on the pool, writes in `db.transaction`. */
+  db: Db;
   log: Logger;
   /** Resolved root key (from config or the data dir). */
   rootKey: string;
   /** Resolved 32-byte key that encrypts signing secrets. */
   secretKey: Buffer;
-  /** In-process pub/sub behind GraphQL subscriptions. */
+  /** In-process pub/sub behind GraphQL subscriptions (fed by `live`). */
   pubSub: PubSub;
   /** Outbound address guard built from HOOKGRAPH_ALLOW_TARGETS (urls are checked at save and at send time). */
   guard: AddressGuard;
-  /** Live updates (LISTEN connection, fan-out, open sockets); api and serve roles only. */
-  live?: Live;
-  /** The delivery queue (set once pg-boss has started). */
-  boss?: PgBoss;
-  /** Publishing and fan-out (`eventPublish`, `webhookSubscriptionTest`, ...). */
-  publisher?: Publisher;
+  /** Live updates: LISTEN connection, fan-out, open sockets. */
+  live: Live;
+  /** The delivery queue. */
+  boss: PgBoss;
+  /** Publishing and fan-out (`eventPublish`, `webhookSubscriptionTest`). */
+  publisher: Publisher;
+  /** Manual retries and replays (`deliveryRetry`, `webhookSubscriptionReplay`). */
+  operations: DeliveryOperations;
   /** Prometheus metrics of this process. */
-  metrics?: Metrics;
+  metrics: Metrics;
 }
 
 /** Per-request (or per-WebSocket-operation) state. */
@@ -57,7 +59,7 @@ export function createContext(services: Services, principal: Principal): Context
   return {
     services,
     principal,
-    em: services.orm.em.fork(),
+    em: services.db.em(),
     loader<K, V>(name: string, batch: (keys: readonly K[]) => Promise<(V | Error)[]>): DataLoader<K, V> {
       let loader = loaders.get(name) as DataLoader<K, V> | undefined;
       if (!loader) {

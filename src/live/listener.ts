@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../log.js';
-import { LIVE_CHANNEL, type LiveMessage } from './announce.js';
+import { LIVE_CHANNEL, type LiveMessage } from './messages.js';
+import { listen, serverTime } from '../store/notify.js';
 
 /** Shows up in pg_stat_activity, so operators (and tests) can find the LISTEN connection. */
 export const LISTENER_APPLICATION_NAME = 'hookgraph-live';
@@ -73,11 +74,10 @@ export class LiveListener {
     client.on('notification', (n) => {
       if (n.channel === LIVE_CHANNEL && n.payload) this.dispatch(n.payload);
     });
-    let rows: { now: Date }[];
+    let now: Date;
     try {
       await client.connect();
-      await client.query(`listen ${LIVE_CHANNEL}`);
-      ({ rows } = await client.query<{ now: Date }>('select now() as now'));
+      now = await listen(client);
     } catch (err) {
       await client.end().catch(() => undefined);
       throw err;
@@ -88,7 +88,7 @@ export class LiveListener {
     }
     const previousAliveAt = this.aliveAt;
     this.client = client;
-    this.aliveAt = rows[0]!.now;
+    this.aliveAt = now;
     this.failures = 0;
     this.connects++;
     clearInterval(this.heartbeat);
@@ -125,8 +125,8 @@ export class LiveListener {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`heartbeat got no answer within ${this.heartbeatMs}ms`)), this.heartbeatMs);
       });
-      const { rows } = await Promise.race([client.query<{ now: Date }>('select now() as now'), timeout]);
-      if (client === this.client) this.aliveAt = rows[0]!.now;
+      const now = await Promise.race([serverTime(client), timeout]);
+      if (client === this.client) this.aliveAt = now;
     } catch (err) {
       this.lost(client, err);
     } finally {
