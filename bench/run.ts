@@ -97,9 +97,9 @@ async function main(): Promise<void> {
   progress(`(c) end to end: ${size.events} events × ${size.subscriptions} subscriptions through eventsPublish …`);
   /** (c) with CPU per process and PostgreSQL work; `client` and `workerPid` say which api and worker serve it. */
   const measureEndToEnd = async (client: typeof gql, workerPid: number) => {
-    const dbBefore = await databaseCounters(api.services.pool);
+    const dbBefore = await databaseCounters(api.pool);
     const cpuBefore = { worker: cpuSeconds(workerPid), receiver: cpuSeconds(receiver.child.pid!), api: process.cpuUsage(), postgres: postgresCpuSeconds(pgDir) };
-    const e2e = await endToEnd(client, bulkKey, api.services.pool, receiverUrl, size.events, size.subscriptions, progress);
+    const e2e = await endToEnd(client, bulkKey, api.pool, receiverUrl, size.events, size.subscriptions, progress);
     const apiCpu = process.cpuUsage(cpuBefore.api);
     const cpu = {
       worker: cpuSeconds(workerPid) - cpuBefore.worker,
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     };
     // Other backends flush their statistics at most once a second.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const db = databaseDelta(dbBefore, await databaseCounters(api.services.pool));
+    const db = databaseDelta(dbBefore, await databaseCounters(api.pool));
     return { e2e, cpu, db };
   };
   const { e2e, cpu, db } = await measureEndToEnd(gql, worker.child.pid!);
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   progress(`(d) latency: ${LATENCY_RATE} events/s for ${size.latencySeconds} s through ${singlePublish ? 'eventPublish' : 'eventsPublish every 20 ms'}, one subscription …`);
   const lat = noLatency ? { received: 0, p50: NaN, p95: NaN, p99: NaN, publishP50: NaN } : await latency(gql, latencyKey, receiverUrl, LATENCY_RATE, size.latencySeconds, progress, singlePublish);
   const workerRss = peakRssMb(worker.child.pid!);
-  const { rows: unfinished } = await api.services.pool.query<{ status: string; last_error: string | null; n: number }>(
+  const { rows: unfinished } = await api.pool.query<{ status: string; last_error: string | null; n: number }>(
     `select status, last_error, count(*)::int as n from delivery where status <> 'SUCCEEDED' group by 1, 2 order by 3 desc limit 5`,
   );
   for (const row of unfinished) progress(`  not (yet) SUCCEEDED: ${row.n} × ${row.status} (${row.last_error ?? 'no error'})`);
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   const live = noLive
     ? undefined
     : await liveFanOut(
-        { apiUrl: api.url!, gql, key: await setUpTenant(gql, rootKey, receiverUrl, 1, 'live'), pool: api.services.pool, pubsub: api.services.live!.pubsub, ...LIVE, seconds: size.latencySeconds },
+        { apiUrl: api.url!, gql, key: await setUpTenant(gql, rootKey, receiverUrl, 1, 'live'), pool: api.pool, pubsub: api.services!.live.pubsub, ...LIVE, seconds: size.latencySeconds },
         progress,
       );
 

@@ -1,22 +1,10 @@
-import type { Pool } from 'pg';
-import { inTransaction } from '../delivery/transaction.js';
-import { headersNeedSealing, resealHeaders, type StoredHeaders } from '../domain/subscription-headers.js';
+import { headersNeedSealing, resealHeaders } from '../domain/subscription-headers.js';
 import { isOutdatedSeal, openSecret, sealSecret } from '../domain/secrets.js';
 import type { Logger } from '../log.js';
-
-/** Rows with something not sealed as v2: a v1 signing secret, or a header value in plain text or v1. */
-const OUTDATED = `(secret_encrypted not like 'v2.%'
-  or previous_secret_encrypted not like 'v2.%'
-  or exists (select 1 from jsonb_each_text(headers) h where h.value not like 'v2.%'))`;
+import type { Db } from '../store/db.js';
+import * as webhookSubscriptions from '../store/webhook-subscriptions.js';
 
 const BATCH = 200;
-
-interface Row {
-  id: string;
-  headers: StoredHeaders | null;
-  secret_encrypted: string;
-  previous_secret_encrypted: string | null;
-}
 
 /**
  * The data step after the SQL migrations, which cannot do it (they have no
@@ -28,31 +16,21 @@ interface Row {
  * migrating. A row that does not open (wrong key) is logged by id and left
  * as it is.
  */
-export async function sealOutdatedSecrets(pool: Pool, secretKey: Buffer, log: Logger): Promise<number> {
+export async function sealOutdatedSecrets(db: Db, secretKey: Buffer, log: Logger): Promise<number> {
   let after = '00000000-0000-0000-0000-000000000000';
   let sealed = 0;
   for (;;) {
-    const batch = await inTransaction(pool, async (client) => {
-      const { rows } = await client.query<Row>(
-        `select id, headers, secret_encrypted, previous_secret_encrypted from webhook_subscription
-          where id > $1 and ${OUTDATED} order by id limit ${BATCH} for update`,
-        [after],
-      );
+    const batch = await db.transaction(async (tx) => {
+      const rows = await webhookSubscriptions.lockOutdatedSeals(tx, after, BATCH);
       for (const row of rows) {
-        let next: Row;
+        let next: webhookSubscriptions.SealedColumns;
         try {
           next = resealed(secretKey, row);
         } catch {
           log.error('a stored secret of a subscription does not open (is HOOKGRAPH_SECRET_KEY the one it was sealed with?); left as it is', { webhookSubscriptionId: row.id });
           continue;
         }
-        // updated_at stays: only the stored form changed, not the subscription.
-        await client.query('update webhook_subscription set headers = $2, secret_encrypted = $3, previous_secret_encrypted = $4 where id = $1', [
-          row.id,
-          JSON.stringify(next.headers ?? {}),
-          next.secret_encrypted,
-          next.previous_secret_encrypted,
-        ]);
+        await webhookSubscriptions.storeSeals(tx, next);
         sealed++;
       }
       return rows;
@@ -64,12 +42,12 @@ export async function sealOutdatedSecrets(pool: Pool, secretKey: Buffer, log: Lo
   return sealed;
 }
 
-function resealed(secretKey: Buffer, row: Row): Row {
+function resealed(secretKey: Buffer, row: webhookSubscriptions.SealedColumns): webhookSubscriptions.SealedColumns {
   const again = (sealed: string) => (isOutdatedSeal(sealed) ? sealSecret(secretKey, openSecret(secretKey, sealed, row.id), row.id) : sealed);
   return {
     id: row.id,
     headers: headersNeedSealing(row.headers) ? resealHeaders(secretKey, row.id, row.headers) : row.headers,
-    secret_encrypted: again(row.secret_encrypted),
-    previous_secret_encrypted: row.previous_secret_encrypted === null ? null : again(row.previous_secret_encrypted),
+    secretEncrypted: again(row.secretEncrypted),
+    previousSecretEncrypted: row.previousSecretEncrypted === null ? null : again(row.previousSecretEncrypted),
   };
 }

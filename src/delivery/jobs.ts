@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { JobInsert } from 'pg-boss';
+import type { JobInsert, PgBoss } from 'pg-boss';
+import type { Tx } from '../store/db.js';
 
 /**
  * Deliveries without ordering are spread over a fixed number of pg-boss
@@ -105,6 +106,19 @@ export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1>
   if (target.startAfter) job.startAfter = target.startAfter.toISOString();
   if (target.ordered) job.singletonKey = target.webhookSubscriptionId;
   return job;
+}
+
+/**
+ * Sends the jobs of these attempts inside `tx` (one insert per queue), so
+ * they commit or roll back with the rows they are about. `verify` fails (and
+ * so rolls back) when pg-boss inserted fewer jobs than asked: a delivery
+ * without its job would stay PENDING forever.
+ */
+export async function enqueue(boss: PgBoss, tx: Tx, targets: readonly DeliveryJobTarget[], options: { verify?: boolean } = {}): Promise<void> {
+  for (const [name, jobs] of byQueue(targets)) {
+    const ids = await boss.insert(name, jobs, { db: tx.jobs, returnId: options.verify });
+    if (options.verify && (ids?.length ?? 0) !== jobs.length) throw new Error(`queued ${ids?.length ?? 0} of ${jobs.length} delivery jobs in ${name}`);
+  }
 }
 
 /** Splits job rows by queue, so each queue gets one insert. */

@@ -1,17 +1,9 @@
 import type { Express } from 'express';
 import type { PgBoss } from 'pg-boss';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Pool } from 'pg';
+import type { Db } from '../store/db.js';
+import * as queue from '../store/queue.js';
 import { DELIVERY_QUEUES } from './jobs.js';
-import { PGBOSS_SCHEMA } from './queue.js';
-
-/** Per queue: the earliest start_after among due jobs waiting to be fetched (created, or pg-boss retry). */
-const OLDEST_DUE = `
-  select q.name, extract(epoch from now() - least(
-           (select min(j.start_after) from ${PGBOSS_SCHEMA}.job j where j.name = q.name and j.state = 'created' and not j.blocked and j.start_after <= now()),
-           (select min(j.start_after) from ${PGBOSS_SCHEMA}.job j where j.name = q.name and j.state = 'retry' and not j.blocked and j.start_after <= now())
-         ))::float8 as seconds
-    from unnest($1::text[]) as q(name)`;
 
 /**
  * Prometheus metrics of one hookgraph process, served on `/metrics` by every
@@ -85,7 +77,7 @@ export class Metrics {
    * On the ordered queue it also counts deliveries waiting behind a retrying
    * one of the same subscription.
    */
-  watchBacklog(pool: Pool): void {
+  watchBacklog(db: Db): void {
     new Gauge({
       name: 'hookgraph_oldest_due_delivery_seconds',
       help: 'Seconds since the oldest due, not yet started delivery job became due, per delivery queue.',
@@ -93,7 +85,7 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         // The database is unreachable: no series this scrape, rather than a stale value or a failed scrape.
-        const rows = await pool.query<{ name: string; seconds: number | null }>(OLDEST_DUE, [DELIVERY_QUEUES]).then((r) => r.rows, () => (this.reset(), []));
+        const rows = await queue.oldestDueSeconds(db, DELIVERY_QUEUES).then((r) => r, () => (this.reset(), []));
         for (const row of rows) this.set({ queue: row.name }, Math.max(0, row.seconds ?? 0));
       },
     });

@@ -1,18 +1,17 @@
-import type { Pool, PoolClient } from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config/config.js';
-import { DeliveryStatus } from '../domain/entities/Delivery.js';
 import { uuidv7 } from '../domain/ids.js';
 import { validatePayload } from '../domain/json-schema.js';
 import { isValidEventTypeName } from '../domain/patterns.js';
 import { OverBudget, WorkMeter } from '../domain/work-meter.js';
-import type { LiveMessage } from '../live/announce.js';
-import { byQueue, inShard, shardPicker, type DeliveryJobTarget } from './jobs.js';
+import type { Db, Tx } from '../store/db.js';
+import * as deliveries from '../store/deliveries.js';
+import * as events from '../store/events.js';
+import * as eventTypes from '../store/event-types.js';
+import { enqueue, inShard, shardPicker } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { sequentialUuidv7 } from './sequential-ids.js';
 import { SubscriptionCache, type TenantEntry } from './subscription-cache.js';
-import { asDate } from './dates.js';
-import { announceAtCommit, bossDb, inTransaction } from './transaction.js';
 import { activeTraceparent, inSpan } from '../telemetry/tracing.js';
 
 export const MAX_BATCH = 500;
@@ -36,16 +35,8 @@ export interface PublishInput {
   occurredAt?: Date | null;
 }
 
-/** An event row as publish returns it (the payload is read back from `body`). */
-export interface PublishedEvent {
-  id: string;
-  tenantId: string;
-  eventType: string;
-  body: string;
-  idempotencyKey: string | null;
-  occurredAt: Date;
-  createdAt: Date;
-}
+/** An event as publish returns it (the payload is read back from `body`). */
+export type PublishedEvent = events.StoredEvent;
 
 /** Why an event of the batch was refused; `path` is relative to that event's input. */
 export interface PublishProblem {
@@ -69,7 +60,7 @@ interface Prepared {
 
 export interface PublisherOptions {
   config: Config;
-  pool: Pool;
+  db: Db;
   boss: PgBoss;
   metrics?: Metrics;
 }
@@ -77,7 +68,7 @@ export interface PublisherOptions {
 /**
  * Publishing and fan-out. One transaction per call: the events (wire body
  * serialized once), one delivery per matching ENABLED subscription, their
- * pg-boss jobs (through the same client) and the live announcements — all
+ * pg-boss jobs (in the same transaction) and the live announcements — all
  * committed together or not at all.
  */
 export class Publisher {
@@ -100,7 +91,7 @@ export class Publisher {
     if (typeProblems.length) return { ok: false, problems: typeProblems };
     try {
       return await inSpan('publish', { 'hookgraph.tenant_id': tenantId, 'hookgraph.event_count': prepared.length }, () =>
-        inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, prepared, meter, version)),
+        this.options.db.transaction((tx) => this.fanOut(tx, tenantId, prepared, meter, version)),
       );
     } catch (error) {
       // Rolled back: nothing of the call is kept.
@@ -113,7 +104,7 @@ export class Publisher {
   async publishTest(tenantId: string, subscription: { id: string; ordered: boolean }): Promise<PublishedEvent> {
     const prepared = this.prepare({ eventType: TEST_EVENT_TYPE, payload: { message: 'This is a test event from hookgraph.', webhookSubscriptionId: subscription.id } });
     const result = await inSpan('publish', { 'hookgraph.tenant_id': tenantId, 'hookgraph.event_count': 1 }, () =>
-      inTransaction(this.options.pool, (client) => this.fanOut(client, tenantId, [prepared], new WorkMeter(Infinity), undefined, [subscription])),
+      this.options.db.transaction((tx) => this.fanOut(tx, tenantId, [prepared], new WorkMeter(Infinity), undefined, [subscription])),
     );
     return (result as { events: PublishedEvent[] }).events[0];
   }
@@ -145,18 +136,12 @@ export class Publisher {
    */
   private async checkEventTypes(tenantId: string, prepared: readonly Prepared[], meter: WorkMeter): Promise<{ problems: PublishProblem[]; version: string }> {
     const names = [...new Set(prepared.map((p) => p.input.eventType))];
-    const { rows } = await this.options.pool.query<{ version: string; name: string | null; schema: unknown; archived_at: Date | null }>(
-      `select v.version, t.name, t.schema, t.archived_at
-         from (select ${SubscriptionCache.VERSION_SQL} as version) v
-         left join event_type t on t.tenant_id = $1 and t.name = any($2::text[])`,
-      [tenantId, names],
-    );
-    const types = new Map(rows.filter((r) => r.name !== null).map((r) => [r.name!, r]));
+    const { types, subscriptionsVersion } = await eventTypes.forPublish(this.options.db, tenantId, names);
     const problems: PublishProblem[] = [];
     for (const [index, p] of prepared.entries()) {
       const type = types.get(p.input.eventType);
       if (!type) problems.push({ index, path: ['eventType'], code: 'NOT_FOUND', message: `No event type "${p.input.eventType}"; create it with eventTypeCreate first.` });
-      else if (type.archived_at) problems.push({ index, path: ['eventType'], code: 'ARCHIVED', message: `The event type "${p.input.eventType}" is archived.` });
+      else if (type.archivedAt) problems.push({ index, path: ['eventType'], code: 'ARCHIVED', message: `The event type "${p.input.eventType}" is archived.` });
       else {
         let check;
         try {
@@ -169,77 +154,46 @@ export class Publisher {
         if (!check.ok) problems.push({ index, path: ['payload', ...check.path], code: 'SCHEMA_MISMATCH', message: `The payload does not match the schema of "${p.input.eventType}": ${check.message}.` });
       }
     }
-    return { problems, version: rows[0].version };
+    return { problems, version: subscriptionsVersion };
   }
 
-  private async fanOut(client: PoolClient, tenantId: string, prepared: Prepared[], meter: WorkMeter, version?: string, only?: { id: string; ordered: boolean }[]): Promise<PublishResult> {
+  private async fanOut(tx: Tx, tenantId: string, prepared: Prepared[], meter: WorkMeter, version?: string, only?: { id: string; ordered: boolean }[]): Promise<PublishResult> {
     const results = new Array<PublishedEvent | undefined>(prepared.length);
-    const { fresh, repeats } = await this.resolveIdempotency(client, tenantId, prepared, results);
+    const { fresh, repeats } = await this.resolveIdempotency(tx, tenantId, prepared, results);
 
-    const inserted = fresh.length
-      ? await client.query<{ id: string; created_at: Date | string }>(
-          `insert into event (id, tenant_id, event_type, body, idempotency_key, occurred_at, created_at, traceparent)
-           select x.id, $1, x.event_type, x.body, x.idempotency_key, x.occurred_at, now(), $7::text
-             from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) as x(id, event_type, body, idempotency_key, occurred_at)
-           on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
-           returning id, created_at`,
-          [tenantId, fresh.map((f) => f.p.id), fresh.map((f) => f.p.input.eventType), fresh.map((f) => f.p.body), fresh.map((f) => f.p.key), fresh.map((f) => f.p.occurredAt), activeTraceparent()],
-        )
-      : { rows: [] };
-    const createdAt = new Map(inserted.rows.map((r) => [r.id, asDate(r.created_at)]));
+    const createdAt = await events.insertMany(
+      tx,
+      tenantId,
+      fresh.map(({ p }) => ({ id: p.id, eventType: p.input.eventType, body: p.body, idempotencyKey: p.key, occurredAt: p.occurredAt })),
+      activeTraceparent() ?? null,
+    );
     const lost = fresh.filter((f) => !createdAt.has(f.p.id));
     // A concurrent publish with the same idempotency key committed first: return its event.
-    if (lost.length) await this.resolveIdempotency(client, tenantId, lost.map((f) => f.p), results, lost.map((f) => f.index));
+    if (lost.length) await this.resolveIdempotency(tx, tenantId, lost.map((f) => f.p), results, lost.map((f) => f.index));
 
-    const entry = only ? undefined : await this.subscriptions.forTenant(client, tenantId, version);
-    const deliveries: { id: string; eventId: string; subscriptionId: string; ordered: boolean }[] = [];
-    const messages: LiveMessage[] = [];
+    const entry = only ? undefined : await this.subscriptions.forTenant(tx, tenantId, version);
+    const planned: deliveries.NewDelivery[] = [];
     const nextShard = shardPicker(this.options.config.workerBatchSize);
     for (const { p, index } of fresh) {
       const created = createdAt.get(p.id);
       if (!created) continue;
       results[index] = { id: p.id, tenantId, eventType: p.input.eventType, body: p.body, idempotencyKey: p.key, occurredAt: p.occurredAt, createdAt: created };
-      messages.push({ kind: 'event', tenantId, id: p.id, eventType: p.input.eventType });
       const targets = only ?? matchWithin(entry!, p, index, meter);
-      for (const sub of targets) deliveries.push({ id: sub.ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard()), eventId: p.id, subscriptionId: sub.id, ordered: sub.ordered });
-    }
-    if (deliveries.length) await this.insertDeliveries(client, tenantId, deliveries);
-    if (deliveries.length) {
-      const targets: DeliveryJobTarget[] = deliveries.map((d) => ({ deliveryId: d.id, attemptCount: 0, scheduleIndex: 0, webhookSubscriptionId: d.subscriptionId, ordered: d.ordered }));
-      for (const [name, jobs] of byQueue(targets)) await this.options.boss.insert(name, jobs, { db: bossDb(client) });
-      for (const d of deliveries) {
-        messages.push({ kind: 'delivery', tenantId, id: d.id, eventId: d.eventId, webhookSubscriptionId: d.subscriptionId, status: DeliveryStatus.PENDING, attemptCount: 0 });
+      for (const sub of targets) {
+        const id = sub.ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard());
+        planned.push({ id, eventId: p.id, webhookSubscriptionId: sub.id, ordered: sub.ordered });
       }
     }
-    for (const [index, first] of repeats) results[index] = results[first];
-    await announceAtCommit(client, messages);
-    this.options.metrics?.eventsPublished.inc(createdAt.size);
-    this.options.metrics?.deliveriesCreated.inc(deliveries.length);
-    return { ok: true, events: results as PublishedEvent[], deliveries: deliveries.length };
-  }
-
-  /**
-   * Inserts the delivery rows, dropping (from `deliveries`, in place) those
-   * whose subscription was deleted since the cache was read: the subscription
-   * rows are key-share locked first, so a delete that committed meanwhile is
-   * simply not seen and one still running waits for this transaction, instead
-   * of the foreign key failing the publish.
-   */
-  private async insertDeliveries(client: PoolClient, tenantId: string, deliveries: { id: string; eventId: string; subscriptionId: string }[]): Promise<void> {
-    const subscriptionIds = [...new Set(deliveries.map((d) => d.subscriptionId))];
-    const { rows } = await client.query<{ id: string }>(
-      `with live as (select id from webhook_subscription where id = any($5::uuid[]) order by id for key share)
-       insert into delivery (id, tenant_id, event_id, webhook_subscription_id, status, attempt_count, created_at, updated_at)
-       select x.id, $1, x.event_id, x.subscription_id, 'PENDING', 0, now(), now()
-         from unnest($2::uuid[], $3::uuid[], $4::uuid[]) as x(id, event_id, subscription_id)
-        where x.subscription_id in (select id from live)
-       returning id`,
-      [tenantId, deliveries.map((d) => d.id), deliveries.map((d) => d.eventId), deliveries.map((d) => d.subscriptionId), subscriptionIds],
+    const inserted = await deliveries.insertPending(tx, tenantId, planned);
+    await enqueue(
+      this.options.boss,
+      tx,
+      inserted.map((d) => ({ deliveryId: d.id, attemptCount: 0, scheduleIndex: 0, webhookSubscriptionId: d.webhookSubscriptionId, ordered: d.ordered })),
     );
-    if (rows.length === deliveries.length) return;
-    const inserted = new Set(rows.map((r) => r.id));
-    const kept = deliveries.filter((d) => inserted.has(d.id));
-    deliveries.splice(0, deliveries.length, ...kept);
+    for (const [index, first] of repeats) results[index] = results[first];
+    this.options.metrics?.eventsPublished.inc(createdAt.size);
+    this.options.metrics?.deliveriesCreated.inc(inserted.length);
+    return { ok: true, events: results as PublishedEvent[], deliveries: inserted.length };
   }
 
   /**
@@ -249,7 +203,7 @@ export class Publisher {
    * window is released from its old event so it can be used again.
    */
   private async resolveIdempotency(
-    client: PoolClient,
+    tx: Tx,
     tenantId: string,
     prepared: readonly Prepared[],
     results: (PublishedEvent | undefined)[],
@@ -257,18 +211,12 @@ export class Publisher {
   ): Promise<{ fresh: { p: Prepared; index: number }[]; repeats: [number, number][] }> {
     const keys = [...new Set(prepared.map((p) => p.key).filter((k): k is string => k !== null))];
     const existing = new Map<string, PublishedEvent>();
-    if (keys.length) {
-      const { rows } = await client.query<{ id: string; event_type: string; body: string; idempotency_key: string; occurred_at: Date | string; created_at: Date | string }>(
-        'select id, event_type, body, idempotency_key, occurred_at, created_at from event where tenant_id = $1 and idempotency_key = any($2::text[])',
-        [tenantId, keys],
-      );
-      const expired: string[] = [];
-      for (const row of rows) {
-        if (Date.now() - asDate(row.created_at).getTime() > IDEMPOTENCY_WINDOW_MS) expired.push(row.id);
-        else existing.set(row.idempotency_key, { id: row.id, tenantId, eventType: row.event_type, body: row.body, idempotencyKey: row.idempotency_key, occurredAt: asDate(row.occurred_at), createdAt: asDate(row.created_at) });
-      }
-      if (expired.length) await client.query('update event set idempotency_key = null where id = any($1::uuid[])', [expired]);
+    const expired: string[] = [];
+    for (const event of await events.byIdempotencyKeys(tx, tenantId, keys)) {
+      if (Date.now() - event.createdAt.getTime() > IDEMPOTENCY_WINDOW_MS) expired.push(event.id);
+      else existing.set(event.idempotencyKey!, event);
     }
+    await events.releaseIdempotencyKeys(tx, expired);
     const fresh: { p: Prepared; index: number }[] = [];
     const repeats: [number, number][] = [];
     const firstInBatch = new Map<string, number>();

@@ -1,6 +1,5 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { signingSecretBytes } from '../domain/secrets.js';
-import { asDate } from './dates.js';
 import { openHeaders } from '../domain/subscription-headers.js';
 import { validSigningSecrets } from '../domain/subscription-secrets.js';
 import type { OutgoingRequest } from './sender.js';
@@ -8,13 +7,13 @@ import { webhookHeaders } from './signing.js';
 
 /** What the worker needs of a subscription to sign and address a delivery. */
 export interface SubscriptionTarget {
-  webhook_subscription_id: string;
+  webhookSubscriptionId: string;
   url: string;
   /** Names to sealed values (see domain/subscription-headers.ts). */
   headers: Record<string, string> | null;
-  secret_encrypted: string;
-  previous_secret_encrypted: string | null;
-  previous_secret_expires_at: Date | string | null;
+  secretEncrypted: string;
+  previousSecretEncrypted: string | null;
+  previousSecretExpiresAt: Date | null;
 }
 
 /**
@@ -30,8 +29,8 @@ export class SecretCache {
 
   /** HMAC keys (imported once: importing a raw key per signature showed in profiles). */
   secretsFor(target: SubscriptionTarget, now: number): KeyObject[] {
-    const expires = asDate(target.previous_secret_expires_at)?.getTime();
-    const key = `${target.webhook_subscription_id}|${target.secret_encrypted}|${target.previous_secret_encrypted ?? ''}|${expires ?? ''}`;
+    const expires = target.previousSecretExpiresAt?.getTime();
+    const key = `${target.webhookSubscriptionId}|${target.secretEncrypted}|${target.previousSecretEncrypted ?? ''}|${expires ?? ''}`;
     const cached = this.entries.get(key);
     if (cached && cached.validUntil > now) return cached.secrets;
     const secrets = validSigningSecrets(target, this.secretKey, new Date(now)).map((plain) => {
@@ -48,10 +47,10 @@ export class SecretCache {
   /** The custom headers to send, opened. */
   headersFor(target: SubscriptionTarget): Record<string, string> {
     if (!target.headers || Object.keys(target.headers).length === 0) return {};
-    const key = `${target.webhook_subscription_id}|${JSON.stringify(target.headers)}`;
+    const key = `${target.webhookSubscriptionId}|${JSON.stringify(target.headers)}`;
     let headers = this.headerEntries.get(key);
     if (!headers) {
-      headers = openHeaders(this.secretKey, target.webhook_subscription_id, target.headers);
+      headers = openHeaders(this.secretKey, target.webhookSubscriptionId, target.headers);
       if (this.headerEntries.size >= this.maxEntries) this.headerEntries.clear();
       this.headerEntries.set(key, headers);
     }

@@ -1,4 +1,5 @@
-import type { SqlExecutor } from '../db/sql.js';
+import type { Sql } from '../store/db.js';
+import * as webhookSubscriptions from '../store/webhook-subscriptions.js';
 import { compileFilter, type CompiledFilter } from '../domain/filter.js';
 import { anyPatternMatches } from '../domain/patterns.js';
 import type { WorkMeter } from '../domain/work-meter.js';
@@ -20,34 +21,24 @@ export interface TenantEntry {
 
 /**
  * Per-tenant cache of compiled ENABLED subscriptions for fan-out. Each publish
- * checks a cheap version of the tenant's subscriptions (count and sum of
- * `updated_at`, one index scan, read together with the event types); any
+ * checks a cheap version of the tenant's subscriptions (see
+ * `webhookSubscriptions.VERSION_SQL`, read together with the event types); any
  * create, update, delete or status change changes it and reloads the tenant. Matching is then in memory: patterns once
  * per event type, the payload filter per event (against the delivered body `{id, type, timestamp, data}`).
  */
 export class SubscriptionCache {
   private readonly tenants = new Map<string, TenantEntry>();
-  /** Loads, for the bench and logs. */
-  loads = 0;
-
   constructor(private readonly maxTenants = 10_000) {}
 
-  /** A scalar subquery giving the version of tenant `$1`'s subscriptions, to embed in another query. */
-  static readonly VERSION_SQL = `(select count(*)::text || ':' || coalesce(sum(extract(epoch from updated_at)), 0)::text from webhook_subscription where tenant_id = $1)`;
-
   /** The tenant's enabled subscriptions, current as of `db`'s snapshot (or of `version`, read just before). */
-  async forTenant(db: SqlExecutor, tenantId: string, knownVersion?: string): Promise<TenantEntry> {
-    const version = knownVersion ?? (await db.query<{ version: string }>(`select ${SubscriptionCache.VERSION_SQL} as version`, [tenantId])).rows[0].version;
+  async forTenant(db: Sql, tenantId: string, knownVersion?: string): Promise<TenantEntry> {
+    const version = knownVersion ?? (await webhookSubscriptions.version(db, tenantId));
     const cached = this.tenants.get(tenantId);
     if (cached && cached.version === version) return cached;
-    const { rows: subs } = await db.query<{ id: string; event_types: string[]; filter: unknown; ordered: boolean }>(
-      `select id, event_types, filter, ordered from webhook_subscription where tenant_id = $1 and status = 'ENABLED' order by id`,
-      [tenantId],
-    );
-    this.loads++;
+    const subs = await webhookSubscriptions.enabledForFanOut(db, tenantId);
     const entry: TenantEntry = {
       version,
-      subscriptions: subs.map((s) => ({ id: s.id, eventTypes: s.event_types, filter: safeFilter(s.filter), ordered: s.ordered })),
+      subscriptions: subs.map((s) => ({ id: s.id, eventTypes: s.eventTypes, filter: safeFilter(s.filter), ordered: s.ordered })),
       byType: new Map(),
     };
     if (this.tenants.size >= this.maxTenants) this.tenants.clear();

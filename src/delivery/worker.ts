@@ -1,24 +1,23 @@
-import type { Pool, PoolClient } from 'pg';
 import type { Job, PgBoss } from 'pg-boss';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { AddressGuard } from './address-guard.js';
-import { CLAIMABLE, cancelDeliveries, claimDue, loadDeliveries, markSending, type DeliveryRow } from './claim.js';
-import { DELIVERY_SHARDS, DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, byQueue, isDeliveryJob, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
+import type { Db, Tx } from '../store/db.js';
+import * as deliveries from '../store/deliveries.js';
+import { CLAIMABLE, type DueDelivery } from '../store/deliveries.js';
+import { DELIVERY_SHARDS, DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, enqueue, isDeliveryJob, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { decideOutcome } from './outcome.js';
 import { RateLimiter } from './rate-limit.js';
 import { recordAttempts, type AppliedAttempt, type FinishedAttempt } from './record.js';
 import { SecretCache, buildRequest, recordedHeaders } from './request.js';
 import { Sender, type SendResult } from './sender.js';
-import { asDate } from './dates.js';
-import { bossDb, inWorkerTransaction } from './transaction.js';
 import { USER_AGENT } from './version.js';
 import { traceAttempt } from '../telemetry/delivery.js';
 
 export interface DeliveryWorkerOptions {
   config: Config;
-  pool: Pool;
+  db: Db;
   boss: PgBoss;
   log: Logger;
   secretKey: Buffer;
@@ -28,10 +27,12 @@ export interface DeliveryWorkerOptions {
 }
 
 type DeliveryJob = Job<DeliveryJobV1>;
+/** Worker bookkeeping (claims, outcomes) commits without waiting for the WAL flush: see TransactionOptions.durable. */
+const WORKER = { durable: false } as const;
 type Finished = FinishedAttempt & { job: DeliveryJob };
 interface Claim {
   job: DeliveryJob;
-  row: DeliveryRow;
+  row: DueDelivery;
   /** Wait before sending (ordered deliveries under a rate limit wait in-process). */
   waitMs: number;
 }
@@ -87,23 +88,23 @@ export class DeliveryWorker {
   }
 
   private async processBatch(jobs: DeliveryJob[], ordered: boolean): Promise<void> {
-    const { pool, metrics } = this.options;
+    const { db, metrics } = this.options;
     const wellFormed = jobs.filter((job) => isDeliveryJob(job.data));
     if (wellFormed.length < jobs.length) this.options.log.warn('skipping delivery jobs of an unknown shape', { count: jobs.length - wellFormed.length });
     const valid = newestPerDelivery(wellFormed);
     const jobById = new Map(valid.map((job) => [job.data.d, job]));
-    const due = await inWorkerTransaction(pool, (client) => claimDue(client, valid.map((job) => ({ id: job.data.d, attemptCount: job.data.a }))));
+    const due = await db.transaction((tx) => deliveries.claimDue(tx, valid.map((job) => ({ id: job.data.d, attemptCount: job.data.a }))), WORKER);
     const claims: Claim[] = due.map((row) => ({ job: jobById.get(row.id)!, row, waitMs: 0 }));
     const claimedIds = new Set(due.map((row) => row.id));
     const rest = valid.filter((job) => !claimedIds.has(job.data.d));
     if (rest.length) claims.push(...(await this.claimCarefully(rest, ordered)));
 
     const finished = await Promise.all(claims.map((claim) => this.attempt(claim)));
-    const applied = await inWorkerTransaction(pool, async (client) => {
-      const written = await recordAttempts(client, finished, this.options.config.disableAfterMs);
-      await this.scheduleRetries(client, written, ordered);
+    const applied = await db.transaction(async (tx) => {
+      const written = await recordAttempts(tx, finished, this.options.config.disableAfterMs);
+      await this.scheduleRetries(tx, written, ordered);
       return written;
-    });
+    }, WORKER);
     if (applied.length < finished.length) this.options.log.info('attempts recorded without changing their delivery (deleted, or taken over after the job expired)', { count: finished.length - applied.length });
     // The next job of an ordered key becomes fetchable only when this batch completes: fetch again right away.
     if (ordered && valid.length) this.options.boss.notifyWorker(this.workIds.get(ORDERED_DELIVERY_QUEUE)!);
@@ -111,7 +112,7 @@ export class DeliveryWorker {
     const recordedAt = Date.now();
     for (const { attempt } of applied) {
       metrics?.deliveries.inc({ outcome: attempt.outcome.status });
-      if (attempt.outcome.status === 'SUCCEEDED') metrics?.deliveryLatency.observe(Math.max(0, recordedAt - asDate(attempt.row.published_at).getTime()) / 1000);
+      if (attempt.outcome.status === 'SUCCEEDED') metrics?.deliveryLatency.observe(Math.max(0, recordedAt - attempt.row.publishedAt.getTime()) / 1000);
     }
     for (const attempt of finished) metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
     if (this.options.log.debugEnabled) {
@@ -126,28 +127,28 @@ export class DeliveryWorker {
    * their slot, or for ordered ones waited for in-process), or claimable after all.
    */
   private async claimCarefully(jobs: readonly DeliveryJob[], ordered: boolean): Promise<Claim[]> {
-    const { pool, metrics } = this.options;
-    const rows = await loadDeliveries(pool, jobs.map((job) => job.data.d));
+    const { db, metrics } = this.options;
+    const rows = await deliveries.forSending(db, jobs.map((job) => job.data.d));
     const now = Date.now();
     const claims: Claim[] = [];
-    const cancelled: DeliveryRow[] = [];
+    const cancelled: DueDelivery[] = [];
     const deferred: DeliveryJobTarget[] = [];
     for (const job of jobs) {
       const row = rows.get(job.data.d);
       // Gone (pruned, deleted) or stale (its attempt already happened): nothing to do.
-      if (!row || row.attempt_count !== job.data.a || !CLAIMABLE.has(row.status)) continue;
-      if (row.subscription_status !== 'ENABLED') {
+      if (!row || row.attemptCount !== job.data.a || !CLAIMABLE.has(row.status)) continue;
+      if (row.subscriptionStatus !== 'ENABLED') {
         cancelled.push(row);
         continue;
       }
       let waitMs = 0;
-      if (row.rate_limit_per_second && !job.data.r) waitMs = this.limiter.reserve(row.webhook_subscription_id, row.rate_limit_per_second, now);
+      if (row.rateLimitPerSecond && !job.data.r) waitMs = this.limiter.reserve(row.webhookSubscriptionId, row.rateLimitPerSecond, now);
       if (waitMs > 0 && !ordered) {
         deferred.push({
           deliveryId: row.id,
           attemptCount: job.data.a,
           scheduleIndex: job.data.s,
-          webhookSubscriptionId: row.webhook_subscription_id,
+          webhookSubscriptionId: row.webhookSubscriptionId,
           ordered: false,
           deferrals: (job.data.r ?? 0) + 1,
           startAfter: new Date(now + waitMs),
@@ -156,11 +157,11 @@ export class DeliveryWorker {
       }
       claims.push({ job, row, waitMs });
     }
-    const claimed = await inWorkerTransaction(pool, async (client) => {
-      await cancelDeliveries(client, cancelled);
-      await this.insertJobs(client, deferred);
-      return markSending(client, claims.map((c) => ({ row: c.row, attemptCount: c.job.data.a })));
-    });
+    const claimed = await db.transaction(async (tx) => {
+      await deliveries.cancelNotEnabled(tx, cancelled);
+      await enqueue(this.options.boss, tx, deferred);
+      return deliveries.markSending(tx, claims.map((c) => ({ row: c.row, attemptCount: c.job.data.a })));
+    }, WORKER);
     if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
     for (const target of deferred) this.wakeAt(queueFor(false, target.deliveryId), target.startAfter!.getTime());
     return claims.filter((c) => claimed.has(c.row.id));
@@ -180,7 +181,7 @@ export class DeliveryWorker {
       if (claim.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
       const now = Date.now();
       result = await traceAttempt(row, job.data.a + 1, async (traceparent) => {
-        const request = buildRequest(row, this.secrets.secretsFor(row, now), this.secrets.headersFor(row), row.event_id, row.body, this.userAgent, now, traceparent);
+        const request = buildRequest(row, this.secrets.secretsFor(row, now), this.secrets.headersFor(row), row.eventId, row.body, this.userAgent, now, traceparent);
         requestHeaders = recordedHeaders(request.headers, traceparent !== undefined);
         this.options.metrics?.attemptsInFlight.inc();
         try {
@@ -203,16 +204,17 @@ export class DeliveryWorker {
    * must keep their place at the head of their key, so their own job goes to
    * pg-boss's retry state (which holds the key) with the new start time.
    */
-  private async scheduleRetries(client: PoolClient, applied: readonly AppliedAttempt<Finished>[], ordered: boolean): Promise<void> {
+  private async scheduleRetries(tx: Tx, applied: readonly AppliedAttempt<Finished>[], ordered: boolean): Promise<void> {
     const retrying = applied.filter(({ attempt }) => attempt.outcome.nextAttemptAt).map(({ attempt, attemptNumber }) => ({ ...attempt, attemptNumber }));
     if (!ordered) {
-      await this.insertJobs(
-        client,
+      await enqueue(
+        this.options.boss,
+        tx,
         retrying.map((f) => ({
           deliveryId: f.row.id,
           attemptCount: f.attemptNumber,
           scheduleIndex: f.outcome.nextScheduleIndex!,
-          webhookSubscriptionId: f.row.webhook_subscription_id,
+          webhookSubscriptionId: f.row.webhookSubscriptionId,
           ordered: false,
           startAfter: f.outcome.nextAttemptAt!,
         })),
@@ -221,7 +223,7 @@ export class DeliveryWorker {
     }
     const { boss } = this.options;
     for (const f of retrying) {
-      const db = bossDb(client);
+      const db = tx.jobs;
       await boss.fail(ORDERED_DELIVERY_QUEUE, { id: f.job.id, retryCount: f.job.retryCount }, { error: f.outcome.lastError }, { db });
       const data: DeliveryJobV1 = { v: 1, d: f.row.id, a: f.attemptNumber, s: f.outcome.nextScheduleIndex! };
       await boss.update(ORDERED_DELIVERY_QUEUE, data, { id: f.job.id, startAfter: f.outcome.nextAttemptAt!, db });
@@ -248,18 +250,15 @@ export class DeliveryWorker {
     this.wakeTimers.set(key, timer);
   }
 
-  private async insertJobs(client: PoolClient, targets: readonly DeliveryJobTarget[]): Promise<void> {
-    for (const [name, jobs] of byQueue(targets)) await this.options.boss.insert(name, jobs, { db: bossDb(client) });
-  }
 }
 
 /** One `debug` line per attempt: ids, status and timing only (the URL and headers may carry secrets). */
 function logAttempt(log: Logger, { row, result, outcome }: Finished, attemptNumber: number | undefined): void {
   log.debug('delivery attempt', {
-    tenantId: row.tenant_id,
-    webhookSubscriptionId: row.webhook_subscription_id,
+    tenantId: row.tenantId,
+    webhookSubscriptionId: row.webhookSubscriptionId,
     deliveryId: row.id,
-    eventId: row.event_id,
+    eventId: row.eventId,
     attemptNumber: attemptNumber ?? null,
     responseStatus: result.status ?? null,
     errorKind: result.errorKind ?? null,

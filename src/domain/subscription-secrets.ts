@@ -9,17 +9,14 @@ import { generateSigningSecret, isValidSigningSecret, openSecret, sealSecret } f
 export const DEFAULT_ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
 export const MAX_ROTATION_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** The secret columns, as an entity or a plain-SQL row (camelCase or snake_case). */
+/** The secret columns, of an entity or of a store row. */
 export interface SecretColumns {
-  /** The subscription's id (the additional data of its sealed values): `id` of a subscription, `webhook_subscription_id` of a delivery row. */
+  /** The subscription's id (the additional data of its sealed values): `id` of a subscription, `webhookSubscriptionId` of a delivery. */
   id?: string;
-  webhook_subscription_id?: string;
+  webhookSubscriptionId?: string;
   secretEncrypted?: string | null;
   previousSecretEncrypted?: string | null;
   previousSecretExpiresAt?: Date | string | null;
-  secret_encrypted?: string | null;
-  previous_secret_encrypted?: string | null;
-  previous_secret_expires_at?: Date | string | null;
 }
 
 /**
@@ -28,12 +25,12 @@ export interface SecretColumns {
  * HOOKGRAPH_SECRET_KEY): signing with nothing would be worse.
  */
 export function validSigningSecrets(row: SecretColumns, secretKey: Buffer, now: Date = new Date()): string[] {
-  const current = row.secretEncrypted ?? row.secret_encrypted;
-  const id = row.webhook_subscription_id ?? row.id;
-  if (!current || !id) throw new Error('subscription has no signing secret loaded (select its id and secret_encrypted)');
+  const current = row.secretEncrypted;
+  const id = row.webhookSubscriptionId ?? row.id;
+  if (!current || !id) throw new Error('subscription has no signing secret loaded (its id and sealed secret are needed)');
   const secrets = [openSecret(secretKey, current, id)];
-  const previous = row.previousSecretEncrypted ?? row.previous_secret_encrypted;
-  const expiresRaw = row.previousSecretExpiresAt ?? row.previous_secret_expires_at;
+  const previous = row.previousSecretEncrypted;
+  const expiresRaw = row.previousSecretExpiresAt;
   if (previous && expiresRaw && new Date(expiresRaw).getTime() > now.getTime()) secrets.push(openSecret(secretKey, previous, id));
   return secrets;
 }

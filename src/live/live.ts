@@ -1,6 +1,10 @@
-import type { Pool } from 'pg';
 import type { Logger } from '../log.js';
-import type { LiveMessage } from './announce.js';
+import * as apiKeys from '../store/api-keys.js';
+import type { Db } from '../store/db.js';
+import * as deliveries from '../store/deliveries.js';
+import * as events from '../store/events.js';
+import * as webhookSubscriptions from '../store/webhook-subscriptions.js';
+import type { LiveMessage } from './messages.js';
 import { ConnectionRegistry } from './connections.js';
 import { LiveListener } from './listener.js';
 import { LivePubSub } from './pubsub.js';
@@ -8,8 +12,8 @@ import { LivePubSub } from './pubsub.js';
 export interface LiveOptions {
   /** PostgreSQL URL for the dedicated LISTEN connection. */
   url: string;
-  /** Pool for resync reads. */
-  pool: Pool;
+  /** Resync reads the tables through it. */
+  db: Db;
   log: Logger;
   /** Messages buffered per subscription before its client is dropped as too slow. */
   bufferSize?: number;
@@ -22,7 +26,7 @@ export interface Live {
   connections: ConnectionRegistry;
   listener: LiveListener;
   /** Counts since start (for metrics). */
-  stats: { messages: number; resyncs: number };
+  stats: { messages: number };
   stop(): Promise<void>;
 }
 
@@ -36,7 +40,7 @@ export async function startLive(options: LiveOptions): Promise<Live> {
   const log = options.log.child({ component: 'live' });
   const pubsub = new LivePubSub(options.bufferSize);
   const connections = new ConnectionRegistry(log);
-  const stats = { messages: 0, resyncs: 0 };
+  const stats = { messages: 0 };
   /** Ids announced live while a resync reads: its (older) rows for them must not follow the newer news. */
   let newerThanResync: Set<string> | undefined;
   const fanOut = (messages: LiveMessage[]) => {
@@ -62,10 +66,9 @@ export async function startLive(options: LiveOptions): Promise<Live> {
     onMessages: fanOut,
     onResync: (since) => {
       const newer = (newerThanResync = new Set());
-      resync(options.pool, connections.keyIds(), new Date(since.getTime() - RESYNC_MARGIN_MS)).then(
+      resync(options.db, connections.keyIds(), new Date(since.getTime() - RESYNC_MARGIN_MS)).then(
         (messages) => {
           if (newerThanResync === newer) newerThanResync = undefined;
-          stats.resyncs++;
           log.info('live resync done', { since: since.toISOString(), messages: messages.length });
           fanOut(messages.filter((m) => !newer.has(m.id)));
         },
@@ -85,33 +88,12 @@ export async function startLive(options: LiveOptions): Promise<Live> {
  * tables (the truth): the current state of changed deliveries, subscriptions
  * and events, and which open sockets' keys were revoked.
  */
-export async function resync(pool: Pool, openKeyIds: string[], since: Date): Promise<LiveMessage[]> {
-  const [deliveries, subscriptions, events, revoked] = await Promise.all([
-    pool.query(
-      `select id, tenant_id, event_id, webhook_subscription_id, status, attempt_count
-         from delivery where updated_at >= $1 order by updated_at, id limit ${RESYNC_LIMIT}`,
-      [since],
-    ),
-    pool.query(`select id, tenant_id, status from webhook_subscription where updated_at >= $1 order by updated_at, id limit ${RESYNC_LIMIT}`, [since]),
-    pool.query(`select id, tenant_id, event_type from event where created_at >= $1 order by id limit ${RESYNC_LIMIT}`, [since]),
-    openKeyIds.length
-      ? pool.query(`select id, tenant_id from api_key where id = any($1::uuid[]) and revoked_at is not null`, [openKeyIds])
-      : Promise.resolve({ rows: [] as { id: string; tenant_id: string }[] }),
+export async function resync(db: Db, openKeyIds: string[], since: Date): Promise<LiveMessage[]> {
+  const [deliveryNews, subscriptionNews, eventNews, revoked] = await Promise.all([
+    deliveries.changedSince(db, since, RESYNC_LIMIT),
+    webhookSubscriptions.changedSince(db, since, RESYNC_LIMIT),
+    events.publishedSince(db, since, RESYNC_LIMIT),
+    apiKeys.revokedAmong(db, openKeyIds),
   ]);
-  return [
-    ...revoked.rows.map((r): LiveMessage => ({ kind: 'apiKeyRevoked', tenantId: r.tenant_id, id: r.id })),
-    ...events.rows.map((r): LiveMessage => ({ kind: 'event', tenantId: r.tenant_id, id: r.id, eventType: r.event_type })),
-    ...subscriptions.rows.map((r): LiveMessage => ({ kind: 'webhookSubscription', tenantId: r.tenant_id, id: r.id, status: r.status })),
-    ...deliveries.rows.map(
-      (r): LiveMessage => ({
-        kind: 'delivery',
-        tenantId: r.tenant_id,
-        id: r.id,
-        eventId: r.event_id,
-        webhookSubscriptionId: r.webhook_subscription_id,
-        status: r.status,
-        attemptCount: r.attempt_count,
-      }),
-    ),
-  ];
+  return [...revoked, ...eventNews, ...subscriptionNews, ...deliveryNews];
 }

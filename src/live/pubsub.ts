@@ -1,5 +1,5 @@
 import type { PubSub } from 'type-graphql';
-import type { LiveMessage } from './announce.js';
+import type { LiveMessage } from './messages.js';
 
 type Kind<K extends LiveMessage['kind']> = Extract<LiveMessage, { kind: K }>;
 

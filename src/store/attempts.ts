@@ -1,3 +1,4 @@
+import { uuidv7 } from '../domain/ids.js';
 import type { Sql, Tx } from './db.js';
 
 /**
@@ -12,5 +13,67 @@ import type { Sql, Tx } from './db.js';
 
 // ─── Publish, worker, operations, retention, live resync ─────────────────
 
+/** One HTTP attempt to record. */
+export interface NewAttempt {
+  deliveryId: string;
+  /** The delivery's attempt count under the lock: the new number is past it, and past every recorded one. */
+  base: number;
+  startedAt: Date;
+  durationMs: number;
+  requestHeaders: Record<string, string>;
+  responseStatus: number | null;
+  responseHeaders: Record<string, string> | null;
+  responseBody: string | null;
+  errorKind: string | null;
+  error: string | null;
+}
+
+/**
+ * Records attempts (invariant 3: before their delivery's status changes) and
+ * returns each delivery's new attempt number. Call with the deliveries locked:
+ * then a fresh statement sees every committed attempt, and the next number is
+ * one past both the highest recorded one and the delivery's count (attempts
+ * may have been pruned), so counts only ever grow.
+ */
+export async function insertNumbered(tx: Tx, attempts: readonly NewAttempt[]): Promise<Map<string, number>> {
+  if (attempts.length === 0) return new Map();
+  const { rows } = await tx.query<{ deliveryId: string; attemptNumber: number }>(
+    `insert into delivery_attempt (id, delivery_id, attempt_number, started_at, duration_ms, request_headers,
+                                   response_status, response_headers, response_body, error_kind, error)
+     select x.id, x.delivery_id,
+            greatest(coalesce((select max(a.attempt_number) from delivery_attempt a where a.delivery_id = x.delivery_id), 0), x.base) + 1,
+            x.started_at, x.duration_ms, x.request_headers,
+            x.response_status, x.response_headers, x.response_body, x.error_kind, x.error
+       from json_to_recordset($1::json) as x(id uuid, delivery_id uuid, base int, started_at timestamptz,
+            duration_ms int, request_headers jsonb, response_status int, response_headers jsonb,
+            response_body text, error_kind text, error text)
+     returning delivery_id as "deliveryId", attempt_number as "attemptNumber"`,
+    [
+      JSON.stringify(
+        attempts.map((a) => ({
+          id: uuidv7(a.startedAt.getTime()),
+          delivery_id: a.deliveryId,
+          base: a.base,
+          started_at: a.startedAt,
+          duration_ms: a.durationMs,
+          request_headers: a.requestHeaders,
+          response_status: a.responseStatus,
+          response_headers: a.responseHeaders,
+          // PostgreSQL text cannot hold NUL bytes.
+          response_body: a.responseBody?.replace(/\u0000/g, '') ?? null,
+          error_kind: a.errorKind,
+          error: a.error?.replace(/\u0000/g, '') ?? null,
+        })),
+      ),
+    ],
+  );
+  return new Map(rows.map((r) => [r.deliveryId, r.attemptNumber]));
+}
+
+/** Retention: deletes up to `limit` attempts started before `cutoff`; returns how many. */
+export async function pruneBefore(db: Sql, cutoff: Date, limit: number): Promise<number> {
+  const { rowCount } = await db.query('delete from delivery_attempt where id in (select id from delivery_attempt where started_at < $1 limit $2)', [cutoff, limit]);
+  return rowCount;
+}
 
 // (end of the delivery path section)

@@ -1,3 +1,5 @@
+import { asDate } from './dates.js';
+import { eventPublished, type LiveMessage } from '../live/messages.js';
 import type { Sql, Tx } from './db.js';
 
 /**
@@ -12,5 +14,79 @@ import type { Sql, Tx } from './db.js';
 
 // ─── Publish, worker, operations, retention, live resync ─────────────────
 
+/** An event as publish returns it (the payload is read back from `body`). */
+export interface StoredEvent {
+  id: string;
+  tenantId: string;
+  eventType: string;
+  body: string;
+  idempotencyKey: string | null;
+  occurredAt: Date;
+  createdAt: Date;
+}
+
+/** An event to insert: its id and wire body are made by publish. */
+export interface NewEvent {
+  id: string;
+  eventType: string;
+  body: string;
+  idempotencyKey: string | null;
+  occurredAt: Date;
+}
+
+/**
+ * Inserts the events of one publish call and announces them; returns when
+ * each was created. An event whose idempotency key another publish took
+ * meanwhile is not inserted (and not in the result).
+ */
+export async function insertMany(tx: Tx, tenantId: string, events: readonly NewEvent[], traceparent: string | null): Promise<Map<string, Date>> {
+  if (events.length === 0) return new Map();
+  const { rows } = await tx.query<{ id: string; createdAt: Date }>(
+    `insert into event (id, tenant_id, event_type, body, idempotency_key, occurred_at, created_at, traceparent)
+     select x.id, $1, x.event_type, x.body, x.idempotency_key, x.occurred_at, now(), $7::text
+       from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) as x(id, event_type, body, idempotency_key, occurred_at)
+     on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
+     returning id, created_at as "createdAt"`,
+    [tenantId, events.map((e) => e.id), events.map((e) => e.eventType), events.map((e) => e.body), events.map((e) => e.idempotencyKey), events.map((e) => e.occurredAt), traceparent],
+  );
+  const created = new Map(rows.map((r) => [r.id, asDate(r.createdAt)]));
+  const byId = new Map(events.map((e) => [e.id, e]));
+  tx.announce(...rows.map((r) => eventPublished({ tenantId, id: r.id, eventType: byId.get(r.id)!.eventType })));
+  return created;
+}
+
+/** The tenant's events holding these idempotency keys. */
+export async function byIdempotencyKeys(tx: Tx, tenantId: string, keys: readonly string[]): Promise<StoredEvent[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await tx.query<StoredEvent>(
+    `select id, tenant_id as "tenantId", event_type as "eventType", body, idempotency_key as "idempotencyKey", occurred_at as "occurredAt", created_at as "createdAt"
+       from event where tenant_id = $1 and idempotency_key = any($2::text[])`,
+    [tenantId, keys],
+  );
+  return rows.map((r) => ({ ...r, occurredAt: asDate(r.occurredAt), createdAt: asDate(r.createdAt) }));
+}
+
+/** Releases the idempotency keys of events past the window, so the keys can be used again. */
+export async function releaseIdempotencyKeys(tx: Tx, eventIds: readonly string[]): Promise<void> {
+  if (eventIds.length) await tx.query('update event set idempotency_key = null where id = any($1::uuid[])', [eventIds]);
+}
+
+/** Retention: deletes up to `limit` events created before `cutoff` that have no delivery left; returns how many. */
+export async function pruneOrphans(db: Sql, cutoff: Date, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    'delete from event where id in (select e.id from event e where e.created_at < $1 and not exists (select 1 from delivery d where d.event_id = e.id) limit $2)',
+    [cutoff, limit],
+  );
+  return rowCount;
+}
+
+/** Live resync: events created since `since`, as announcements. */
+export async function publishedSince(db: Sql, since: Date, limit: number): Promise<LiveMessage[]> {
+  const { rows } = await db.query<{ id: string; tenantId: string; eventType: string }>(
+    `select id, tenant_id as "tenantId", event_type as "eventType" from event where created_at >= $1 order by id limit ${Number(limit)}`,
+    [since],
+  );
+  return rows.map(eventPublished);
+}
 
 // (end of the delivery path section)

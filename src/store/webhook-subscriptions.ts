@@ -1,3 +1,5 @@
+import type { StoredHeaders } from '../domain/subscription-headers.js';
+import { subscriptionChanged, type LiveMessage } from '../live/messages.js';
 import type { Sql, Tx } from './db.js';
 
 /**
@@ -12,5 +14,129 @@ import type { Sql, Tx } from './db.js';
 
 // ─── Publish, worker, operations, retention, live resync ─────────────────
 
+/**
+ * A scalar subquery giving the version of tenant `$1`'s subscriptions (count
+ * and sum of `updated_at`, one index scan), to embed in another query: any
+ * create, update, delete or status change changes it.
+ */
+export const VERSION_SQL = `(select count(*)::text || ':' || coalesce(sum(extract(epoch from updated_at)), 0)::text from webhook_subscription where tenant_id = $1)`;
+
+/** The version of the tenant's subscriptions (see VERSION_SQL). */
+export async function version(db: Sql, tenantId: string): Promise<string> {
+  const { rows } = await db.query<{ version: string }>(`select ${VERSION_SQL} as version`, [tenantId]);
+  return rows[0].version;
+}
+
+/** An ENABLED subscription as fan-out reads it: patterns and the stored filter, no secrets. */
+export interface FanOutRow {
+  id: string;
+  eventTypes: string[];
+  filter: unknown;
+  ordered: boolean;
+}
+
+/** The tenant's ENABLED subscriptions, for fan-out. */
+export async function enabledForFanOut(db: Sql, tenantId: string): Promise<FanOutRow[]> {
+  const { rows } = await db.query<FanOutRow>(
+    `select id, event_types as "eventTypes", filter, ordered from webhook_subscription where tenant_id = $1 and status = 'ENABLED' order by id`,
+    [tenantId],
+  );
+  return rows;
+}
+
+/**
+ * Key-share locks the subscriptions before their deliveries are written: a
+ * subscription delete locks its row, then cascades to its deliveries; taking
+ * the locks in the same order makes it wait for this transaction instead of
+ * deadlocking with it.
+ */
+export async function lockForDeliveries(tx: Tx, ids: readonly string[]): Promise<void> {
+  await tx.query('select 1 from webhook_subscription where id = any($1::uuid[]) order by id for key share', [[...new Set(ids)]]);
+}
+
+/**
+ * Health after a group of attempts: successes clear a failure streak, failures
+ * start one (and disable a subscription whose streak is older than
+ * `disableAfterMs`: FAILING_DISABLED), a 410 Gone disables at once (DISABLED).
+ * A subscription row is touched only when something changes (first failure
+ * of a streak, first success after one, at most one success stamp per
+ * second), so a busy subscription's row is not a lock hot spot. Announces
+ * every status change.
+ */
+export async function recordHealth(tx: Tx, health: { succeeded: readonly string[]; failed: readonly string[]; gone: readonly string[] }, disableAfterMs: number): Promise<void> {
+  const { succeeded, failed, gone } = health;
+  if (succeeded.length) {
+    await tx.query(
+      `update webhook_subscription set last_success_at = now(), failing_since = null
+        where id = any($1::uuid[]) and (failing_since is not null or last_success_at is null or last_success_at < now() - interval '1 second')`,
+      [succeeded],
+    );
+  }
+  if (failed.length) {
+    await tx.query(`update webhook_subscription set failing_since = now() where id = any($1::uuid[]) and failing_since is null`, [failed]);
+    const { rows } = await tx.query<{ id: string; tenantId: string }>(
+      `update webhook_subscription
+          set status = 'FAILING_DISABLED', updated_at = now(),
+              disabled_reason = 'every delivery failed since ' || to_char(failing_since at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        where id = any($1::uuid[]) and status = 'ENABLED' and failing_since < now() - $2::int * interval '1 millisecond'
+        returning id, tenant_id as "tenantId"`,
+      [failed, disableAfterMs],
+    );
+    tx.announce(...rows.map((row) => subscriptionChanged(row, 'FAILING_DISABLED')));
+  }
+  if (gone.length) {
+    const { rows } = await tx.query<{ id: string; tenantId: string }>(
+      `update webhook_subscription
+          set status = 'DISABLED', updated_at = now(),
+              disabled_reason = 'the receiver answered 410 Gone at ' || to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        where id = any($1::uuid[]) and status = 'ENABLED'
+        returning id, tenant_id as "tenantId"`,
+      [gone],
+    );
+    tx.announce(...rows.map((row) => subscriptionChanged(row, 'DISABLED')));
+  }
+}
+
+/** A subscription's stored secrets and headers, as the sealing data step reads them. */
+export interface SealedColumns {
+  id: string;
+  headers: StoredHeaders | null;
+  secretEncrypted: string;
+  previousSecretEncrypted: string | null;
+}
+
+/** Rows with something not sealed as v2: a v1 signing secret, or a header value in plain text or v1. */
+const OUTDATED = `(secret_encrypted not like 'v2.%'
+  or previous_secret_encrypted not like 'v2.%'
+  or exists (select 1 from jsonb_each_text(headers) h where h.value not like 'v2.%'))`;
+
+/** The next `limit` subscriptions after id `after` with an outdated seal, locked. */
+export async function lockOutdatedSeals(tx: Tx, after: string, limit: number): Promise<SealedColumns[]> {
+  const { rows } = await tx.query<SealedColumns>(
+    `select id, headers, secret_encrypted as "secretEncrypted", previous_secret_encrypted as "previousSecretEncrypted" from webhook_subscription
+      where id > $1 and ${OUTDATED} order by id limit ${Number(limit)} for update`,
+    [after],
+  );
+  return rows;
+}
+
+/** Stores re-sealed secrets and headers; `updated_at` stays (only the stored form changed, not the subscription). */
+export async function storeSeals(tx: Tx, row: SealedColumns): Promise<void> {
+  await tx.query('update webhook_subscription set headers = $2, secret_encrypted = $3, previous_secret_encrypted = $4 where id = $1', [
+    row.id,
+    JSON.stringify(row.headers ?? {}),
+    row.secretEncrypted,
+    row.previousSecretEncrypted,
+  ]);
+}
+
+/** Live resync: subscriptions changed since `since`, as announcements. */
+export async function changedSince(db: Sql, since: Date, limit: number): Promise<LiveMessage[]> {
+  const { rows } = await db.query<{ id: string; tenantId: string; status: string }>(
+    `select id, tenant_id as "tenantId", status from webhook_subscription where updated_at >= $1 order by updated_at, id limit ${Number(limit)}`,
+    [since],
+  );
+  return rows.map((r) => subscriptionChanged(r, r.status));
+}
 
 // (end of the delivery path section)

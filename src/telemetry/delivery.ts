@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
-import type { DeliveryRow } from '../delivery/claim.js';
+import type { DueDelivery } from '../store/deliveries.js';
 import type { SendResult } from '../delivery/sender.js';
 import { spanContextOf, traceparentOf, tracer, tracingEnabled } from './tracing.js';
 
@@ -11,15 +11,15 @@ import { spanContextOf, traceparentOf, tracer, tracingEnabled } from './tracing.
  * undefined and no span is made. Attributes never include the URL's path or
  * query (they can carry tokens) nor any header.
  */
-export async function traceAttempt(row: DeliveryRow, attemptNumber: number, send: (traceparent: string | undefined) => Promise<SendResult>): Promise<SendResult> {
+export async function traceAttempt(row: DueDelivery, attemptNumber: number, send: (traceparent: string | undefined) => Promise<SendResult>): Promise<SendResult> {
   if (!tracingEnabled()) return send(undefined);
   const publish = spanContextOf(row.traceparent);
   const attributes: Attributes = {
     'http.request.method': 'POST',
-    'hookgraph.tenant_id': row.tenant_id,
-    'hookgraph.event_id': row.event_id,
+    'hookgraph.tenant_id': row.tenantId,
+    'hookgraph.event_id': row.eventId,
     'hookgraph.delivery_id': row.id,
-    'hookgraph.webhook_subscription_id': row.webhook_subscription_id,
+    'hookgraph.webhook_subscription_id': row.webhookSubscriptionId,
     'hookgraph.attempt': attemptNumber,
   };
   try {

@@ -49,9 +49,9 @@ test('SIGKILL of a worker mid-run loses no event', { timeout: 90_000 }, async ()
   console.log(`crash test: ${published.length} events, ${atKill} received before SIGKILL, ${duplicates} duplicates after recovery; second worker ready after ${readyAt - killedAt} ms, first delivery after ${resumedAt - killedAt} ms, all after ${Date.now() - killedAt} ms`);
   assert.ok(duplicates <= 4 * 25, `${duplicates} duplicates: more than the killed worker had in flight`);
 
-  const { rows } = await app.app.services.pool.query(`select status, count(*)::int as n from delivery group by status`);
+  const { rows } = await app.app.pool.query(`select status, count(*)::int as n from delivery group by status`);
   await eventually(async () => {
-    const { rows: statuses } = await app.app.services.pool.query(`select status, count(*)::int as n from delivery group by status`);
+    const { rows: statuses } = await app.app.pool.query(`select status, count(*)::int as n from delivery group by status`);
     return statuses.length === 1 && statuses[0].status === 'SUCCEEDED' && statuses[0].n === published.length ? statuses : undefined;
   }, 15_000, `every delivery SUCCEEDED (was ${JSON.stringify(rows)})`);
 });

@@ -11,7 +11,7 @@ url.searchParams.set('application_name', 'hookgraph_url_param');
 const app = await startTestApp({ label: 'url', env: { DATABASE_URL: url.toString() } });
 
 test("the ORM pool (used by every resolver) connects with DATABASE_URL's query parameters", async () => {
-  const { rows } = await app.app.services.pool.query(`select current_setting('application_name') as name`);
+  const { rows } = await app.app.pool.query(`select current_setting('application_name') as name`);
   assert.equal(rows[0].name, 'hookgraph_url_param');
   assert.ok((await app.createTenant()).adminKey, 'and works');
 });

@@ -17,12 +17,12 @@ import { DELIVERY, eventType, eventually, publish, settled, subscription, tenant
  * to the cloud metadata address at send time).
  */
 const app = await startTestApp({ label: 'delivery-ops', role: 'api' });
-const { services } = app.app;
+const services = app.app.services!;
 const resolver = async (host: string) => (host === 'rebind.test' ? ['169.254.169.254'] : ['127.0.0.1']);
 const worker = new DeliveryWorker({
   config: services.config,
-  pool: services.pool,
-  boss: services.boss!,
+  db: services.db,
+  boss: services.boss,
   log: silentLogger,
   secretKey: services.secretKey,
   metrics: services.metrics,
@@ -112,7 +112,7 @@ test('webhookSubscriptionTest sends a hookgraph.test event to that subscription 
 test('a host that resolves to a forbidden address at send time is refused (DNS rebinding)', async () => {
   const sub = await subscription(t, { url: receiver.url + '?rebind', eventTypes: ['report.ready'] });
   // It resolved to an allowed address when saved; now point it at a name that rebinds to 169.254.169.254.
-  await services.pool.query('update webhook_subscription set url = $1 where id = $2', [`http://rebind.test:${receiver.port}/hook?rebind`, sub.id]);
+  await app.app.pool.query('update webhook_subscription set url = $1 where id = $2', [`http://rebind.test:${receiver.port}/hook?rebind`, sub.id]);
   const event = await publish(t, 'report.ready', { n: 9 });
   const [d] = await settled(t, event.id);
   const full = (await app.gql(DELIVERY, { id: d.id }, t.key)).data.delivery;
@@ -132,12 +132,12 @@ test('retention prunes old attempts, finished deliveries and their events, and k
   const pending = await publish(t, 'report.ready', { n: 11 });
   await settled(t, old.id);
   await settled(t, pending.id);
-  const { pool } = services;
+  const { pool } = app.app;
   await pool.query(`update delivery set updated_at = now() - interval '40 days' where event_id = any($1::uuid[])`, [[old.id, pending.id]]);
   await pool.query(`update delivery set status = 'RETRYING' where event_id = $1`, [pending.id]);
   await pool.query(`update delivery_attempt set started_at = now() - interval '40 days' where delivery_id in (select id from delivery where event_id = any($1::uuid[]))`, [[old.id, pending.id]]);
   await pool.query(`update event set created_at = now() - interval '40 days' where id = any($1::uuid[])`, [[old.id, pending.id]]);
-  const counts = await pruneBefore(pool, new Date(Date.now() - 30 * 24 * 60 * 60 * 1000));
+  const counts = await pruneBefore(services.db, new Date(Date.now() - 30 * 24 * 60 * 60 * 1000));
   assert.ok(counts.attempts >= 2 && counts.deliveries >= 1 && counts.events >= 1, JSON.stringify(counts));
   const left = await pool.query('select id from event where id = any($1::uuid[])', [[old.id, pending.id]]);
   assert.deepEqual(left.rows.map((r) => r.id), [pending.id]);

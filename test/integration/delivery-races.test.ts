@@ -16,14 +16,14 @@ import { DELIVERY, deliveriesOf, eventType, eventually, publish, PUBLISH_MANY, s
  * situation it needs is set up, and stops them at its end.
  */
 const app = await startTestApp({ label: 'delivery-races', role: 'api' });
-const { services } = app.app;
-const { pool } = services;
-const boss = services.boss!;
+const services = app.app.services!;
+const { pool } = app.app;
+const boss = services.boss;
 
 async function startWorker(): Promise<DeliveryWorker> {
   const worker = new DeliveryWorker({
     config: services.config,
-    pool,
+    db: services.db,
     boss,
     log: silentLogger,
     secretKey: services.secretKey,

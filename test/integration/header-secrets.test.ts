@@ -30,7 +30,7 @@ const UPDATE = 'mutation($input: WebhookSubscriptionUpdateInput!) { webhookSubsc
 const CREATE = 'mutation($input: WebhookSubscriptionCreateInput!) { webhookSubscriptionCreate(input: $input) { webhookSubscription { id headers } userErrors { field code message } } }';
 
 async function storedHeaders(id: string): Promise<Record<string, string>> {
-  const { rows } = await app.app.services.pool.query('select headers from webhook_subscription where id = $1', [id]);
+  const { rows } = await app.app.pool.query('select headers from webhook_subscription where id = $1', [id]);
   return rows[0].headers;
 }
 
@@ -74,7 +74,7 @@ test('header values are sealed in the database, masked for READ and ADMIN keys, 
   assert.equal(recorded['webhook-id'], event.id);
   assert.match(recorded['webhook-signature'], /^v1,/);
   // An attempt recorded before every custom value was redacted does not show it either.
-  await app.app.services.pool.query(`update delivery_attempt set request_headers = request_headers || '{"x-team": "billing"}' where delivery_id = $1`, [delivery.id]);
+  await app.app.pool.query(`update delivery_attempt set request_headers = request_headers || '{"x-team": "billing"}' where delivery_id = $1`, [delivery.id]);
   const old = await app.gql('query($id: ID!) { delivery(id: $id) { attempts { requestHeaders } } }', { id: delivery.id }, t.key);
   assert.equal(old.data.delivery.attempts[0].requestHeaders['x-team'], '[redacted]');
 });
@@ -153,7 +153,7 @@ test('a subscription from before sealing (plain-text headers, a v1 signing secre
   const upgraded = await startTestApp({ label: 'legacy_app', env: legacy.env });
   assertSealed(await legacy.sealedRow());
   // Idempotent: a second run (another process starting) finds nothing left to do.
-  assert.equal(await sealOutdatedSecrets(upgraded.app.services.pool, legacy.secretKey, silentLogger), 0);
+  assert.equal(await sealOutdatedSecrets(upgraded.app.services!.db, legacy.secretKey, silentLogger), 0);
 
   const t: Tenant = { app: upgraded, key: legacy.apiKey.key, tenantId: legacy.tenantId };
   const read = await upgraded.gql(ONE, { id: legacy.subscriptionId }, t.key);

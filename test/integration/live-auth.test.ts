@@ -38,7 +38,7 @@ test('a READ key connects and stays connected', async () => {
   const read = await app.createKey(adminKey, ['READ']);
   const client = wsClient(app.url, read.key);
   await connected(client);
-  assert.equal(app.app.services.live!.connections.size >= 1, true);
+  assert.equal(app.app.services!.live.connections.size >= 1, true);
   await client.dispose();
 });
 

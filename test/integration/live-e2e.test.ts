@@ -24,10 +24,10 @@ after(() => Promise.all(clients.map((c) => c.dispose())));
 async function watch(app: TestApp, key: string, variables: Record<string, unknown>): Promise<Subscription<any>> {
   const client = wsClient(app.url, key);
   clients.push(client);
-  const before = app.app.services.live!.pubsub.subscriberCount;
+  const before = app.app.services!.live.pubsub.subscriberCount;
   const subscription = client.subscribe(WATCH, variables);
   const deadline = Date.now() + 5000;
-  while (app.app.services.live!.pubsub.subscriberCount <= before) {
+  while (app.app.services!.live.pubsub.subscriberCount <= before) {
     if (Date.now() > deadline) throw new Error('subscription was not registered');
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { announce, type LiveMessage } from '../../src/live/announce.js';
+import type { LiveMessage } from '../../src/live/messages.js';
+import { announce } from '../helpers/announce.js';
 import { uuidv7 } from '../../src/domain/ids.js';
 
 /**

@@ -5,7 +5,7 @@ import { wsClient, type WsClient } from '../helpers/graphql.js';
 
 const app = await startTestApp({ label: 'live_limits', env: { HOOKGRAPH_MAX_SOCKETS_PER_KEY: '2' } });
 const { adminKey } = await app.createTenant();
-const live = app.app.services.live!;
+const live = app.app.services!.live;
 
 const clients: WsClient[] = [];
 after(() => Promise.all(clients.map((c) => c.dispose())));

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import pg from 'pg';
-import { announce, type LiveMessage } from '../../src/live/announce.js';
+import type { LiveMessage } from '../../src/live/messages.js';
+import { announce } from '../helpers/announce.js';
 import { LISTENER_APPLICATION_NAME } from '../../src/live/listener.js';
 import type { LiveSubscription } from '../../src/live/pubsub.js';
 import { startTestApp } from '../helpers/app.js';
 
 const app = await startTestApp({ label: 'live_listener' });
-const live = app.app.services.live!;
+const live = app.app.services!.live;
 
 async function withClient<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: app.db.url });

@@ -28,10 +28,10 @@ async function watcher(key: string): Promise<WsClient> {
 
 /** Subscribes and waits until the server has the subscription registered (so nothing published next is missed). */
 async function subscribed<T = any>(client: WsClient, query: string, variables: Record<string, unknown> = {}): Promise<Subscription<T>> {
-  const before = app.app.services.live!.pubsub.subscriberCount;
+  const before = app.app.services!.live.pubsub.subscriberCount;
   const subscription = client.subscribe<T>(query, variables);
   const deadline = Date.now() + 5000;
-  while (app.app.services.live!.pubsub.subscriberCount <= before) {
+  while (app.app.services!.live.pubsub.subscriberCount <= before) {
     if (Date.now() > deadline) throw new Error('subscription was not registered');
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -193,9 +193,9 @@ test('a client that stops reading is dropped with 1013 and does not stall others
   await new Promise((r) => slow.once('open', r));
   slow.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${t.readKey}` } }));
   await new Promise((r) => slow.once('message', r));
-  const before = app.app.services.live!.pubsub.subscriberCount;
+  const before = app.app.services!.live.pubsub.subscriberCount;
   slow.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { deliveryUpdated { id lastError } }' } }));
-  while (app.app.services.live!.pubsub.subscriberCount === before) await new Promise((r) => setTimeout(r, 5));
+  while (app.app.services!.live.pubsub.subscriberCount === before) await new Promise((r) => setTimeout(r, 5));
   (slow as any)._socket.pause();
 
   const fast = await subscribed(await watcher(t.readKey), DELIVERY_UPDATED);
@@ -213,7 +213,7 @@ test('a client that stops reading is dropped with 1013 and does not stall others
 
 test('completing a subscription or closing the socket releases it on the server', async () => {
   const t = await tenant();
-  const pubsub = app.app.services.live!.pubsub;
+  const pubsub = app.app.services!.live.pubsub;
   const waitFor = async (count: number) => {
     const deadline = Date.now() + 5000;
     while (pubsub.subscriberCount !== count) {

@@ -11,7 +11,7 @@ after(() => receiver.close());
 
 /** Rows of every table publishing writes, and pg-boss jobs of the delivery queues. */
 async function counts(): Promise<{ events: number; deliveries: number; jobs: number }> {
-  const { rows } = await app.app.services.pool.query(
+  const { rows } = await app.app.pool.query(
     `select (select count(*)::int from event) as events, (select count(*)::int from delivery) as deliveries,
             (select count(*)::int from pgboss.job where name like 'hookgraph-delivery%') as jobs`,
   );
@@ -86,7 +86,7 @@ test('idempotencyKey: a repeat returns the original event and creates nothing', 
 test('an idempotency key older than 24 h may be used again', async () => {
   const t = await freshTenant();
   const first = await publish(t, 'order.cancelled', {}, { idempotencyKey: 'k' });
-  await app.app.services.pool.query(`update event set created_at = now() - interval '25 hours' where id = $1`, [first.id]);
+  await app.app.pool.query(`update event set created_at = now() - interval '25 hours' where id = $1`, [first.id]);
   const second = await publish(t, 'order.cancelled', {}, { idempotencyKey: 'k' });
   assert.notEqual(second.id, first.id);
 });
@@ -156,7 +156,7 @@ test('a publish that fails inside its transaction leaves no event, delivery or j
   await subscription(t, { url: receiver.url, eventTypes: ['*'] });
   const before = await counts();
   // Fail the pg-boss job insert, the last write of the transaction: the event and delivery rows are already in.
-  const { pool } = app.app.services;
+  const { pool } = app.app;
   await pool.query(`create or replace function fail_delivery() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`);
   await pool.query('create trigger fail_delivery before insert on pgboss.job for each row execute function fail_delivery()');
   try {
@@ -177,7 +177,7 @@ test('a publish racing a subscription delete succeeds and delivers only to the s
   const kept = await subscription(t, { url: receiver.url + '?kept', eventTypes: ['order.cancelled'] });
   // Publish once so the subscription cache holds both.
   await settled(t, (await publish(t, 'order.cancelled', { n: 0 })).id);
-  const { pool } = app.app.services;
+  const { pool } = app.app;
   // The delete is held open in a transaction so the publish runs exactly in between (a GraphQL delete commits at once).
   const deleter = await pool.connect();
   try {

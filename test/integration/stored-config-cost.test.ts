@@ -28,7 +28,7 @@ async function alongside<T>(hostile: Promise<T>): Promise<[T, string]> {
 }
 
 async function eventCount(tenantId: string): Promise<number> {
-  const { rows } = await app.app.services.pool.query('select count(*)::int as n from event where tenant_id = $1', [tenantId]);
+  const { rows } = await app.app.pool.query('select count(*)::int as n from event where tenant_id = $1', [tenantId]);
   return rows[0].n;
 }
 
@@ -90,7 +90,7 @@ test('a hostile schema stored before these limits is never run: publishing to it
   const definitions: Record<string, unknown> = { d20: { type: 'string' } };
   for (let i = 0; i < 20; i++) definitions[`d${i}`] = { anyOf: [{ $ref: `#/definitions/d${i + 1}` }, { $ref: `#/definitions/d${i + 1}` }] };
   // Written as an older version would have saved it, past today's checks.
-  await app.app.services.pool.query(
+  await app.app.pool.query(
     `insert into event_type (id, tenant_id, name, schema, created_at, updated_at) values (gen_random_uuid(), $1, 'legacy.schema', $2, now(), now())`,
     [t.tenantId, JSON.stringify({ definitions, type: 'array', items: { $ref: '#/definitions/d0' } })],
   );

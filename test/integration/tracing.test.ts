@@ -49,7 +49,7 @@ test('without OTEL_EXPORTER_OTLP_ENDPOINT no OpenTelemetry SDK module is loaded 
   assert.equal(delivery.status, 'SUCCEEDED');
   assert.ok(loaded.some((url) => url.includes('/src/app.js')), 'the load hook saw hookgraph itself');
   assert.deepEqual(sdkModules(), []);
-  const { rows } = await app.app.services.pool.query('select traceparent from event where id = $1', [eventId]);
+  const { rows } = await app.app.pool.query('select traceparent from event where id = $1', [eventId]);
   assert.equal(rows[0].traceparent, null);
   await app.stop();
 });
@@ -90,7 +90,7 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT: operation, publish and attempt spans in 
   const publish = await collector.waitForSpan(byName('publish'));
   assert.equal(publish.parentSpanId, operation.spanId);
   assert.equal(publish.attributes['hookgraph.event_count'], 1);
-  const { rows } = await app.app.services.pool.query('select traceparent from event where id = $1', [eventId]);
+  const { rows } = await app.app.pool.query('select traceparent from event where id = $1', [eventId]);
   assert.equal(rows[0].traceparent, `00-${TRACE_ID}-${publish.spanId}-01`, 'the event row keeps the publish span’s context');
 
   const attempt = await collector.waitForSpan(byName('webhook attempt'));

@@ -56,7 +56,7 @@ test('refused target classes are userErrors on input.url and create nothing', as
     assert.equal(result.userErrors[0]?.code, code, url);
     assert.deepEqual(result.userErrors[0].field, ['input', 'url'], url);
   }
-  const { rows } = await app.app.services.pool.query('select count(*)::int as n from webhook_subscription');
+  const { rows } = await app.app.pool.query('select count(*)::int as n from webhook_subscription');
   assert.equal(rows[0].n, 0);
 });
 

@@ -46,7 +46,7 @@ test('create returns the secret once; queries never show it', async () => {
   const read = await app.gql(ONE, { id: sub.id }, admin);
   assert.deepEqual(read.data.webhookSubscription, sub);
   assert.ok(!JSON.stringify(read).includes(created.secret));
-  const { rows } = await app.app.services.pool.query('select secret_encrypted from webhook_subscription where id = $1', [sub.id]);
+  const { rows } = await app.app.pool.query('select secret_encrypted from webhook_subscription where id = $1', [sub.id]);
   assert.ok(!rows[0].secret_encrypted.includes(created.secret.slice(6, 20)), 'stored encrypted');
 
   const supplied = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -124,7 +124,7 @@ test('update changes only given fields; status changes and re-enabling', async (
 
 test('a status change is announced on the live channel at commit', async () => {
   const { webhookSubscription: sub } = await create({});
-  const client = await app.app.services.pool.connect();
+  const client = await app.app.pool.connect();
   try {
     const messages: string[] = [];
     client.on('notification', (n) => messages.push(n.payload ?? ''));
@@ -149,13 +149,13 @@ test('secret rotation: both secrets valid during the grace period, the old one g
   const expires = new Date(rotated.webhookSubscription.secretRotationExpiresAt).getTime();
   assert.ok(Math.abs(expires - (Date.now() + 3600_000)) < 60_000);
   const key = Buffer.from(app.env.HOOKGRAPH_SECRET_KEY, 'hex');
-  const row = (await app.app.services.pool.query('select * from webhook_subscription where id = $1', [id])).rows[0];
+  const row = (await app.app.pool.query(`select id, secret_encrypted as "secretEncrypted", previous_secret_encrypted as "previousSecretEncrypted", previous_secret_expires_at as "previousSecretExpiresAt" from webhook_subscription where id = $1`, [id])).rows[0];
   assert.deepEqual(validSigningSecrets(row, key, new Date()), [rotated.secret, created.secret]);
   assert.deepEqual(validSigningSecrets(row, key, new Date(expires + 1)), [rotated.secret]);
 
   const immediate = (await app.gql(ROTATE, { input: { id, gracePeriodSeconds: 0 } }, admin)).data.webhookSubscriptionRotateSecret;
   assert.equal(immediate.webhookSubscription.secretRotationExpiresAt, null);
-  const row2 = (await app.app.services.pool.query('select * from webhook_subscription where id = $1', [id])).rows[0];
+  const row2 = (await app.app.pool.query(`select id, secret_encrypted as "secretEncrypted", previous_secret_encrypted as "previousSecretEncrypted", previous_secret_expires_at as "previousSecretExpiresAt" from webhook_subscription where id = $1`, [id])).rows[0];
   assert.deepEqual(validSigningSecrets(row2, key), [immediate.secret]);
 
   assert.equal((await app.gql(ROTATE, { input: { id, gracePeriodSeconds: 8 * 86400 } }, admin)).data.webhookSubscriptionRotateSecret.userErrors[0].field.join('.'), 'input.gracePeriodSeconds');
