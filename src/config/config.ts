@@ -34,8 +34,16 @@ export interface Config {
   readonly maxSocketsPerKey: number;
   /** Deliveries fetched per pg-boss batch. `HOOKGRAPH_WORKER_BATCH_SIZE`, default 100. */
   readonly workerBatchSize: number;
-  /** Concurrent pg-boss fetch loops per worker process. `HOOKGRAPH_WORKER_CONCURRENCY`, default 4. */
+  /** No longer used by the worker (one fetch loop per queue, sized by `workerInFlight`); kept for the bench's raw baselines. `HOOKGRAPH_WORKER_CONCURRENCY`, default 4. */
   readonly workerConcurrency: number;
+  /** Attempts one worker process keeps in flight at most, from fetch until their outcome commits. `HOOKGRAPH_WORKER_IN_FLIGHT`, default 500. */
+  readonly workerInFlight: number;
+  /**
+   * Of those, the most one subscription may hold (a subscription's `maxInFlight`
+   * can only lower it), so a slow or hanging receiver cannot take the worker.
+   * `HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT`, default 32.
+   */
+  readonly subscriptionInFlight: number;
   /** Live updates buffered per GraphQL subscription before its client is dropped as too slow (close 1013). `HOOKGRAPH_LIVE_BUFFER`, default 10000. */
   readonly liveBufferSize: number;
   /** `production` hides stack traces and internal messages. `NODE_ENV`. */
@@ -196,6 +204,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxSocketsPerKey: integer(env, 'HOOKGRAPH_MAX_SOCKETS_PER_KEY', 20, 1, 10_000),
     workerBatchSize: integer(env, 'HOOKGRAPH_WORKER_BATCH_SIZE', 100, 1, 1000),
     workerConcurrency: integer(env, 'HOOKGRAPH_WORKER_CONCURRENCY', 4, 1, 64),
+    workerInFlight: integer(env, 'HOOKGRAPH_WORKER_IN_FLIGHT', 500, 1, 100_000),
+    subscriptionInFlight: integer(env, 'HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT', 32, 1, 100_000),
     liveBufferSize: integer(env, 'HOOKGRAPH_LIVE_BUFFER', 10_000, 1, 1_000_000),
     production: value(env, 'NODE_ENV') === 'production',
     logLevel: logLevel(env),

@@ -24,7 +24,8 @@ export const DELIVERY_QUEUES: readonly string[] = [...DELIVERY_SHARD_QUEUES, ORD
  * - `a`: the delivery's attempt_count when the job was made; a job whose `a`
  *   no longer matches is stale (its attempt already happened) and is skipped.
  * - `s`: index into the retry schedule of the attempt this job makes.
- * - `r`: how often this attempt was deferred by the rate limit (keeps job ids unique).
+ * - `r`: how often this attempt was deferred, by the rate limit or by the
+ *   subscription's in-flight share (keeps job ids unique).
  * - `m`: set on manual re-queues (deliveryRetry, replay): a fresh id, so the
  *   new job never collides with the finished job pg-boss still keeps for the
  *   same attempt count (a CANCELLED delivery never advanced its count).
@@ -97,12 +98,17 @@ export function shardPicker(chunk: number): () => number {
   return () => (first + Math.floor(n++ / Math.max(1, chunk))) % DELIVERY_SHARDS;
 }
 
-/** The pg-boss insert row for one delivery attempt. */
+/**
+ * The pg-boss insert row for one delivery attempt. Its pg-boss group is the
+ * subscription: the worker reads it to count a subscription's share before
+ * claiming anything, and leaves out subscriptions at their share when it
+ * fetches (`ignoreGroups`).
+ */
 export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1> {
   const data: DeliveryJobV1 = { v: 1, d: target.deliveryId, a: target.attemptCount, s: target.scheduleIndex };
   if (target.deferrals) data.r = target.deferrals;
   if (target.requeue) data.m = target.requeue;
-  const job: JobInsert<DeliveryJobV1> = { id: deliveryJobId(data), data };
+  const job: JobInsert<DeliveryJobV1> = { id: deliveryJobId(data), data, group: { id: target.webhookSubscriptionId } };
   if (target.startAfter) job.startAfter = target.startAfter.toISOString();
   if (target.ordered) job.singletonKey = target.webhookSubscriptionId;
   return job;

@@ -50,6 +50,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly jobsHeld = new Gauge({
+    name: 'hookgraph_delivery_jobs_held',
+    help: 'Delivery jobs this worker fetched and holds back because their subscription is using its whole in-flight share.',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaults?: boolean } = {}) {
     if (options.defaults) collectDefaultMetrics({ register: this.registry, prefix: 'hookgraph_' });
   }

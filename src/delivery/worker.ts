@@ -1,13 +1,19 @@
-import type { Job, PgBoss } from 'pg-boss';
+import type { Job, JobAttempt, PgBoss } from 'pg-boss';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { AddressGuard } from './address-guard.js';
 import type { Db, Tx } from '../store/db.js';
 import * as deliveries from '../store/deliveries.js';
 import { CLAIMABLE, type DueDelivery } from '../store/deliveries.js';
-import { DELIVERY_SHARDS, DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, enqueue, isDeliveryJob, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
+import * as webhookSubscriptions from '../store/webhook-subscriptions.js';
+import { Doorbell, pause } from './doorbell.js';
+import { CapCache, FairShare, type Shared } from './fair-share.js';
+import { GroupCommit } from './group-commit.js';
+import { listenForJobs, type JobWakeups } from './job-wakeups.js';
+import { DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, enqueue, isDeliveryJob, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { decideOutcome } from './outcome.js';
+import { PGBOSS_SCHEMA, deliveryExpireSeconds } from './queue.js';
 import { RateLimiter } from './rate-limit.js';
 import { recordAttempts, type AppliedAttempt, type FinishedAttempt } from './record.js';
 import { SecretCache, buildRequest, recordedHeaders } from './request.js';
@@ -26,161 +32,354 @@ export interface DeliveryWorkerOptions {
   guard?: AddressGuard;
 }
 
-type DeliveryJob = Job<DeliveryJobV1>;
 /** Worker bookkeeping (claims, outcomes) commits without waiting for the WAL flush: see TransactionOptions.durable. */
 const WORKER = { durable: false } as const;
-type Finished = FinishedAttempt & { job: DeliveryJob };
-interface Claim {
+/** A group commit holds at most this many outcomes… */
+const GROUP_COMMIT_ITEMS = 200;
+/** …and the first of them waits at most this long for others to join it. */
+const GROUP_COMMIT_DELAY_MS = 3;
+/** A job held for its subscription's share this long is deferred: well inside the 5 s its expiry allows beyond the delivery timeout. */
+const HOLD_LIMIT_MS = 2_000;
+/** A deferred held job is due again after this, doubling with each deferral of the attempt up to 16×. */
+const HOLD_DEFER_MS = 1_000;
+/** Polling backstop: NOTIFY (or a freed slot, or a retry falling due) usually wakes a fetch loop first. */
+const POLL_MS = 2_000;
+const POLL_WITHOUT_NOTIFY_MS = 500;
+const FETCH_RETRY_MAX_MS = 5_000;
+
+type DeliveryJob = Job<DeliveryJobV1>;
+
+/** A job this worker fetched; from then on it holds a slot (or is held) until it is settled. */
+interface Fetched extends Shared {
   job: DeliveryJob;
+  queue: string;
+}
+
+interface Claim {
+  fetched: Fetched;
   row: DueDelivery;
   /** Wait before sending (ordered deliveries under a rate limit wait in-process). */
   waitMs: number;
 }
 
+type Finished = FinishedAttempt & { fetched: Fetched };
+
 /**
- * Pulls delivery jobs in batches and runs each batch through: load → claim
- * (SENDING) → send concurrently → record attempts and outcomes in one
- * transaction (with the retry jobs) → pg-boss completes the batch. A crash at
- * any point leaves jobs active; pg-boss expires and re-runs them, and the
- * attempt-count fence in the job makes re-runs of finished attempts no-ops.
+ * Streams delivery attempts. One fetch loop per queue pulls jobs whenever
+ * slots are free (`FairShare`: HOOKGRAPH_WORKER_IN_FLIGHT in all, a bounded
+ * share per subscription), claims them (SENDING, announced) and starts each
+ * attempt on its own; no attempt waits for another's HTTP request. Finished
+ * attempts are written in small group commits (`GroupCommit`): attempt rows,
+ * delivery outcomes, subscription health, retry jobs and the pg-boss
+ * completion of every job of the group in one transaction, so a job is
+ * completed only in the transaction that records its attempt. A crash or a
+ * PostgreSQL restart at any point leaves jobs active; pg-boss expires and
+ * re-runs them, and the attempt-count fence in the job makes re-runs of
+ * recorded attempts no-ops.
+ *
+ * Ordered deliveries keep pg-boss's key: one active job per subscription.
+ * Completing (or, for a retry, failing) it in the group commit releases the
+ * next one, and the loop is woken to fetch it.
  */
 export class DeliveryWorker {
   private readonly sender: Sender;
   private readonly secrets: SecretCache;
   private readonly limiter = new RateLimiter();
   private readonly userAgent = USER_AGENT;
-  private readonly workIds = new Map<string, string>();
+  private readonly caps = new CapCache();
+  private readonly share: FairShare<Fetched>;
+  private readonly outcomes: GroupCommit<Finished>;
+  private readonly bells = new Map<string, Doorbell>();
+  private readonly loops: Promise<void>[] = [];
+  /** Claims, attempts and deferrals under way (awaited by stop). */
+  private readonly pending = new Set<Promise<unknown>>();
   private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
+  private readonly stopping = new AbortController();
+  private readonly expireMs: number;
+  private wakeups: JobWakeups | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
-    const guard = options.guard ?? new AddressGuard(options.config.allowTargets);
-    this.sender = new Sender({ guard, timeoutMs: options.config.deliveryTimeoutMs });
+    const { config, log } = options;
+    const guard = options.guard ?? new AddressGuard(config.allowTargets);
+    this.sender = new Sender({ guard, timeoutMs: config.deliveryTimeoutMs });
     this.secrets = new SecretCache(options.secretKey);
+    this.expireMs = deliveryExpireSeconds(config.deliveryTimeoutMs) * 1000;
+    this.share = new FairShare<Fetched>({ inFlight: config.workerInFlight, perSubscription: config.subscriptionInFlight }, (id) => this.caps.get(id));
+    this.outcomes = new GroupCommit<Finished>({
+      maxItems: GROUP_COMMIT_ITEMS,
+      delayMs: GROUP_COMMIT_DELAY_MS,
+      commit: (group) => this.commitOutcomes(group),
+      retryable: (f, now) => now < f.fetched.fetchedAt + this.expireMs,
+      abandon: (group, error) => {
+        log.error('delivery outcomes could not be committed; their jobs run again when pg-boss expires them', { err: error, attempts: group.length });
+        for (const f of group) this.share.release(f.fetched);
+        this.slotsFreed();
+      },
+      log,
+    });
   }
 
   async start(): Promise<void> {
-    const { boss, config } = this.options;
-    const common = { batchSize: config.workerBatchSize, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 2 };
-    // HOOKGRAPH_WORKER_CONCURRENCY fetch loops in all, spread over the shard queues (at least one each).
-    const perShard = Math.max(1, Math.round(config.workerConcurrency / DELIVERY_SHARDS));
-    for (const name of DELIVERY_SHARD_QUEUES) {
-      this.workIds.set(name, await boss.work<DeliveryJobV1>(name, { ...common, localConcurrency: perShard }, (jobs) => this.runBatch(jobs, false)));
-    }
-    this.workIds.set(ORDERED_DELIVERY_QUEUE, await boss.work<DeliveryJobV1>(ORDERED_DELIVERY_QUEUE, { ...common, localConcurrency: 1 }, (jobs) => this.runBatch(jobs, true)));
+    const queues: [string, boolean][] = [...DELIVERY_SHARD_QUEUES.map((q): [string, boolean] => [q, false]), [ORDERED_DELIVERY_QUEUE, true]];
+    for (const [queue] of queues) this.bells.set(queue, new Doorbell());
+    this.wakeups = await listenForJobs(
+      this.options.boss,
+      PGBOSS_SCHEMA,
+      this.options.log,
+      (queue) => this.bells.get(queue)?.ring(),
+      () => this.ringAll(),
+    );
+    for (const [queue, ordered] of queues) this.loops.push(this.fetchLoop(queue, ordered));
+    this.sweeper = setInterval(() => this.deferLongHeld(), HOLD_LIMIT_MS / 4);
+    this.sweeper.unref();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops fetching, hands held jobs back (deferred, due at once, for other
+   * workers), lets the attempts in flight finish (each bounded by the
+   * delivery timeout) and commits their outcomes.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutDown();
+    return this.stopped;
+  }
+
+  private async shutDown(): Promise<void> {
+    this.stopping.abort();
+    this.ringAll();
+    clearInterval(this.sweeper);
     for (const timer of this.wakeTimers.values()) clearTimeout(timer);
     this.wakeTimers.clear();
-    // By id: other workers on the same boss (tests run several) keep their loops.
-    for (const [name, id] of this.workIds) await this.options.boss.offWork(name, { id }).catch(() => undefined);
+    await Promise.all(this.loops);
+    await this.wakeups?.close().catch(() => undefined);
+    const held = this.share.takeHeld();
+    if (held.length) await this.deferHeld(held, true);
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    await this.outcomes.drain();
     await this.sender.close();
   }
 
-  private async runBatch(jobs: DeliveryJob[], ordered: boolean): Promise<void> {
-    try {
-      await this.processBatch(jobs, ordered);
-    } catch (error) {
-      // Thrown: pg-boss fails the batch and re-runs it; the fence keeps re-runs safe.
-      this.options.log.error('delivery batch failed', { err: error, jobs: jobs.length, ordered });
-      throw error;
+  private get isStopping(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /** Fetches as slots free up; never dies: a failed fetch is logged and retried with backoff. */
+  private async fetchLoop(queue: string, ordered: boolean): Promise<void> {
+    const { boss, config, log } = this.options;
+    const bell = this.bells.get(queue)!;
+    // Below this many free slots, wait for more while attempts are running: fewer, larger fetches and claims.
+    const least = Math.max(1, Math.min(config.workerBatchSize, Math.floor(config.workerInFlight / 16)));
+    let failures = 0;
+    while (!this.isStopping) {
+      const want = this.share.reserve(ordered, config.workerBatchSize, least);
+      if (want === 0) {
+        await bell.wait(this.pollMs());
+        continue;
+      }
+      bell.clear();
+      let jobs: DeliveryJob[];
+      try {
+        const ignoreGroups = ordered ? undefined : this.share.saturated();
+        jobs = await boss.fetch<DeliveryJobV1>(queue, { batchSize: want, ignoreGroups });
+        failures = 0;
+      } catch (error) {
+        this.share.unreserve(ordered, want);
+        failures++;
+        log.warn('delivery fetch failed; retrying', { queue, err: error, failures });
+        await pause(Math.min(FETCH_RETRY_MAX_MS, 100 * 2 ** failures), this.stopping.signal);
+        continue;
+      }
+      const fetchedAt = Date.now();
+      const fetched: Fetched[] = jobs.map((job) => ({ job, queue, ordered, fetchedAt, subscription: isDeliveryJob(job.data) ? (job.groupId ?? null) : null }));
+      await this.refreshCaps(fetched, fetchedAt);
+      const start = this.share.admit(fetched, want, ordered);
+      this.options.metrics?.jobsHeld.set(this.share.held);
+      await this.launch(start);
+      if (jobs.length < want) await bell.wait(this.pollMs());
     }
   }
 
-  private async processBatch(jobs: DeliveryJob[], ordered: boolean): Promise<void> {
-    const { db, metrics } = this.options;
-    const wellFormed = jobs.filter((job) => isDeliveryJob(job.data));
-    if (wellFormed.length < jobs.length) this.options.log.warn('skipping delivery jobs of an unknown shape', { count: jobs.length - wellFormed.length });
-    const valid = newestPerDelivery(wellFormed);
-    const jobById = new Map(valid.map((job) => [job.data.d, job]));
-    const due = await db.transaction((tx) => deliveries.claimDue(tx, valid.map((job) => ({ id: job.data.d, attemptCount: job.data.a }))), WORKER);
-    const claims: Claim[] = due.map((row) => ({ job: jobById.get(row.id)!, row, waitMs: 0 }));
-    const claimedIds = new Set(due.map((row) => row.id));
-    const rest = valid.filter((job) => !claimedIds.has(job.data.d));
-    if (rest.length) claims.push(...(await this.claimCarefully(rest, ordered)));
+  private pollMs(): number {
+    return this.wakeups?.listening ? POLL_MS : POLL_WITHOUT_NOTIFY_MS;
+  }
 
-    const finished = await Promise.all(claims.map((claim) => this.attempt(claim)));
-    const applied = await db.transaction(async (tx) => {
-      const written = await recordAttempts(tx, finished, this.options.config.disableAfterMs);
-      await this.scheduleRetries(tx, written, ordered);
-      return written;
+  private ringAll(): void {
+    for (const bell of this.bells.values()) bell.ring();
+  }
+
+  /** Reads the caps of subscriptions not seen lately, so a fetch is admitted under their current `maxInFlight`. */
+  private async refreshCaps(fetched: readonly Fetched[], now: number): Promise<void> {
+    const stale = this.caps.stale(
+      fetched.filter((f) => f.subscription !== null && !f.ordered).map((f) => f.subscription!),
+      now,
+    );
+    if (stale.length === 0) return;
+    try {
+      const caps = await webhookSubscriptions.inFlightCaps(this.options.db, stale);
+      for (const id of stale) this.caps.set(id, caps.get(id) ?? null, now);
+    } catch (error) {
+      // The claim fails the same way; until then the previous caps (or the default) apply.
+      this.options.log.warn('could not read subscription in-flight caps', { err: error });
+    }
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.pending.add(work);
+    const done = () => this.pending.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  /** Claims jobs that hold slots and starts their attempts, each on its own. */
+  private launch(start: Fetched[]): Promise<void> {
+    if (start.length === 0) return Promise.resolve();
+    return this.track(this.claimAndSend(start));
+  }
+
+  private async claimAndSend(start: Fetched[]): Promise<void> {
+    let claims: Claim[];
+    try {
+      claims = await this.claim(start);
+    } catch (error) {
+      // Not claimed, not completed: pg-boss expires and re-runs them. Their slots are free again, but
+      // nothing is started from here, so a database that is down is not hammered by held jobs.
+      this.options.log.error('delivery claim failed; the jobs run again when pg-boss expires them', { err: error, jobs: start.length });
+      for (const f of start) this.share.release(f);
+      return;
+    }
+    for (const claim of claims) this.track(this.attempt(claim).then((finished) => this.outcomes.add(finished)));
+  }
+
+  /** Slots came back: held jobs whose subscription has room start first, then the fetch loops look for more. */
+  private slotsFreed(): void {
+    if (this.isStopping) return;
+    const start = this.share.startable();
+    this.options.metrics?.jobsHeld.set(this.share.held);
+    if (start.length) void this.launch(start);
+    this.ringAll();
+  }
+
+  /**
+   * Claims the jobs' deliveries. The common case is one statement
+   * (`claimDue`); what it leaves out goes through `claimCarefully`. Jobs that
+   * need no attempt (unknown shape, superseded by a newer job of the same
+   * delivery in the batch, stale, cancelled, deferred) are completed in the
+   * claim's last transaction and give their slots back.
+   */
+  private async claim(batch: readonly Fetched[]): Promise<Claim[]> {
+    const { db, log } = this.options;
+    const done: Fetched[] = [];
+    const wellFormed: Fetched[] = [];
+    for (const f of batch) (isDeliveryJob(f.job.data) ? wellFormed : done).push(f);
+    if (done.length) log.warn('skipping delivery jobs of an unknown shape', { count: done.length });
+    const { newest, older } = newestPerDelivery(wellFormed);
+    done.push(...older);
+    const byDelivery = new Map(newest.map((f) => [f.job.data.d, f]));
+    let rest: Fetched[] = [];
+    const due = await db.transaction(async (tx) => {
+      const rows = await deliveries.claimDue(tx, newest.map((f) => ({ id: f.job.data.d, attemptCount: f.job.data.a })));
+      const claimed = new Set(rows.map((row) => row.id));
+      rest = newest.filter((f) => !claimed.has(f.job.data.d));
+      if (rest.length === 0) await this.completeJobs(tx, done);
+      return rows;
     }, WORKER);
-    if (applied.length < finished.length) this.options.log.info('attempts recorded without changing their delivery (deleted, or taken over after the job expired)', { count: finished.length - applied.length });
-    // The next job of an ordered key becomes fetchable only when this batch completes: fetch again right away.
-    if (ordered && valid.length) this.options.boss.notifyWorker(this.workIds.get(ORDERED_DELIVERY_QUEUE)!);
-    for (const { attempt: f } of applied) if (f.outcome.nextAttemptAt) this.wakeAt(queueFor(ordered, f.row.id), f.outcome.nextAttemptAt.getTime());
-    const recordedAt = Date.now();
-    for (const { attempt } of applied) {
-      metrics?.deliveries.inc({ outcome: attempt.outcome.status });
-      if (attempt.outcome.status === 'SUCCEEDED') metrics?.deliveryLatency.observe(Math.max(0, recordedAt - attempt.row.publishedAt.getTime()) / 1000);
+    const claims: Claim[] = due.map((row) => ({ fetched: byDelivery.get(row.id)!, row, waitMs: 0 }));
+    let settled = done;
+    if (rest.length) {
+      try {
+        const careful = await this.claimCarefully(rest, done);
+        claims.push(...careful.claims);
+        settled = careful.settled;
+      } catch (error) {
+        // The first claims committed and go ahead; these run again when pg-boss expires them.
+        log.error('delivery claim failed; the jobs run again when pg-boss expires them', { err: error, jobs: rest.length + done.length });
+        settled = [...rest, ...done];
+      }
     }
-    for (const attempt of finished) metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
-    if (this.options.log.debugEnabled) {
-      const attemptNumbers = new Map(applied.map(({ attempt, attemptNumber }) => [attempt, attemptNumber]));
-      for (const attempt of finished) logAttempt(this.options.log, attempt, attemptNumbers.get(attempt));
-    }
+    const now = Date.now();
+    for (const { row } of claims) this.caps.set(row.webhookSubscriptionId, row.maxInFlight, now);
+    for (const f of settled) this.share.release(f);
+    if (settled.length) this.slotsFreed();
+    return claims;
   }
 
   /**
    * Jobs the one-statement claim left out: stale or finished (skipped),
    * subscription no longer enabled (CANCELLED), rate limited (deferred to
-   * their slot, or for ordered ones waited for in-process), or claimable after all.
+   * their slot, or for ordered ones waited for in-process), or claimable
+   * after all. Completes these and `done` in its transaction; returns the
+   * claims and every job settled without an attempt.
    */
-  private async claimCarefully(jobs: readonly DeliveryJob[], ordered: boolean): Promise<Claim[]> {
+  private async claimCarefully(jobs: readonly Fetched[], done: readonly Fetched[]): Promise<{ claims: Claim[]; settled: Fetched[] }> {
     const { db, metrics } = this.options;
-    const rows = await deliveries.forSending(db, jobs.map((job) => job.data.d));
+    const rows = await deliveries.forSending(db, jobs.map((f) => f.job.data.d));
     const now = Date.now();
-    const claims: Claim[] = [];
+    const candidates: Claim[] = [];
+    const settled: Fetched[] = [...done];
     const cancelled: DueDelivery[] = [];
     const deferred: DeliveryJobTarget[] = [];
-    for (const job of jobs) {
-      const row = rows.get(job.data.d);
+    for (const fetched of jobs) {
+      const { data } = fetched.job;
+      const row = rows.get(data.d);
       // Gone (pruned, deleted) or stale (its attempt already happened): nothing to do.
-      if (!row || row.attemptCount !== job.data.a || !CLAIMABLE.has(row.status)) continue;
+      if (!row || row.attemptCount !== data.a || !CLAIMABLE.has(row.status)) {
+        settled.push(fetched);
+        continue;
+      }
       if (row.subscriptionStatus !== 'ENABLED') {
         cancelled.push(row);
+        settled.push(fetched);
         continue;
       }
       let waitMs = 0;
-      if (row.rateLimitPerSecond && !job.data.r) waitMs = this.limiter.reserve(row.webhookSubscriptionId, row.rateLimitPerSecond, now);
-      if (waitMs > 0 && !ordered) {
+      if (row.rateLimitPerSecond && !data.r) waitMs = this.limiter.reserve(row.webhookSubscriptionId, row.rateLimitPerSecond, now);
+      if (waitMs > 0 && !fetched.ordered) {
         deferred.push({
           deliveryId: row.id,
-          attemptCount: job.data.a,
-          scheduleIndex: job.data.s,
+          attemptCount: data.a,
+          scheduleIndex: data.s,
           webhookSubscriptionId: row.webhookSubscriptionId,
           ordered: false,
-          deferrals: (job.data.r ?? 0) + 1,
+          deferrals: (data.r ?? 0) + 1,
           startAfter: new Date(now + waitMs),
         });
+        settled.push(fetched);
         continue;
       }
-      claims.push({ job, row, waitMs });
+      candidates.push({ fetched, row, waitMs });
     }
-    const claimed = await db.transaction(async (tx) => {
+    const claims = await db.transaction(async (tx) => {
       await deliveries.cancelNotEnabled(tx, cancelled);
       await enqueue(this.options.boss, tx, deferred);
-      return deliveries.markSending(tx, claims.map((c) => ({ row: c.row, attemptCount: c.job.data.a })));
+      const claimed = await deliveries.markSending(tx, candidates.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
+      // Not claimed: a retry or replay moved the delivery on meanwhile, and made its own job.
+      const lost = candidates.filter((c) => !claimed.has(c.row.id)).map((c) => c.fetched);
+      await this.completeJobs(tx, [...settled, ...lost]);
+      settled.push(...lost);
+      return candidates.filter((c) => claimed.has(c.row.id));
     }, WORKER);
     if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
     for (const target of deferred) this.wakeAt(queueFor(false, target.deliveryId), target.startAfter!.getTime());
-    return claims.filter((c) => claimed.has(c.row.id));
+    return { claims, settled };
   }
 
   /**
    * One attempt; never throws. Anything unexpected (a signing secret that no
    * longer opens, a bug) is a failed INTERNAL attempt on the normal retry
-   * schedule, so it cannot take the rest of the batch down with it.
+   * schedule, so it cannot take other attempts down with it.
    */
   private async attempt(claim: Claim): Promise<Finished> {
-    const { row, job } = claim;
+    const { row, fetched } = claim;
+    const { data } = fetched.job;
     let requestHeaders: Record<string, string> = {};
     let result: SendResult;
     const startedAt = new Date();
     try {
       if (claim.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, claim.waitMs));
       const now = Date.now();
-      result = await traceAttempt(row, job.data.a + 1, async (traceparent) => {
+      result = await traceAttempt(row, data.a + 1, async (traceparent) => {
         const request = buildRequest(row, this.secrets.secretsFor(row, now), this.secrets.headersFor(row), row.eventId, row.body, this.userAgent, now, traceparent);
         requestHeaders = recordedHeaders(request.headers, traceparent !== undefined);
         this.options.metrics?.attemptsInFlight.inc();
@@ -195,61 +394,145 @@ export class DeliveryWorker {
       this.options.log.error('delivery attempt failed inside hookgraph', { deliveryId: row.id, err: error });
       result = { startedAt, durationMs: Date.now() - startedAt.getTime(), errorKind: 'INTERNAL', error: 'internal error in hookgraph before the request was sent' };
     }
-    const outcome = decideOutcome(result, this.options.config.retrySchedule, job.data.s, Date.now());
-    return { job, row, claimedCount: job.data.a, requestHeaders, result, outcome };
+    const outcome = decideOutcome(result, this.options.config.retrySchedule, data.s, Date.now());
+    return { fetched, row, claimedCount: data.a, requestHeaders, result, outcome };
+  }
+
+  /** One group commit: attempts, outcomes, health, retry jobs and the completion of the group's jobs, in one transaction. */
+  private async commitOutcomes(group: Finished[]): Promise<void> {
+    const { db, config } = this.options;
+    const applied = await db.transaction(async (tx) => {
+      const written = await recordAttempts(tx, group, config.disableAfterMs);
+      const failed = await this.scheduleRetries(tx, written);
+      await this.completeJobs(tx, group.filter((f) => !failed.has(f)).map((f) => f.fetched));
+      return written;
+    }, WORKER);
+    this.afterCommit(group, applied);
+  }
+
+  private afterCommit(group: readonly Finished[], applied: readonly AppliedAttempt<Finished>[]): void {
+    const { log, metrics } = this.options;
+    if (applied.length < group.length) log.info('attempts recorded without changing their delivery (deleted, or taken over after the job expired)', { count: group.length - applied.length });
+    for (const f of group) this.share.release(f.fetched);
+    for (const { attempt } of applied) if (attempt.outcome.nextAttemptAt) this.wakeAt(attempt.fetched.queue, attempt.outcome.nextAttemptAt.getTime());
+    const recordedAt = Date.now();
+    for (const { attempt } of applied) {
+      metrics?.deliveries.inc({ outcome: attempt.outcome.status });
+      if (attempt.outcome.status === 'SUCCEEDED') metrics?.deliveryLatency.observe(Math.max(0, recordedAt - attempt.row.publishedAt.getTime()) / 1000);
+    }
+    for (const attempt of group) metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
+    if (log.debugEnabled) {
+      const attemptNumbers = new Map(applied.map(({ attempt, attemptNumber }) => [attempt, attemptNumber]));
+      for (const attempt of group) logAttempt(log, attempt, attemptNumbers.get(attempt));
+    }
+    // Also the ordered queue's next job per key, now that this one is settled.
+    this.slotsFreed();
+  }
+
+  /** Completes jobs inside `tx`, fenced to the attempt this worker fetched (a job re-run elsewhere is left alone). */
+  private async completeJobs(tx: Tx, done: readonly Fetched[]): Promise<void> {
+    const byQueue = new Map<string, JobAttempt[]>();
+    for (const { queue, job } of done) {
+      let list = byQueue.get(queue);
+      if (!list) byQueue.set(queue, (list = []));
+      list.push({ id: job.id, retryCount: job.retryCount });
+    }
+    for (const [name, jobs] of byQueue) await this.options.boss.complete(name, jobs, null, { db: tx.jobs });
   }
 
   /**
    * Unordered deliveries get a fresh job for their next attempt. Ordered ones
    * must keep their place at the head of their key, so their own job goes to
    * pg-boss's retry state (which holds the key) with the new start time.
+   * Returns the attempts whose job was failed that way (not to be completed).
    */
-  private async scheduleRetries(tx: Tx, applied: readonly AppliedAttempt<Finished>[], ordered: boolean): Promise<void> {
-    const retrying = applied.filter(({ attempt }) => attempt.outcome.nextAttemptAt).map(({ attempt, attemptNumber }) => ({ ...attempt, attemptNumber }));
-    if (!ordered) {
-      await enqueue(
-        this.options.boss,
-        tx,
-        retrying.map((f) => ({
+  private async scheduleRetries(tx: Tx, applied: readonly AppliedAttempt<Finished>[]): Promise<Set<Finished>> {
+    const retrying = applied.filter(({ attempt }) => attempt.outcome.nextAttemptAt);
+    const { boss } = this.options;
+    await enqueue(
+      boss,
+      tx,
+      retrying
+        .filter(({ attempt }) => !attempt.fetched.ordered)
+        .map(({ attempt: f, attemptNumber }) => ({
           deliveryId: f.row.id,
-          attemptCount: f.attemptNumber,
+          attemptCount: attemptNumber,
           scheduleIndex: f.outcome.nextScheduleIndex!,
           webhookSubscriptionId: f.row.webhookSubscriptionId,
           ordered: false,
           startAfter: f.outcome.nextAttemptAt!,
         })),
-      );
-      return;
-    }
-    const { boss } = this.options;
-    for (const f of retrying) {
+    );
+    const failed = new Set<Finished>();
+    for (const { attempt: f, attemptNumber } of retrying) {
+      if (!f.fetched.ordered) continue;
+      const { job } = f.fetched;
       const db = tx.jobs;
-      await boss.fail(ORDERED_DELIVERY_QUEUE, { id: f.job.id, retryCount: f.job.retryCount }, { error: f.outcome.lastError }, { db });
-      const data: DeliveryJobV1 = { v: 1, d: f.row.id, a: f.attemptNumber, s: f.outcome.nextScheduleIndex! };
-      await boss.update(ORDERED_DELIVERY_QUEUE, data, { id: f.job.id, startAfter: f.outcome.nextAttemptAt!, db });
+      await boss.fail(ORDERED_DELIVERY_QUEUE, { id: job.id, retryCount: job.retryCount }, { error: f.outcome.lastError }, { db });
+      const data: DeliveryJobV1 = { v: 1, d: f.row.id, a: attemptNumber, s: f.outcome.nextScheduleIndex! };
+      await boss.update(ORDERED_DELIVERY_QUEUE, data, { id: job.id, startAfter: f.outcome.nextAttemptAt!, db });
+      failed.add(f);
     }
+    return failed;
+  }
+
+  /** Held jobs that waited too long for their subscription's share go back to the queue before their expiry. */
+  private deferLongHeld(): void {
+    const expired = this.share.expired(Date.now() - HOLD_LIMIT_MS);
+    if (expired.length) void this.track(this.deferHeld(expired, false));
   }
 
   /**
-   * pg-boss only hears of jobs that are due at insert time; a retry due in
-   * 200 ms would otherwise wait for the next poll. Wake this process's worker
-   * when it falls due (other processes still find it by polling).
+   * Replaces held jobs by deferred ones (the rate limit's mechanism: a new job
+   * with the deferral count raised, the held one completed, in one
+   * transaction). `dueNow` when stopping, so other workers take them at once.
+   */
+  private async deferHeld(held: readonly Fetched[], dueNow: boolean): Promise<void> {
+    this.options.metrics?.jobsHeld.set(this.share.held);
+    const now = Date.now();
+    const targets: DeliveryJobTarget[] = held.map(({ job, subscription }) => {
+      const deferrals = (job.data.r ?? 0) + 1;
+      return {
+        deliveryId: job.data.d,
+        attemptCount: job.data.a,
+        scheduleIndex: job.data.s,
+        webhookSubscriptionId: subscription!,
+        ordered: false,
+        deferrals,
+        startAfter: new Date(now + (dueNow ? 0 : HOLD_DEFER_MS * 2 ** Math.min(4, deferrals - 1))),
+      };
+    });
+    try {
+      await this.options.db.transaction(async (tx) => {
+        await enqueue(this.options.boss, tx, targets);
+        await this.completeJobs(tx, held);
+      }, WORKER);
+    } catch (error) {
+      this.options.log.warn('could not defer held delivery jobs; they run again when pg-boss expires them', { err: error, jobs: held.length });
+      return;
+    }
+    for (const target of targets) this.wakeAt(queueFor(false, target.deliveryId), target.startAfter!.getTime());
+  }
+
+  /**
+   * pg-boss only announces jobs that are due at insert time; a retry due in
+   * 200 ms would otherwise wait for the next poll. Wakes this worker's fetch
+   * loop when it falls due (other processes still find it by polling).
    */
   private wakeAt(queue: string, at: number): void {
-    const workId = this.workIds.get(queue);
+    const bell = this.bells.get(queue);
     const delay = at - Date.now();
-    if (!workId || delay > 60_000) return;
+    if (!bell || delay > 60_000 || this.isStopping) return;
     const bucket = Math.ceil(at / 50) * 50;
     const key = `${queue}:${bucket}`;
     if (this.wakeTimers.has(key)) return;
     const timer = setTimeout(() => {
       this.wakeTimers.delete(key);
-      this.options.boss.notifyWorker(workId);
+      bell.ring();
     }, Math.max(0, bucket - Date.now()) + 10);
     timer.unref();
     this.wakeTimers.set(key, timer);
   }
-
 }
 
 /** One `debug` line per attempt: ids, status and timing only (the URL and headers may carry secrets). */
@@ -269,16 +552,19 @@ function logAttempt(log: Logger, { row, result, outcome }: Finished, attemptNumb
 }
 
 /**
- * One job per delivery: a batch can hold an expired job's re-run next to the
+ * One job per delivery: a fetch can hold an expired job's re-run next to the
  * delivery's newer job. Attempt counts only grow, so the job with the higher
  * count (then the later deferral) is the only one that can be current; the
- * others complete with the batch as stale.
+ * others are settled as stale.
  */
-function newestPerDelivery(jobs: readonly DeliveryJob[]): DeliveryJob[] {
-  const newest = new Map<string, DeliveryJob>();
-  for (const job of jobs) {
-    const seen = newest.get(job.data.d);
-    if (!seen || job.data.a > seen.data.a || (job.data.a === seen.data.a && (job.data.r ?? 0) > (seen.data.r ?? 0))) newest.set(job.data.d, job);
+function newestPerDelivery(jobs: readonly Fetched[]): { newest: Fetched[]; older: Fetched[] } {
+  const newest = new Map<string, Fetched>();
+  for (const f of jobs) {
+    const seen = newest.get(f.job.data.d);
+    const { a, r = 0 } = f.job.data;
+    if (!seen || a > seen.job.data.a || (a === seen.job.data.a && r > (seen.job.data.r ?? 0))) newest.set(f.job.data.d, f);
   }
-  return newest.size === jobs.length ? [...jobs] : [...newest.values()];
+  if (newest.size === jobs.length) return { newest: [...jobs], older: [] };
+  const kept = new Set(newest.values());
+  return { newest: [...kept], older: jobs.filter((f) => !kept.has(f)) };
 }

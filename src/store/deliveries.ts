@@ -33,6 +33,8 @@ export interface DueDelivery {
   previousSecretEncrypted: string | null;
   previousSecretExpiresAt: Date | null;
   rateLimitPerSecond: number | null;
+  /** The subscription's own in-flight cap (null: the worker's default). */
+  maxInFlight: number | null;
   ordered: boolean;
   /** The publish span's W3C traceparent, when the event was published with tracing on. */
   traceparent: string | null;
@@ -51,7 +53,7 @@ const REF_COLUMNS = `d.id, d.tenant_id as "tenantId", d.event_id as "eventId", d
 
 const DUE_COLUMNS = `${REF_COLUMNS}, e.body, e.created_at as "publishedAt", e.traceparent, s.url, s.headers,
   s.status as "subscriptionStatus", s.secret_encrypted as "secretEncrypted", s.previous_secret_encrypted as "previousSecretEncrypted",
-  s.previous_secret_expires_at as "previousSecretExpiresAt", s.rate_limit_per_second as "rateLimitPerSecond", s.ordered`;
+  s.previous_secret_expires_at as "previousSecretExpiresAt", s.rate_limit_per_second as "rateLimitPerSecond", s.max_in_flight as "maxInFlight", s.ordered`;
 
 /*
  * Batches are addressed as `id = any($1)`, and every other condition is kept

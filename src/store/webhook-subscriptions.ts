@@ -44,6 +44,15 @@ export async function enabledForFanOut(db: Sql, tenantId: string): Promise<FanOu
   return rows;
 }
 
+/** Each subscription's own in-flight cap (null: none set), for the worker's fair shares; absent ids were deleted. */
+export async function inFlightCaps(db: Sql, ids: readonly string[]): Promise<Map<string, number | null>> {
+  const { rows } = await db.query<{ id: string; maxInFlight: number | null }>(
+    'select id, max_in_flight as "maxInFlight" from webhook_subscription where id = any($1::uuid[])',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r.maxInFlight]));
+}
+
 /**
  * Key-share locks the subscriptions before their deliveries are written: a
  * subscription delete locks its row, then cascades to its deliveries; taking

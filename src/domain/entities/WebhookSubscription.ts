@@ -61,6 +61,13 @@ export class WebhookSubscription {
   @Property({ type: 'integer', nullable: true })
   rateLimitPerSecond?: number | null;
 
+  /**
+   * Most attempts of this subscription one worker runs at once (1..1000);
+   * null: the worker's HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT, which also caps it.
+   */
+  @Property({ type: 'integer', nullable: true })
+  maxInFlight?: number | null;
+
   /** Deliver strictly in publish order, one at a time. */
   @Property({ type: 'boolean' })
   ordered: boolean & Opt = false;
