@@ -142,14 +142,14 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
       onError: (ctx, id, _payload, errors) => void socketSpans?.end(ctx, id, errors),
       onComplete: (ctx, id) => socketSpans?.end(ctx, id),
       onConnect: async (ctx) => {
-        const principal = await authenticate(services.pool, services.rootKey, ctx.connectionParams?.authorization);
+        const principal = await authenticate(services.db, services.rootKey, ctx.connectionParams?.authorization);
         if (principal.kind === 'anonymous' || principal.kind === 'invalid') {
           ctx.extra.socket.close(4401, 'Unauthorized');
           return false;
         }
         if (principal.kind !== 'key') return false; // 4403: the root key has no tenant to watch
         // Checked and registered (onSocket) with no await in between, so concurrent connects cannot overshoot.
-        if ((services.live?.connections.openFor(principal.keyId) ?? 0) >= config.maxSocketsPerKey) {
+        if (services.live.connections.openFor(principal.keyId) >= config.maxSocketsPerKey) {
           const { code, reason } = CloseCodes.tooManySockets;
           ctx.extra.socket.close(code, `${reason} (at most ${config.maxSocketsPerKey})`);
           return false;
@@ -206,7 +206,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
     express.json({ limit: MAX_BODY }),
     queryTextLimit,
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(services, await authenticate(services.pool, services.rootKey, req.headers.authorization)),
+      context: async ({ req }) => createContext(services, await authenticate(services.db, services.rootKey, req.headers.authorization)),
     }),
     bodyErrors,
   );
