@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { SqlExecutor } from '../db/sql.js';
 import { compileFilter, type CompiledFilter } from '../domain/filter.js';
 import { anyPatternMatches } from '../domain/patterns.js';
@@ -19,6 +20,14 @@ export interface TenantEntry {
 }
 
 /**
+ * Tenants whose compiled subscriptions a publishing process keeps. An entry
+ * holds a tenant's enabled subscriptions (ids, patterns, compiled filters:
+ * a few KB for a typical tenant); 10,000 covers every tenant publishing in
+ * a while, and a tenant that falls out costs one query on its next publish.
+ */
+export const SUBSCRIPTION_CACHE_TENANTS = 10_000;
+
+/**
  * Per-tenant cache of compiled ENABLED subscriptions for fan-out. Each publish
  * checks a cheap version of the tenant's subscriptions (count and sum of
  * `updated_at`, one index scan, read together with the event types); any
@@ -26,11 +35,7 @@ export interface TenantEntry {
  * per event type, the payload filter per event (against the delivered body `{id, type, timestamp, data}`).
  */
 export class SubscriptionCache {
-  private readonly tenants = new Map<string, TenantEntry>();
-  /** Loads, for the bench and logs. */
-  loads = 0;
-
-  constructor(private readonly maxTenants = 10_000) {}
+  private readonly tenants = new LRUCache<string, TenantEntry>({ max: SUBSCRIPTION_CACHE_TENANTS });
 
   /** A scalar subquery giving the version of tenant `$1`'s subscriptions, to embed in another query. */
   static readonly VERSION_SQL = `(select count(*)::text || ':' || coalesce(sum(extract(epoch from updated_at)), 0)::text from webhook_subscription where tenant_id = $1)`;
@@ -44,13 +49,11 @@ export class SubscriptionCache {
       `select id, event_types, filter, ordered from webhook_subscription where tenant_id = $1 and status = 'ENABLED' order by id`,
       [tenantId],
     );
-    this.loads++;
     const entry: TenantEntry = {
       version,
       subscriptions: subs.map((s) => ({ id: s.id, eventTypes: s.event_types, filter: safeFilter(s.filter), ordered: s.ordered })),
       byType: new Map(),
     };
-    if (this.tenants.size >= this.maxTenants) this.tenants.clear();
     this.tenants.set(tenantId, entry);
     return entry;
   }
