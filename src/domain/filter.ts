@@ -32,7 +32,7 @@ import { WorkMeter } from './work-meter.js';
  * value looked at and per comparison), so a publish call's matching stops at
  * its budget.
  */
-export type FilterDocument = Record<string, unknown>;
+
 export interface FilterProblem {
   /** Path inside the filter, e.g. ["$or", "0", "country", "$in"]. */
   path: string[];
