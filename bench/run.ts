@@ -57,6 +57,10 @@ const SLOW = {
 const backlogArg = process.argv.find((a) => a === '--backlog' || a.startsWith('--backlog='));
 const BACKLOG = backlogArg ? (backlogArg === '--backlog' ? 1_000_000 : Number(backlogArg.slice(10))) : 0;
 
+const usageError = (message: string) => (process.stderr.write(`bench: ${message}\n`), process.exit(2));
+if (!(SLOW.hangingPerS > 0)) usageError(`--slow-rate must be a positive number of events/s, not "${process.argv.find((a) => a.startsWith('--slow-rate='))?.slice(12)}"`);
+if (backlogArg && !(Number.isInteger(BACKLOG) && BACKLOG > 0)) usageError(`--backlog must be a positive whole number of deliveries, not "${backlogArg.slice(10)}"`);
+
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const cleanup: (() => Promise<unknown>)[] = [];
 const started = Date.now();
