@@ -162,9 +162,9 @@ async function main(): Promise<void> {
   // (g) and (h) run their own worker processes: the shared one stops here.
   await worker.stop();
   if (!noSlow) progress(`(g) slow receiver: tenant B ${SLOW.steadyPerS} events/s, tenant A ${SLOW.hangingPerS} events/s into a receiver that never answers, ${SLOW.seconds} s, HOOKGRAPH_DELIVERY_TIMEOUT=${SLOW.timeout} …`);
-  const slow = noSlow ? undefined : await slowReceiver({ gql, rootKey, receiverUrl, pool: api.services.pool, env, ...SLOW }, progress);
+  const slow = noSlow ? undefined : await slowReceiver({ gql, rootKey, receiverUrl, pool: api.pool, env, ...SLOW }, progress);
   if (BACKLOG) progress(`(h) backlog: ${BACKLOG} deliveries published with no worker running, then drained by one worker process …`);
-  const backlog = BACKLOG ? await backlogDrain({ gql, rootKey, receiverUrl, pool: api.services.pool, env, deliveries: BACKLOG, subscriptions: size.subscriptions }, progress) : undefined;
+  const backlog = BACKLOG ? await backlogDrain({ gql, rootKey, receiverUrl, pool: api.pool, env, deliveries: BACKLOG, subscriptions: size.subscriptions }, progress) : undefined;
 
   const traced = tracing ? await endToEndTraced() : undefined;
 
