@@ -68,24 +68,14 @@ export interface EndToEnd {
 export async function endToEnd(gql: GraphQL, key: string, pool: Pool, receiverUrl: string, events: number, subscriptions: number, progress: Progress): Promise<EndToEnd> {
   await resetReceiver(receiverUrl);
   const expected = events * subscriptions;
-  const batch = 500;
-  let next = 0;
   const start = performance.now();
+  let published = 0;
   let received = 0;
   const ticker = setInterval(async () => {
     received = (await receiverStats(receiverUrl, false)).count;
-    progress(`  e2e published ${Math.min(next, events)}/${events} events, received ${received}/${expected} deliveries`);
+    progress(`  e2e published ${published}/${events} events, received ${received}/${expected} deliveries`);
   }, 1000);
-  const lane = async () => {
-    while (next < events) {
-      const from = next;
-      next += batch;
-      const size = Math.min(batch, events - from);
-      const result = await gql(PUBLISH_MANY, { input: { events: Array.from({ length: size }, (_, i) => ({ eventType: 'order.created', payload: { orderId: from + i, total: 12.5, currency: 'EUR' } })) } }, key);
-      if (result.eventsPublish.userErrors.length) throw new Error(JSON.stringify(result.eventsPublish.userErrors));
-    }
-  };
-  await Promise.all(Array.from({ length: 3 }, lane));
+  await publishEvents(gql, key, events, (n) => (published = n));
   const publishSeconds = (performance.now() - start) / 1000;
   // Watch the receiver (cheap) until everything arrived; only then ask the database, so counting
   // 100k rows every 100 ms does not become part of what is measured.
@@ -101,15 +91,36 @@ export async function endToEnd(gql: GraphQL, key: string, pool: Pool, receiverUr
   return { events, deliveries: expected, publishSeconds, totalSeconds, publishPerS: events / publishSeconds, deliveriesPerS: expected / totalSeconds, duplicates: stats.duplicates };
 }
 
+/** Publishes `events` events through `eventsPublish`: batches of 500, three calls in flight, as a busy producer would. */
+export async function publishEvents(gql: GraphQL, key: string, events: number, onProgress: (published: number) => void = () => undefined): Promise<void> {
+  const batch = 500;
+  let next = 0;
+  let published = 0;
+  const lane = async () => {
+    while (next < events) {
+      const from = next;
+      next += batch;
+      const size = Math.min(batch, events - from);
+      const result = await gql(PUBLISH_MANY, { input: { events: Array.from({ length: size }, (_, i) => ({ eventType: 'order.created', payload: { orderId: from + i, total: 12.5, currency: 'EUR' } })) } }, key);
+      if (result.eventsPublish.userErrors.length) throw new Error(JSON.stringify(result.eventsPublish.userErrors));
+      onProgress((published += size));
+    }
+  };
+  await Promise.all(Array.from({ length: 3 }, lane));
+}
+
 export interface Latency {
   /** Median time for the publish call itself to answer, ms. */
   publishP50: number;
   offeredPerS: number;
   seconds: number;
+  /** Events offered; `received` can fall short when the wait for stragglers ran out. */
+  sent: number;
   received: number;
   p50: number;
   p95: number;
   p99: number;
+  max: number;
 }
 
 /**
@@ -117,7 +128,7 @@ export interface Latency {
  * events due (≈10 at 500/s), or with `single` one `eventPublish` call per
  * event; publish→receive latency measured at the receiver.
  */
-export async function latency(gql: GraphQL, key: string, receiverUrl: string, perSecond: number, seconds: number, progress: Progress, single = false): Promise<Latency> {
+export async function latency(gql: GraphQL, key: string, receiverUrl: string, perSecond: number, seconds: number, progress: Progress, single = false, drainMs = 30_000): Promise<Latency> {
   await resetReceiver(receiverUrl);
   const tickMs = 20;
   const perTick = (perSecond * tickMs) / 1000;
@@ -143,7 +154,7 @@ export async function latency(gql: GraphQL, key: string, receiverUrl: string, pe
     await new Promise((r) => setTimeout(r, tickMs));
   }
   await Promise.all(inFlight);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + drainMs;
   let stats = await receiverStats(receiverUrl);
   while (stats.count < sent && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
@@ -153,5 +164,5 @@ export async function latency(gql: GraphQL, key: string, receiverUrl: string, pe
   const sorted = stats.latencies.sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
   publishTimes.sort((a, b) => a - b);
-  return { publishP50: publishTimes[Math.floor(publishTimes.length / 2)] ?? NaN, offeredPerS: perSecond, seconds, received: stats.count, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+  return { publishP50: publishTimes[Math.floor(publishTimes.length / 2)] ?? NaN, offeredPerS: perSecond, seconds, sent, received: stats.count, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.at(-1) ?? NaN };
 }

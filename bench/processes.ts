@@ -8,6 +8,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const MAIN = path.resolve(here, '../src/main.js');
 export const RECEIVER = path.resolve(here, 'receiver.js');
 export const COLLECTOR = path.resolve(here, 'collector.js');
+export const HANGING_RECEIVER = path.resolve(here, 'hanging-receiver.js');
+export const HAND_ROLLED_SENDER = path.resolve(here, 'hand-rolled-sender.js');
 
 export interface Child {
   child: ChildProcess;
@@ -52,6 +54,29 @@ export function peakRssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);
+}
+
+/**
+ * Samples a process's resident set (VmRSS) every `everyMs`; `stop()` ends
+ * sampling and returns the largest sample and the kernel's own peak (VmHWM), MiB.
+ */
+export function sampleRss(pid: number, everyMs = 250): { stop(): { sampledPeakMb: number; hwmMb: number } } {
+  const read = (field: string) => {
+    try {
+      return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    } catch {
+      return 0;
+    }
+  };
+  let peak = read('VmRSS');
+  const timer = setInterval(() => (peak = Math.max(peak, read('VmRSS'))), everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, read('VmRSS'));
+      return { sampledPeakMb: Math.round(peak), hwmMb: Math.round(read('VmHWM')) };
+    },
+  };
 }
 
 const TICKS = 100;

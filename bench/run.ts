@@ -7,15 +7,18 @@ import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { EmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { createLogger, silentLogger } from '../src/log.js';
-import { httpBaseline, pgbossBaseline } from './baselines.js';
+import { backlogDrain } from './backlog.js';
+import { handRolledSenderBaseline, httpBaseline, pgbossBaseline } from './baselines.js';
 import { endToEnd, graphql, latency, setUpTenant } from './e2e.js';
 import { liveFanOut } from './live.js';
 import { COLLECTOR, cpuSeconds, MAIN, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
+import { slowReceiver } from './slow-receiver.js';
 
 /**
- * `npm run bench [-- --quick] [-- --profile] [-- --tracing]`: hookgraph's throughput and
- * latency on this machine, next to the raw pg-boss and raw HTTP figures it
- * is built from. Not a test: it measures, it does not assert.
+ * `npm run bench [-- --quick] [-- --profile] [-- --tracing] [-- --backlog[=N]]`: hookgraph's
+ * throughput and latency on this machine, next to the raw pg-boss and raw
+ * HTTP figures it is built from and a hand-rolled pg-boss webhook sender.
+ * Not a test: it measures, it does not assert.
  */
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
@@ -36,6 +39,27 @@ const noLive = process.argv.includes('--no-live');
 const LIVE = { clients: 200, perSecond: 20 };
 /** Runs (c) a second time, last, with OpenTelemetry tracing on in the api and the worker, exporting to a local collector. */
 const tracing = process.argv.includes('--tracing');
+/** (f) the hand-rolled pg-boss sender with (c)'s deliveries; `--no-baseline-sender` skips it. */
+const noBaselineSender = process.argv.includes('--no-baseline-sender');
+/**
+ * (g) one tenant's receiver hangs while another publishes steadily; `--no-slow` skips it,
+ * `--slow-rate=N` sets the hanging tenant's events/s.
+ */
+const noSlow = process.argv.includes('--no-slow');
+const SLOW = {
+  steadyPerS: 500,
+  hangingPerS: Number(process.argv.find((a) => a.startsWith('--slow-rate='))?.slice(12) ?? 1),
+  seconds: quick ? 5 : 10,
+  timeout: '10s',
+  timeoutMs: 10_000,
+};
+/** (h) `--backlog[=N]`: N deliveries (default 1,000,000) published with no worker running, then drained by one; only with the flag. */
+const backlogArg = process.argv.find((a) => a === '--backlog' || a.startsWith('--backlog='));
+const BACKLOG = backlogArg ? (backlogArg === '--backlog' ? 1_000_000 : Number(backlogArg.slice(10))) : 0;
+
+const usageError = (message: string) => (process.stderr.write(`bench: ${message}\n`), process.exit(2));
+if (!(SLOW.hangingPerS > 0)) usageError(`--slow-rate must be a positive number of events/s, not "${process.argv.find((a) => a.startsWith('--slow-rate='))?.slice(12)}"`);
+if (backlogArg && !(Number.isInteger(BACKLOG) && BACKLOG > 0)) usageError(`--backlog must be a positive whole number of deliveries, not "${backlogArg.slice(10)}"`);
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -113,6 +137,9 @@ async function main(): Promise<void> {
     return { e2e, cpu, db };
   };
   const { e2e, cpu, db } = await measureEndToEnd(gql, worker.child.pid!);
+
+  if (!noBaselineSender) progress(`(f) hand-rolled pg-boss sender: ${e2e.deliveries} deliveries (one job each, batch 100 × 4 loops, undici POST, no signing, no attempt log) …`);
+  const sender = noBaselineSender ? undefined : await handRolledSenderBaseline({ databaseUrl, pgDir, receiverUrl, events: size.events, subscriptions: size.subscriptions }, progress);
   const cpuPerDelivery = (c: typeof cpu, deliveries: number) =>
     `${((1000 * (c.worker + c.postgres + c.api + c.receiver)) / deliveries).toFixed(2)} ms (worker ${((1000 * c.worker) / deliveries).toFixed(2)}, postgres ${((1000 * c.postgres) / deliveries).toFixed(2)}, api ${((1000 * c.api) / deliveries).toFixed(2)})`;
 
@@ -132,6 +159,13 @@ async function main(): Promise<void> {
         progress,
       );
 
+  // (g) and (h) run their own worker processes: the shared one stops here.
+  await worker.stop();
+  if (!noSlow) progress(`(g) slow receiver: tenant B ${SLOW.steadyPerS} events/s, tenant A ${SLOW.hangingPerS} events/s into a receiver that never answers, ${SLOW.seconds} s, HOOKGRAPH_DELIVERY_TIMEOUT=${SLOW.timeout} …`);
+  const slow = noSlow ? undefined : await slowReceiver({ gql, rootKey, receiverUrl, pool: api.pool, env, ...SLOW }, progress);
+  if (BACKLOG) progress(`(h) backlog: ${BACKLOG} deliveries published with no worker running, then drained by one worker process …`);
+  const backlog = BACKLOG ? await backlogDrain({ gql, rootKey, receiverUrl, pool: api.pool, env, deliveries: BACKLOG, subscriptions: size.subscriptions }, progress) : undefined;
+
   const traced = tracing ? await endToEndTraced() : undefined;
 
   const rows: [string, string][] = [
@@ -141,6 +175,15 @@ async function main(): Promise<void> {
     [`publish (eventsPublish, ${size.subscriptions} subs each)`, `${fmt(e2e.publishPerS)} events/s (${fmt(e2e.publishPerS * size.subscriptions)} deliveries/s created)`],
     [`end to end (${e2e.deliveries} deliveries, all SUCCEEDED)`, `${fmt(e2e.deliveriesPerS)} deliveries/s in ${e2e.totalSeconds.toFixed(1)} s`],
     ['ratio vs raw pg-boss drain', (e2e.deliveriesPerS / pgboss.drainPerS).toFixed(2)],
+    ...(sender
+      ? ([
+          [
+            `hand-rolled pg-boss sender (${sender.deliveries} deliveries)`,
+            `${fmt(sender.deliveriesPerS)} deliveries/s in ${sender.seconds.toFixed(1)} s; CPU ${((1000 * (sender.senderCpu + sender.postgresCpu)) / sender.deliveries).toFixed(2)} ms per delivery (sender ${((1000 * sender.senderCpu) / sender.deliveries).toFixed(2)}, postgres ${((1000 * sender.postgresCpu) / sender.deliveries).toFixed(2)}); ${sender.duplicates} duplicates`,
+          ],
+          ['ratio hookgraph end to end ÷ hand-rolled sender', (e2e.deliveriesPerS / sender.deliveriesPerS).toFixed(2)],
+        ] as [string, string][])
+      : []),
     ['duplicates at the receiver', String(e2e.duplicates)],
     ['CPU per delivery in (c), all processes', cpuPerDelivery(cpu, e2e.deliveries)],
     ...(traced
@@ -167,6 +210,27 @@ async function main(): Promise<void> {
           ['live publish→SUCCEEDED update (via worker)', `p50 ${live.succeeded.p50} ms, p99 ${live.succeeded.p99} ms`],
         ] as [string, string][])
       : []),
+    ...(slow
+      ? ([
+          [
+            `slow receiver: tenant B publish→receive at ${SLOW.steadyPerS}/s (${slow.steady.received}/${slow.steady.sent} received)`,
+            `p50 ${slow.steady.p50} ms, p99 ${slow.steady.p99} ms, max ${slow.steady.max} ms (worker with HOOKGRAPH_DELIVERY_TIMEOUT=${slow.timeout} for this phase)`,
+          ],
+          [
+            `slow receiver: tenant A at ${slow.hanging.perSecond}/s into a hanging receiver`,
+            `${slow.hanging.published} events, ${slow.hanging.attemptsReceived} attempts reached it; in flight at most ${slow.hanging.peakOpen} open at the receiver, ${slow.hanging.peakSending} SENDING (sampled)`,
+          ],
+        ] as [string, string][])
+      : []),
+    ...(backlog
+      ? ([
+          [
+            `backlog drain (${fmt(backlog.deliveries)} deliveries published with no worker)`,
+            `${fmt(backlog.drainPerS)} deliveries/s in ${backlog.drainSeconds.toFixed(1)} s (published in ${backlog.publishSeconds.toFixed(1)} s); ${backlog.duplicates} duplicates`,
+          ],
+          ['worker peak RSS draining the backlog', `${backlog.peakRssMb} MiB (VmRSS every 250 ms; VmHWM ${backlog.hwmMb} MiB)`],
+        ] as [string, string][])
+      : []),
     ['machine', `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${quick ? 'quick' : 'full'} run, ${((Date.now() - started) / 1000).toFixed(0)} s`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -178,7 +242,21 @@ async function main(): Promise<void> {
       latency_ms: { p50: lat.p50, p95: lat.p95, p99: lat.p99 },
       baseline: { pgboss_jobs_per_s: Math.round(pgboss.drainPerS), http_posts_per_s: Math.round(httpPerS) },
       ratio_vs_pgboss: Number((e2e.deliveriesPerS / pgboss.drainPerS).toFixed(3)),
+      ...(sender ? { hand_rolled_sender: { deliveries_per_s: Math.round(sender.deliveriesPerS), ratio: Number((e2e.deliveriesPerS / sender.deliveriesPerS).toFixed(3)) } } : {}),
       worker_rss_mb: workerRss,
+      ...(slow
+        ? {
+            slow_receiver: {
+              delivery_timeout: slow.timeout,
+              steady_latency_ms: { p50: slow.steady.p50, p99: slow.steady.p99, max: slow.steady.max },
+              steady_received: slow.steady.received,
+              steady_sent: slow.steady.sent,
+              hanging_peak_open: slow.hanging.peakOpen,
+              hanging_peak_sending: slow.hanging.peakSending,
+            },
+          }
+        : {}),
+      ...(backlog ? { backlog: { deliveries: backlog.deliveries, deliveries_per_s: Math.round(backlog.drainPerS), worker_peak_rss_mb: backlog.peakRssMb, worker_hwm_mb: backlog.hwmMb } } : {}),
       ...(traced ? { tracing_on: { deliveries_per_s: Math.round(traced.e2e.deliveriesPerS), publish_events_per_s: Math.round(traced.e2e.publishPerS), spans: traced.spans } } : {}),
       ...(live ? { live: { clients: live.clients, updates_per_s: Math.round(live.updatesPerS), publish_to_pending_ms: live.pending, publish_to_succeeded_ms: live.succeeded } } : {}),
     }) + '\n',

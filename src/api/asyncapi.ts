@@ -1,9 +1,9 @@
 import type { Express } from 'express';
 import { ApiKeyScope } from '../domain/entities/ApiKey.js';
 import { VERSION } from '../delivery/version.js';
+import * as eventTypes from '../store/event-types.js';
 import { allows, authenticate } from './auth.js';
 import type { Services } from './context.js';
-import { activeEventTypes } from './management/event-types.js';
 import { formatBytes } from './query-limits.js';
 
 /** What the catalog needs of an event type. */
@@ -141,11 +141,11 @@ export function mountAsyncApi(app: Express, services: Services): void {
       res.status(status).set('Cache-Control', 'no-store').json({ error: { code, message } });
     };
     try {
-      const principal = await authenticate(services.pool, services.rootKey, req.headers.authorization);
+      const principal = await authenticate(services.db, services.rootKey, req.headers.authorization);
       if (principal.kind === 'anonymous' || principal.kind === 'invalid') return refuse(401, 'UNAUTHENTICATED', 'Send a tenant API key as "Authorization: Bearer <key>".');
       if (principal.kind === 'root') return refuse(403, 'FORBIDDEN', 'The root key only manages tenants; use a tenant API key.');
       if (!allows(principal.scopes, ApiKeyScope.READ)) return refuse(403, 'FORBIDDEN', 'This key lacks the scope for the event catalog (needs READ).');
-      const types = await activeEventTypes(services.orm.em.fork(), principal.tenantId);
+      const types = await eventTypes.active(services.db, principal.tenantId);
       const body = JSON.stringify(asyncApiDocument(types));
       // The same cap as a GraphQL answer: many large schemas make a large catalog.
       if (Buffer.byteLength(body) > services.config.maxResponseBytes) {

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Pool } from 'pg';
 import type { AuthChecker } from 'type-graphql';
 import { ApiKeyScope } from '../domain/entities/ApiKey.js';
+import * as apiKeys from '../store/api-keys.js';
+import type { Sql } from '../store/db.js';
 import { forbidden, unauthenticated } from './errors.js';
 import type { Context } from './context.js';
 
@@ -49,18 +50,14 @@ function sameSecret(a: string, b: string): boolean {
  * Resolves an Authorization header to a principal. Keys are looked up on every
  * call (one indexed read), so a revoked key stops working at once.
  */
-export async function authenticate(pool: Pool, rootKey: string, header: unknown): Promise<Principal> {
+export async function authenticate(db: Sql, rootKey: string, header: unknown): Promise<Principal> {
   if (header === undefined || header === null || header === '') return { kind: 'anonymous' };
   const key = bearerKey(header);
   if (!key) return { kind: 'invalid' };
   if (sameSecret(key, rootKey)) return { kind: 'root' };
   if (!key.startsWith(KEY_PREFIX)) return { kind: 'invalid' };
-  const { rows } = await pool.query<{ id: string; tenant_id: string; scopes: ApiKeyScope[] }>(
-    'select id, tenant_id, scopes from api_key where hash = $1 and revoked_at is null',
-    [hashApiKey(key)],
-  );
-  const row = rows[0];
-  return row ? { kind: 'key', tenantId: row.tenant_id, keyId: row.id, scopes: row.scopes } : { kind: 'invalid' };
+  const grant = await apiKeys.byHash(db, hashApiKey(key));
+  return grant ? { kind: 'key', tenantId: grant.tenantId, keyId: grant.id, scopes: grant.scopes } : { kind: 'invalid' };
 }
 
 /** Whether a key with `scopes` may act in `role`. ADMIN may do everything a tenant can. */

@@ -6,7 +6,6 @@ import type { PgBoss } from 'pg-boss';
 import type { AddressGuard } from '../delivery/address-guard.js';
 import type { Metrics } from '../delivery/metrics.js';
 import type { Publisher } from '../delivery/publish.js';
-import type { Em } from '../db/orm.js';
 import type { DeliveryOperations } from '../delivery/operations.js';
 import type { Db } from '../store/db.js';
 import type { Live } from '../live/live.js';
@@ -46,8 +45,6 @@ export interface Services {
 export interface Context {
   services: Services;
   principal: Principal;
-  /** A fresh identity map for this request. */
-  em: Em;
   /** The WebSocket of a subscription operation, so live code can drop a client that cannot keep up. */
   socket?: WebSocket;
   /** Per-request DataLoaders by name, so lists resolve nested fields in one query. */
@@ -59,7 +56,6 @@ export function createContext(services: Services, principal: Principal): Context
   return {
     services,
     principal,
-    em: services.db.em(),
     loader<K, V>(name: string, batch: (keys: readonly K[]) => Promise<(V | Error)[]>): DataLoader<K, V> {
       let loader = loaders.get(name) as DataLoader<K, V> | undefined;
       if (!loader) {

@@ -1,4 +1,5 @@
 import type { DocumentNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
 
 /** Parsed documents kept for reuse, counted in query characters (a parsed document takes about 60 bytes of heap per character). */
 export const DOCUMENT_CACHE_CHARS = 1024 * 1024;
@@ -11,40 +12,26 @@ export const MAX_CACHED_DOCUMENT_CHARS = 16 * 1024;
  * pin hundreds of MB of syntax trees.
  */
 export class DocumentCache {
-  private readonly entries = new Map<string, DocumentNode>();
-  private chars = 0;
+  private readonly entries = new LRUCache<string, DocumentNode>({
+    maxSize: DOCUMENT_CACHE_CHARS,
+    maxEntrySize: MAX_CACHED_DOCUMENT_CHARS,
+    sizeCalculation: length,
+  });
 
   async get(key: string): Promise<DocumentNode | undefined> {
-    const document = this.entries.get(key);
-    if (document) {
-      // Refresh recency.
-      this.entries.delete(key);
-      this.entries.set(key, document);
-    }
-    return document;
+    return this.entries.get(key);
   }
 
   async set(key: string, document: DocumentNode): Promise<void> {
-    const size = length(document);
-    if (size > MAX_CACHED_DOCUMENT_CHARS || this.entries.has(key)) return;
-    while (this.chars + size > DOCUMENT_CACHE_CHARS && this.entries.size) {
-      const [oldest, evicted] = this.entries.entries().next().value!;
-      this.entries.delete(oldest);
-      this.chars -= length(evicted);
-    }
     this.entries.set(key, document);
-    this.chars += size;
   }
 
   async delete(key: string): Promise<boolean> {
-    const document = this.entries.get(key);
-    if (!document) return false;
-    this.entries.delete(key);
-    this.chars -= length(document);
-    return true;
+    return this.entries.delete(key);
   }
 }
 
+/** A document without its source text counts as the largest cacheable one. */
 function length(document: DocumentNode): number {
-  return document.loc?.source.body.length ?? MAX_CACHED_DOCUMENT_CHARS;
+  return Math.max(1, document.loc?.source.body.length ?? MAX_CACHED_DOCUMENT_CHARS);
 }

@@ -1,5 +1,6 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import type { Logger } from '../log.js';
 
 /** Stable codes of `userErrors`; clients may switch on them. */
 export enum UserErrorCode {
@@ -83,4 +84,70 @@ export async function withUserErrors<T extends { userErrors: UserError[] }>(body
     if (error instanceof UserInputFailure) return { userErrors: error.errors } as T;
     throw error;
   }
+}
+
+export interface ErrorFormatting {
+  /** Hide internal messages and stack traces (`NODE_ENV=production`). */
+  production: boolean;
+  log: Logger;
+}
+
+/**
+ * How every GraphQL error leaves hookgraph, over HTTP (Apollo's `formatError`)
+ * and graphql-ws (formatSocketErrors): an INTERNAL_SERVER_ERROR (an error we
+ * did not raise with a code) is logged with its cause and, in production,
+ * answered as "Internal server error" with only its code, path and locations.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown, { production, log }: ErrorFormatting): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (code !== 'INTERNAL_SERVER_ERROR') return formatted;
+  log.error('unexpected error in a GraphQL operation', { err: (error as { originalError?: unknown }).originalError ?? error, path: formatted.path });
+  if (production) return { message: 'Internal server error', extensions: { code }, path: formatted.path, locations: formatted.locations };
+  return formatted;
+}
+
+/** graphql-ws errors, formatted as over HTTP. */
+export function formatSocketErrors(errors: readonly GraphQLError[], options: ErrorFormatting): GraphQLFormattedError[] {
+  return errors.map((error) => formatError(asApolloPresents(error, options.production), error, options));
+}
+
+/** A graphql-ws result, its errors formatted as over HTTP. */
+export function formatSocketResult(result: ExecutionResult, options: ErrorFormatting): FormattedExecutionResult {
+  if (!result.errors?.length) return result;
+  return { ...result, errors: formatSocketErrors(result.errors, options) };
+}
+
+/**
+ * An error as Apollo hands it to formatError over HTTP: a missing code filled
+ * in as Apollo fills it, `extensions.http` (a status for HTTP) dropped, the
+ * stack trace added outside production.
+ */
+function asApolloPresents(error: GraphQLError, production: boolean): GraphQLFormattedError {
+  const { http: _http, ...extensions }: Record<string, unknown> = { ...error.extensions, code: error.extensions.code ?? missingCode(error) };
+  if (!production) extensions.stacktrace = error.stack?.split('\n');
+  return { ...error.toJSON(), extensions };
+}
+
+/** `error` with `code` in place of its own, as Apollo codes a stage's errors (parsing, validation) over HTTP. */
+export function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
+}
+
+/** graphql-js throws this (without a code) past 50 variable coercion errors. */
+export const VARIABLE_ERROR_LIMIT = /^Too many errors processing variables/;
+
+/** The code of an error raised without one: graphql-js's variable coercion errors are the client's (as Apollo has it), anything else is ours. */
+function missingCode(error: GraphQLError): string {
+  if (VARIABLE_ERROR_LIMIT.test(error.message)) return 'BAD_USER_INPUT';
+  const node = error.nodes?.length === 1 ? error.nodes[0] : undefined;
+  if (node?.kind !== Kind.VARIABLE_DEFINITION) return 'INTERNAL_SERVER_ERROR';
+  const variable = `Variable "$${node.variable.name.value}" `;
+  const coercion = ['has invalid value', 'got invalid value ', 'of required type ', 'of non-null type '].some((rest) => error.message.startsWith(variable + rest));
+  return coercion ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR';
 }

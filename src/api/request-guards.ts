@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
+import { VARIABLE_ERROR_LIMIT, withCode } from './errors.js';
 
 /**
  * Requests a client got wrong answer with a client code, never
@@ -34,7 +35,8 @@ export function parseSocketQuery(query: string): DocumentNode | GraphQLError[] {
   try {
     return parse(query);
   } catch (error) {
-    if (error instanceof GraphQLError) return [error];
+    // Apollo's code for a syntax error over HTTP.
+    if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
     return [new GraphQLError('Syntax Error: the document is nested too deeply to parse.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
   }
 }
@@ -46,8 +48,6 @@ export const bodyErrors: ErrorRequestHandler = (error: { status?: number; status
   const message = error.type === 'entity.too.large' ? 'The request body is too large.' : error.type === 'entity.parse.failed' ? 'The request body is not valid JSON.' : 'The request body cannot be read.';
   res.status(status).json(errorBody(message, 'BAD_REQUEST'));
 };
-
-const VARIABLE_ERROR_LIMIT = /^Too many errors processing variables/;
 
 export const clientErrorCodes: ApolloServerPlugin = {
   async requestDidStart() {
@@ -64,7 +64,6 @@ export const clientErrorCodes: ApolloServerPlugin = {
         for (const error of errors) {
           const extensions = error.extensions as Record<string, unknown>;
           if (extensions.code !== undefined) continue;
-          // graphql-js throws this (without a code) past 50 variable coercion errors.
           if (VARIABLE_ERROR_LIMIT.test(error.message)) {
             extensions.code = 'BAD_USER_INPUT';
             extensions.http = { status: 400 };

@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
-import { getOperationAST, GraphQLError, specifiedRules, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, specifiedRules, validate, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type Principal } from './auth.js';
@@ -14,7 +14,7 @@ import { CloseCodes } from '../live/connections.js';
 import { introspectionNeedsKey } from './introspection.js';
 import { estimateAnswerBytes, MAX_OPERATIONS_PER_SOCKET, queryLimits } from './query-limits.js';
 import { documentStrings, findUnstorableText } from './input-guard.js';
-import { badUserInput } from './errors.js';
+import { badUserInput, formatError, withCode, formatSocketErrors, formatSocketResult, type ErrorFormatting } from './errors.js';
 import { checkResponseSize, responseSizeCap } from './response-size.js';
 import { graphqlTracingPlugins, socketOperationSpans } from '../telemetry/graphql.js';
 import { mountProbes } from './probes.js';
@@ -58,21 +58,8 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   app.disable('x-powered-by');
   const server = http.createServer(app);
 
-  /** Unexpected errors (not GraphQLErrors we raised) are logged; in production their message is hidden. */
-  const maskResult = (result: ExecutionResult): ExecutionResult => {
-    if (!result.errors?.length) return result;
-    const errors = result.errors.map((error) => {
-      const unexpected = error.originalError !== undefined && !(error.originalError instanceof GraphQLError);
-      if (!unexpected) return error;
-      log.error('unexpected error in a GraphQL operation', { err: error.originalError, path: error.path });
-      return new GraphQLError(config.production ? 'Internal server error' : error.message, {
-        path: error.path,
-        nodes: error.nodes,
-        extensions: { code: 'INTERNAL_SERVER_ERROR' },
-      });
-    });
-    return { ...result, errors };
-  };
+  /** One formatter for HTTP and graphql-ws: the same codes, the same masking. */
+  const formatting: ErrorFormatting = { production: config.production, log };
 
   // noServer: upgrades are routed here by hand, so the WebSocket server does not re-emit the HTTP
   // server's errors (EADDRINUSE is reported once, by listen() below).
@@ -105,7 +92,8 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
         const document = parseSocketQuery(payload.query);
         if (Array.isArray(document)) return document;
         const errors = validate(schema, document, [...specifiedRules, ...limitRules]);
-        if (errors.length) return [...errors];
+        // Apollo's code for every validation error over HTTP.
+        if (errors.length) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
         // A subscription's arguments are used when it starts (replay, patterns), before any resolver runs.
         const unstorable = findUnstorableText(payload.variables ?? {}) ?? findUnstorableText(documentStrings(document));
         if (unstorable) return [badUserInput(unstorable.path[0]!, unstorable.message)];
@@ -117,39 +105,47 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
           contextValue: { ...createContext(services, ctx.extra.principal ?? { kind: 'anonymous' }), socket: ctx.extra.socket },
         };
         const operation = getOperationAST(document, payload.operationName);
+        if (!operation) {
+          const message = payload.operationName ? `Unknown operation named "${payload.operationName}".` : 'Must provide operation name if query contains multiple operations.';
+          return [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
+        }
         const principal = ctx.extra.principal ?? { kind: 'anonymous' as const };
         // graphql-ws bypasses Apollo's plugins: its operations get their log line and span here.
         log.debug('graphql socket operation', {
           operationName: payload.operationName ?? null,
-          operationType: operation?.operation ?? null,
+          operationType: operation.operation,
           tenantId: principal.kind === 'key' ? principal.tenantId : undefined,
           keyId: principal.kind === 'key' ? principal.keyId : undefined,
         });
         socketSpans?.start(ctx, _id, operation, principal);
         const estimate = estimateAnswerBytes(schema, document, payload.operationName, limitOptions);
         // Far below the cap, the answer need not be serialized once more to be measured (every live update).
-        if (estimate * SIZE_CHECK_MARGIN > config.maxResponseBytes) sizeChecked.set(args, operation?.operation === 'mutation');
+        if (estimate * SIZE_CHECK_MARGIN > config.maxResponseBytes) sizeChecked.set(args, operation.operation === 'mutation');
         return args;
       },
-      // Queries and subscription events over the socket get the same masking and size cap as HTTP.
+      // Queries and subscription events over the socket get the same error format and size cap as HTTP.
       onNext: (_ctx, _id, _payload, args, result) => {
-        const masked = maskResult(result as ExecutionResult);
+        const masked = formatSocketResult(result, formatting);
         const mutation = sizeChecked.get(args);
         if (mutation === undefined) return masked;
         const tooLarge = checkResponseSize(masked, config.maxResponseBytes, mutation);
         return tooLarge ? { errors: [tooLarge] } : masked;
       },
-      onError: (ctx, id, _payload, errors) => void socketSpans?.end(ctx, id, errors),
+      onError: (ctx, id, _payload, errors) => {
+        const formatted = formatSocketErrors(errors, formatting);
+        socketSpans?.end(ctx, id, formatted);
+        return formatted;
+      },
       onComplete: (ctx, id) => socketSpans?.end(ctx, id),
       onConnect: async (ctx) => {
-        const principal = await authenticate(services.pool, services.rootKey, ctx.connectionParams?.authorization);
+        const principal = await authenticate(services.db, services.rootKey, ctx.connectionParams?.authorization);
         if (principal.kind === 'anonymous' || principal.kind === 'invalid') {
           ctx.extra.socket.close(4401, 'Unauthorized');
           return false;
         }
         if (principal.kind !== 'key') return false; // 4403: the root key has no tenant to watch
         // Checked and registered (onSocket) with no await in between, so concurrent connects cannot overshoot.
-        if ((services.live?.connections.openFor(principal.keyId) ?? 0) >= config.maxSocketsPerKey) {
+        if (services.live.connections.openFor(principal.keyId) >= config.maxSocketsPerKey) {
           const { code, reason } = CloseCodes.tooManySockets;
           ctx.extra.socket.close(code, `${reason} (at most ${config.maxSocketsPerKey})`);
           return false;
@@ -188,14 +184,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
         },
       },
     ],
-    formatError(formatted, error) {
-      const code = formatted.extensions?.code;
-      if (code === 'INTERNAL_SERVER_ERROR') {
-        log.error('unexpected error in a GraphQL operation', { err: (error as { originalError?: unknown }).originalError ?? error, path: formatted.path });
-        if (config.production) return { message: 'Internal server error', extensions: { code }, path: formatted.path, locations: formatted.locations };
-      }
-      return formatted;
-    },
+    formatError: (formatted, error) => formatError(formatted, error, formatting),
   });
   await apollo.start();
 
@@ -206,7 +195,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
     express.json({ limit: MAX_BODY }),
     queryTextLimit,
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(services, await authenticate(services.pool, services.rootKey, req.headers.authorization)),
+      context: async ({ req }) => createContext(services, await authenticate(services.db, services.rootKey, req.headers.authorization)),
     }),
     bodyErrors,
   );

@@ -159,18 +159,12 @@ export class EmbeddedPostgres {
   private child?: ChildProcess;
   private exited?: Promise<void>;
   port = 0;
-  readonly user = USER;
-  password = '';
+  private password = '';
 
   constructor(private readonly options: EmbeddedPostgresOptions) {}
 
   get url(): string {
-    return `postgres://${this.user}:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}/postgres`;
-  }
-
-  /** Connection URL for another database on this cluster. */
-  databaseUrl(database: string): string {
-    return `postgres://${this.user}:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}/${database}`;
+    return `postgres://${USER}:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}/postgres`;
   }
 
   async start(): Promise<void> {
@@ -277,10 +271,6 @@ export class EmbeddedPostgres {
   /** Immediate stop, for a process that is exiting anyway. */
   stopNow(): void {
     this.child?.kill('SIGQUIT');
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
   }
 }
 

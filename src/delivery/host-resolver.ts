@@ -2,6 +2,7 @@ import dns from 'node:dns';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Resolves receiver host names for the address guard without the libuv thread
@@ -39,6 +40,12 @@ export const DNS_TRIES = 2;
 export const DNS_MAX_IN_FLIGHT = 64;
 export const DNS_MAX_QUEUED = 1024;
 export const DNS_CACHE_TTL_MS = 30_000;
+/**
+ * Host names whose answer is kept: one entry per receiver host (a few
+ * addresses, about 200 bytes), so 10,000 covers the receivers of a large
+ * deployment in a couple of MB; past it the least recently used name is
+ * asked again, at worst one query per delivery as without a cache.
+ */
 export const DNS_CACHE_SIZE = 10_000;
 
 const LOOPBACK = ['127.0.0.1', '::1'];
@@ -63,7 +70,8 @@ interface Waiter {
 
 export class HostResolver {
   private readonly options: Required<Omit<HostResolverOptions, 'servers'>> & Pick<HostResolverOptions, 'servers'>;
-  private readonly cache = new Map<string, { addresses: string[]; expires: number }>();
+  /** Positive answers, each kept for its own TTL (capped at cacheTtlMs). */
+  private readonly cache: LRUCache<string, string[]>;
   /** One query per name at a time; later callers share it. */
   private readonly pending = new Map<string, Promise<string[]>>();
   private readonly queue: Waiter[] = [];
@@ -82,6 +90,7 @@ export class HostResolver {
       hostsFile: '/etc/hosts',
       ...options,
     };
+    this.cache = new LRUCache({ max: this.options.cacheSize, ttl: this.options.cacheTtlMs });
   }
 
   /** Every IPv4 and IPv6 address of `hostname` (IPv4 first); rejects with a ResolveError. */
@@ -92,7 +101,7 @@ export class HostResolver {
     const listed = (await this.hostsFile()).get(host);
     if (listed) return listed;
     const cached = this.cache.get(host);
-    if (cached && cached.expires > Date.now()) return cached.addresses;
+    if (cached) return cached;
     let query = this.pending.get(host);
     if (!query) {
       query = this.query(host).finally(() => this.pending.delete(host));
@@ -151,12 +160,7 @@ export class HostResolver {
     }
     const addresses = records.map((r) => r.address);
     const ttlMs = Math.min(this.options.cacheTtlMs, ...records.map((r) => r.ttl * 1000));
-    if (ttlMs > 0) {
-      this.cache.delete(host);
-      // Full: the oldest answer goes (Map keeps insertion order).
-      if (this.cache.size >= this.options.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(host, { addresses, expires: Date.now() + ttlMs });
-    }
+    if (ttlMs > 0) this.cache.set(host, addresses, { ttl: ttlMs });
     return addresses;
   }
 

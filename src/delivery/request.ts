@@ -1,4 +1,5 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { signingSecretBytes } from '../domain/secrets.js';
 import { openHeaders } from '../domain/subscription-headers.js';
 import { validSigningSecrets } from '../domain/subscription-secrets.js';
@@ -17,15 +18,24 @@ export interface SubscriptionTarget {
 }
 
 /**
+ * Subscriptions whose opened secrets and headers a worker keeps (each kind).
+ * One entry per subscription being delivered to, a few hundred bytes each
+ * (two HMAC keys, a handful of header values): 10,000 covers every
+ * subscription a busy worker sends to in a while for a few MB, and a miss
+ * only costs opening the sealed values again.
+ */
+export const SECRET_CACHE_ENTRIES = 10_000;
+
+/**
  * Opened signing secrets and custom header values, cached by their sealed
  * form and row id: a rotation or an update changes the sealed text, so
  * entries never go stale; a previous secret's expiry is checked on every use.
  */
 export class SecretCache {
-  private readonly entries = new Map<string, { secrets: KeyObject[]; validUntil: number }>();
-  private readonly headerEntries = new Map<string, Record<string, string>>();
+  private readonly entries = new LRUCache<string, { secrets: KeyObject[]; validUntil: number }>({ max: SECRET_CACHE_ENTRIES });
+  private readonly headerEntries = new LRUCache<string, Record<string, string>>({ max: SECRET_CACHE_ENTRIES });
 
-  constructor(private readonly secretKey: Buffer, private readonly maxEntries = 10_000) {}
+  constructor(private readonly secretKey: Buffer) {}
 
   /** HMAC keys (imported once: importing a raw key per signature showed in profiles). */
   secretsFor(target: SubscriptionTarget, now: number): KeyObject[] {
@@ -39,7 +49,6 @@ export class SecretCache {
       return createSecretKey(bytes);
     });
     const validUntil = expires !== undefined && expires > now ? expires : Number.POSITIVE_INFINITY;
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
     this.entries.set(key, { secrets, validUntil });
     return secrets;
   }
@@ -51,7 +60,6 @@ export class SecretCache {
     let headers = this.headerEntries.get(key);
     if (!headers) {
       headers = openHeaders(this.secretKey, target.webhookSubscriptionId, target.headers);
-      if (this.headerEntries.size >= this.maxEntries) this.headerEntries.clear();
       this.headerEntries.set(key, headers);
     }
     return headers;

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { Agent } from 'undici';
 import { parseAddress, type AddressGuard } from './address-guard.js';
 import type { ErrorKind } from './retry-policy.js';
@@ -5,6 +6,14 @@ import { parseRetryAfter } from './retry-policy.js';
 
 /** First bytes of a response body kept on the attempt. */
 export const RESPONSE_BODY_LIMIT = 4096;
+
+/**
+ * Receiver hosts whose literal-IP check is kept: one entry per host a worker
+ * sends to (under 100 bytes each), so 10,000 holds every receiver of a large
+ * deployment in about 1 MB; the bound keeps URLs with ever new hosts from
+ * growing it, and a miss is one cheap address parse.
+ */
+export const LITERAL_CHECK_ENTRIES = 10_000;
 
 export interface OutgoingRequest {
   url: string;
@@ -40,8 +49,8 @@ export interface SenderOptions {
  */
 export class Sender {
   private readonly agent: Agent;
-  /** Host → refusal (or null) for literal-IP hosts; the guard's allow-list is fixed, so answers never change. */
-  private readonly literalChecks = new Map<string, string | null>();
+  /** Host → refusal of a literal IP (false: allowed, or a name); the guard's allow-list is fixed, so answers never change. */
+  private readonly literalChecks = new LRUCache<string, string | false>({ max: LITERAL_CHECK_ENTRIES });
 
   constructor(private readonly options: SenderOptions) {
     this.agent = new Agent({
@@ -98,16 +107,15 @@ export class Sender {
   }
 }
 
-function literalRefusal(guard: AddressGuard, literalChecks: Map<string, string | null>, hostname: string): string | undefined {
+function literalRefusal(guard: AddressGuard, literalChecks: LRUCache<string, string | false>, hostname: string): string | undefined {
   let refusal = literalChecks.get(hostname);
   if (refusal === undefined) {
     const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
     const reason = parseAddress(host) ? guard.refusalFor(host) : undefined;
-    refusal = reason ? `refused to connect to ${host}: ${host} is ${reason}` : null;
-    if (literalChecks.size > 10_000) literalChecks.clear();
+    refusal = reason ? `refused to connect to ${host}: ${host} is ${reason}` : false;
     literalChecks.set(hostname, refusal);
   }
-  return refusal ?? undefined;
+  return refusal || undefined;
 }
 
 async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<string> {

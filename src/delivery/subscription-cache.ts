@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Sql } from '../store/db.js';
 import * as webhookSubscriptions from '../store/webhook-subscriptions.js';
 import { compileFilter, type CompiledFilter } from '../domain/filter.js';
@@ -20,6 +21,14 @@ export interface TenantEntry {
 }
 
 /**
+ * Tenants whose compiled subscriptions a publishing process keeps. An entry
+ * holds a tenant's enabled subscriptions (ids, patterns, compiled filters:
+ * a few KB for a typical tenant); 10,000 covers every tenant publishing in
+ * a while, and a tenant that falls out costs one query on its next publish.
+ */
+export const SUBSCRIPTION_CACHE_TENANTS = 10_000;
+
+/**
  * Per-tenant cache of compiled ENABLED subscriptions for fan-out. Each publish
  * checks a cheap version of the tenant's subscriptions (see
  * `webhookSubscriptions.VERSION_SQL`, read together with the event types); any
@@ -27,8 +36,7 @@ export interface TenantEntry {
  * per event type, the payload filter per event (against the delivered body `{id, type, timestamp, data}`).
  */
 export class SubscriptionCache {
-  private readonly tenants = new Map<string, TenantEntry>();
-  constructor(private readonly maxTenants = 10_000) {}
+  private readonly tenants = new LRUCache<string, TenantEntry>({ max: SUBSCRIPTION_CACHE_TENANTS });
 
   /** The tenant's enabled subscriptions, current as of `db`'s snapshot (or of `version`, read just before). */
   async forTenant(db: Sql, tenantId: string, knownVersion?: string): Promise<TenantEntry> {
@@ -41,7 +49,6 @@ export class SubscriptionCache {
       subscriptions: subs.map((s) => ({ id: s.id, eventTypes: s.eventTypes, filter: safeFilter(s.filter), ordered: s.ordered })),
       byType: new Map(),
     };
-    if (this.tenants.size >= this.maxTenants) this.tenants.clear();
     this.tenants.set(tenantId, entry);
     return entry;
   }

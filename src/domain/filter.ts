@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { RE2JS } from 're2js';
 import { WorkMeter } from './work-meter.js';
 
@@ -31,7 +32,7 @@ import { WorkMeter } from './work-meter.js';
  * value looked at and per comparison), so a publish call's matching stops at
  * its budget.
  */
-export type FilterDocument = Record<string, unknown>;
+
 export interface FilterProblem {
   /** Path inside the filter, e.g. ["$or", "0", "country", "$in"]. */
   path: string[];
@@ -424,8 +425,14 @@ export class InvalidFilterError extends Error {
   }
 }
 
-const cache = new Map<string, CompiledFilter>();
-const CACHE_SIZE = 1000;
+/**
+ * Compiled filters kept, by filter text. An entry is the text and a closure
+ * per node (FILTER_LIMITS caps both), typically a few KB; subscriptions
+ * share a handful of filters, so 1,000 keeps the live ones in a few MB, and
+ * a miss recompiles, linear in the filter.
+ */
+const COMPILED_FILTERS = 1000;
+const cache = new LRUCache<string, CompiledFilter>({ max: COMPILED_FILTERS });
 
 /**
  * A predicate over payloads. `null`/`undefined` match everything. Throws
@@ -447,7 +454,6 @@ export function compileFilter(filter: unknown): CompiledFilter {
   if (problems.length) throw new InvalidFilterError(problems);
   const test = compileNode(filter as Record<string, unknown>);
   const compiled: CompiledFilter = (payload, meter = new WorkMeter(Infinity)) => test(payload, meter);
-  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(key, compiled);
   return compiled;
 }

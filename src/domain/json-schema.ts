@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
+import { LRUCache } from 'lru-cache';
 import { RE2JS } from 're2js';
 import { analyseSchema, schemaShapeProblem, type SchemaPlan } from './json-schema-cost.js';
 import type { WorkMeter } from './work-meter.js';
@@ -80,8 +81,14 @@ interface Compiled {
   problem: SchemaProblem | undefined;
 }
 
-const cache = new Map<string, Compiled>();
-const CACHE_SIZE = 500;
+/**
+ * Compiled schemas kept, by schema text. A compiled schema is ajv's
+ * generated code plus its cost plan, tens of KB for a large one; event types
+ * with schemas are few per tenant, so 500 keeps the hot ones of many tenants
+ * under tens of MB, and a miss recompiles (linear in the schema).
+ */
+const COMPILED_SCHEMAS = 500;
+const cache = new LRUCache<string, Compiled>({ max: COMPILED_SCHEMAS });
 
 export interface SchemaProblem {
   /** Path inside the schema (for schema errors) or the payload (for payload errors). */
@@ -106,12 +113,7 @@ const neverRun = (() => false) as unknown as ValidateFunction;
 
 function compile(schema: unknown, text: string): Compiled {
   const cached = cache.get(text);
-  if (cached) {
-    // Refresh recency so hot event types stay cached.
-    cache.delete(text);
-    cache.set(text, cached);
-    return cached;
-  }
+  if (cached) return cached;
   let compiled: Compiled;
   const shape = schemaShapeProblem(schema);
   if (shape) {
@@ -124,7 +126,6 @@ function compile(schema: unknown, text: string): Compiled {
     const analysis = typeof schema === 'boolean' ? { plan: { cost: () => 1 } } : analyseSchema(schema);
     compiled = 'plan' in analysis ? { validate, plan: analysis.plan, problem: undefined } : { validate: neverRun, plan: undefined, problem: analysis.problem };
   }
-  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(text, compiled);
   return compiled;
 }

@@ -1,5 +1,9 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { EventType } from '../domain/entities/EventType.js';
+import { Tenant } from '../domain/entities/Tenant.js';
+import type { Db, Sql, Tx } from './db.js';
+import { idBelow, newestFirstOptions, type PageQuery } from './pages.js';
 import { VERSION_SQL as SUBSCRIPTIONS_VERSION_SQL } from './webhook-subscriptions.js';
-import type { Sql, Tx } from './db.js';
 
 /**
  * The `event_type` table — event types: names, JSON Schemas, archive state.
@@ -8,6 +12,69 @@ import type { Sql, Tx } from './db.js';
 
 // ─── Reads and management for the GraphQL API ────────────────────────────
 
+/** One page of the tenant's event types, newest first; archived ones only when asked for. */
+export async function page(db: Db, tenantId: string, filter: { includeArchived?: boolean | null }, request: PageQuery): Promise<EventType[]> {
+  return db.em().find(
+    EventType,
+    { tenant: tenantId, ...(filter.includeArchived ? {} : { archivedAt: null }), ...idBelow(request) },
+    newestFirstOptions(request),
+  );
+}
+
+/** The tenant's event type of this name, archived or not. */
+export async function byName(db: Db, tenantId: string, name: string): Promise<EventType | null> {
+  return db.em().findOne(EventType, { tenant: tenantId, name });
+}
+
+/** The tenant's event types that accept events, by name (the AsyncAPI catalog). */
+export async function active(db: Db, tenantId: string): Promise<EventType[]> {
+  return db.em().find(EventType, { tenant: tenantId, archivedAt: null }, { orderBy: { name: 'asc' } });
+}
+
+/** The names of the tenant's event types that accept events. */
+export async function activeNames(db: Db, tenantId: string): Promise<string[]> {
+  const rows = await db.em().find(EventType, { tenant: tenantId, archivedAt: null }, { fields: ['name'] });
+  return rows.map((row) => row.name);
+}
+
+/** Thrown by `create` when the tenant already has an event type of that name (archived ones too); the transaction cannot go on. */
+export class NameTaken extends Error {
+  constructor(readonly eventTypeName: string) {
+    super(`event type "${eventTypeName}" already exists`);
+  }
+}
+
+export async function create(tx: Tx, tenantId: string, fields: { name: string; description: string | null; schema: unknown }): Promise<EventType> {
+  if (await tx.em.count(EventType, { tenant: tenantId, name: fields.name })) throw new NameTaken(fields.name);
+  const eventType = tx.em.create(EventType, { tenant: tx.em.getReference(Tenant, tenantId), ...fields });
+  try {
+    await tx.em.flush();
+  } catch (error) {
+    // Two creates racing for the same name: the unique index decides.
+    if (error instanceof UniqueConstraintViolationException) throw new NameTaken(fields.name);
+    throw error;
+  }
+  return eventType;
+}
+
+/** What `update` changes; fields left undefined stay. `archived` true keeps an earlier archive time. */
+export interface EventTypeChanges {
+  description?: string | null;
+  schema?: unknown;
+  archived?: boolean | null;
+}
+
+/** Changes the tenant's event type of this name; undefined when there is none. */
+export async function update(tx: Tx, tenantId: string, name: string, changes: EventTypeChanges): Promise<EventType | undefined> {
+  const eventType = await tx.em.findOne(EventType, { tenant: tenantId, name });
+  if (!eventType) return undefined;
+  if (changes.description !== undefined) eventType.description = changes.description;
+  if (changes.schema !== undefined) eventType.schema = changes.schema;
+  if (changes.archived === true) eventType.archivedAt ??= new Date();
+  if (changes.archived === false) eventType.archivedAt = null;
+  await tx.em.flush();
+  return eventType;
+}
 
 // (end of the GraphQL API section)
 

@@ -1,4 +1,5 @@
 import type { Sql, Tx } from './db.js';
+import { Tenant } from '../domain/entities/Tenant.js';
 
 /**
  * The `tenant` table — tenants.
@@ -7,6 +8,12 @@ import type { Sql, Tx } from './db.js';
 
 // ─── Reads and management for the GraphQL API ────────────────────────────
 
+/** A new tenant, written when this returns (its first key goes through api-keys.ts). */
+export async function create(tx: Tx, name: string): Promise<Tenant> {
+  const tenant = tx.em.create(Tenant, { name });
+  await tx.em.flush();
+  return tenant;
+}
 
 // (end of the GraphQL API section)
 

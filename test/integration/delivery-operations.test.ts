@@ -146,27 +146,56 @@ test('retention prunes old attempts, finished deliveries and their events, and k
   await app.gql('mutation($id: ID!) { webhookSubscriptionDelete(input: {id: $id}) { userErrors { message } } }', { id: sub.id }, t.key);
 });
 
-test('/metrics counts publishes, deliveries, attempt durations and publish → success latency, and exposes the queue gauges', async () => {
+test('/metrics counts exactly what was published and delivered: events, fan-out, outcomes per attempt, attempt durations, latency; and exposes the queue gauges', async () => {
   await eventType(t, 'metrics.probe');
-  receiver.respond(() => ({ status: 200 }));
-  const sub = await subscription(t, { url: receiver.url + '?metrics', eventTypes: ['metrics.probe'] });
+  await eventType(t, 'metrics.other');
+  receiver.respond((request) => ({ status: request.path === '/hook?metrics-failing' ? 500 : 200 }));
+  // Two subscriptions take every probe event (one answers 200, one 500 until the 3-step schedule is spent); a third takes none.
+  const subs = [
+    await subscription(t, { url: receiver.url + '?metrics-ok', eventTypes: ['metrics.probe'] }),
+    await subscription(t, { url: receiver.url + '?metrics-failing', eventTypes: ['metrics.*'] }),
+    await subscription(t, { url: receiver.url + '?metrics-none', eventTypes: ['metrics.other'] }),
+  ];
+  const schedule = services.config.retrySchedule.length;
+  assert.equal(schedule, 3, 'HOOKGRAPH_RETRY_SCHEDULE of the tests');
   const before = await scrape(app.url);
-  const events = [await publish(t, 'metrics.probe', { n: 1 }), await publish(t, 'metrics.probe', { n: 2 })];
-  for (const event of events) assert.deepEqual((await settled(t, event.id)).map((d) => d.status), ['SUCCEEDED']);
-  const after = await scrape(app.url);
-  const added = (series: string) => value(after, series) - (before.get(series) ?? 0);
-  assert.equal(added('hookgraph_events_published_total'), 2);
-  assert.equal(added('hookgraph_deliveries_created_total'), 2);
-  assert.equal(added('hookgraph_deliveries_total{outcome="SUCCEEDED"}'), 2);
-  assert.equal(added('hookgraph_deliveries_total{outcome="FAILED"}'), 0);
-  assert.ok(value(after, 'hookgraph_deliveries_total{outcome="FAILED"}') >= 1, 'earlier tests failed deliveries');
-  assert.equal(added('hookgraph_delivery_attempt_duration_seconds_count{result="success"}'), 2);
-  assert.equal(added('hookgraph_delivery_attempt_duration_seconds_bucket{le="+Inf",result="success"}'), 2);
-  assert.equal(added('hookgraph_delivery_latency_seconds_count'), 2);
+  const added = (metrics: Map<string, number>, series: string) => value(metrics, series) - (before.get(series) ?? 0);
+
+  const events = [];
+  for (let n = 1; n <= 3; n++) events.push(await publish(t, 'metrics.probe', { n }));
+  const deliveries = [];
+  for (const event of events) deliveries.push(...(await settled(t, event.id)));
+  assert.deepEqual(deliveries.map((d) => d.status).sort(), ['FAILED', 'FAILED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+  const attempts = deliveries.reduce((sum, d) => sum + d.attemptCount, 0);
+  assert.equal(attempts, 3 * 1 + 3 * schedule);
+
+  // Counters move just after the attempts are recorded: wait for the last one, then check every value exactly.
+  const durations = 'hookgraph_delivery_attempt_duration_seconds_count';
+  const after = await eventually(async () => {
+    const metrics = await scrape(app.url);
+    return added(metrics, `${durations}{result="success"}`) + added(metrics, `${durations}{result="failure"}`) >= attempts ? metrics : undefined;
+  }, 10_000, 'every attempt to be counted');
+  const delta = (series: string) => added(after, series);
+  assert.equal(delta('hookgraph_events_published_total'), 3);
+  assert.equal(delta('hookgraph_deliveries_created_total'), 3 * 2, 'three events to two matching subscriptions');
+  assert.equal(delta('hookgraph_deliveries_total{outcome="SUCCEEDED"}'), 3);
+  assert.equal(delta('hookgraph_deliveries_total{outcome="RETRYING"}'), 3 * (schedule - 1), 'every failed attempt but the last leaves its delivery RETRYING');
+  assert.equal(delta('hookgraph_deliveries_total{outcome="FAILED"}'), 3);
+  const cancelled = 'hookgraph_deliveries_total{outcome="CANCELLED"}';
+  assert.equal((after.get(cancelled) ?? 0) - (before.get(cancelled) ?? 0), 0);
+  assert.equal(delta(`${durations}{result="success"}`), 3);
+  assert.equal(delta(`${durations}{result="failure"}`), 3 * schedule);
+  assert.equal(delta('hookgraph_delivery_attempt_duration_seconds_bucket{le="+Inf",result="success"}'), 3);
+  assert.equal(delta('hookgraph_delivery_attempt_duration_seconds_bucket{le="+Inf",result="failure"}'), 3 * schedule);
+  assert.equal(delta('hookgraph_delivery_latency_seconds_count'), 3, 'latency is observed for successes only');
+  assert.equal(delta('hookgraph_delivery_latency_seconds_bucket{le="+Inf"}'), 3);
+  assert.ok(delta('hookgraph_delivery_latency_seconds_sum') > 0);
   assert.equal(value(after, 'hookgraph_attempts_in_flight'), 0);
+  // The subscription that matched nothing got no request.
+  assert.equal(receiver.requests.some((r) => r.path === '/hook?metrics-none'), false);
   for (const queue of DELIVERY_QUEUES) {
     assert.ok(value(after, `hookgraph_queue_depth{queue="${queue}"}`) >= 0, queue);
     assert.equal(value(after, `hookgraph_oldest_due_delivery_seconds{queue="${queue}"}`), 0, queue);
   }
-  await app.gql('mutation($id: ID!) { webhookSubscriptionDelete(input: {id: $id}) { userErrors { message } } }', { id: sub.id }, t.key);
+  for (const sub of subs) await app.gql('mutation($id: ID!) { webhookSubscriptionDelete(input: {id: $id}) { userErrors { message } } }', { id: sub.id }, t.key);
 });

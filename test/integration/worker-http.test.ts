@@ -108,7 +108,11 @@ test("the worker's /metrics counts its deliveries: attempts in flight, outcomes,
   for (const queue of DELIVERY_QUEUES) assert.equal(value(metrics, `hookgraph_oldest_due_delivery_seconds{queue="${queue}"}`), 0, queue);
   // Publishing happened in the api process: its counter, not the worker's.
   assert.equal(metrics.get('hookgraph_events_published_total') ?? 0, 0);
-  assert.equal(value(await scrape(api.url), 'hookgraph_events_published_total'), 3);
+  assert.equal(metrics.get('hookgraph_deliveries_created_total') ?? 0, 0);
+  const apiMetrics = await scrape(api.url);
+  assert.equal(value(apiMetrics, 'hookgraph_events_published_total'), 3);
+  assert.equal(value(apiMetrics, 'hookgraph_deliveries_created_total'), 3, 'three events to one subscription');
+  assert.equal(apiMetrics.get('hookgraph_delivery_attempt_duration_seconds_count{result="success"}') ?? 0, 0, 'the api sent nothing');
 
   // One debug line per attempt, with the ids and without the subscription's secrets or header values.
   const attempts = workerLog.lines.filter((l) => l.msg === 'delivery attempt');

@@ -16,6 +16,9 @@ const dns = await startDnsServer({
   'hang1.test': 'silent',
   'hang2.test': 'silent',
   'queued.test': { a: ['93.184.216.39'] },
+  'lru1.test': { a: ['93.184.216.40'] },
+  'lru2.test': { a: ['93.184.216.41'] },
+  'capped.test': { a: ['93.184.216.42'], ttl: 300 },
 });
 const hostsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hookgraph-hosts-')), 'hosts');
 fs.writeFileSync(hostsFile, '127.0.0.1 localhost\n10.1.2.3  internal.test  alias.test # comment\n# 10.9.9.9 commented.test\n::1 ip6-localhost\n');
@@ -51,6 +54,24 @@ test('answers are cached for their TTL (capped); concurrent lookups of one name 
   await r.resolve('uncached.test');
   await r.resolve('uncached.test');
   assert.equal(asked('uncached.test'), 4);
+});
+
+test('the cache holds cacheSize names, dropping the least recently used, and an answer expires after the capped TTL', async () => {
+  const r = resolver({ cacheSize: 1 });
+  await r.resolve('lru1.test');
+  await r.resolve('lru2.test');
+  await r.resolve('lru2.test');
+  assert.equal(asked('lru2.test'), 2, 'the newest name is cached');
+  await r.resolve('lru1.test');
+  assert.equal(asked('lru1.test'), 4, 'the older name made room and is asked again');
+
+  const short = resolver({ cacheTtlMs: 20 });
+  await short.resolve('capped.test');
+  await short.resolve('capped.test');
+  assert.equal(asked('capped.test'), 2, 'cached within the cap');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await short.resolve('capped.test');
+  assert.equal(asked('capped.test'), 4, 'the record says 300 s, the cap of 20 ms wins');
 });
 
 test('a name server that never answers: the lookup is cancelled at its deadline as a temporary failure, and its slot is freed', async () => {

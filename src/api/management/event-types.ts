@@ -1,9 +1,8 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { Em } from '../../db/orm.js';
-import { EventType as EventTypeEntity } from '../../domain/entities/EventType.js';
-import { Tenant as TenantEntity } from '../../domain/entities/Tenant.js';
+import type { EventType as EventTypeEntity } from '../../domain/entities/EventType.js';
 import { jsonSchemaProblem } from '../../domain/json-schema.js';
 import { isValidEventTypeName, MAX_EVENT_TYPE_NAME_LENGTH } from '../../domain/patterns.js';
+import type { Db } from '../../store/db.js';
+import * as eventTypes from '../../store/event-types.js';
 import { userError, UserErrorCode, UserInputFailure, type UserError } from '../errors.js';
 
 /** Event type use cases: create, update, archive. Each throws UserInputFailure on bad input and changes nothing then. */
@@ -35,60 +34,45 @@ function detailErrors(input: { description?: string | null; schema?: unknown }):
   return errors;
 }
 
-async function findByName(em: Em, tenantId: string, name: string): Promise<EventTypeEntity> {
-  const found = isValidEventTypeName(name) ? await em.findOne(EventTypeEntity, { tenant: tenantId, name }) : null;
-  if (!found) throw new UserInputFailure([userError(['input', 'name'], UserErrorCode.NOT_FOUND, `No event type named "${name.slice(0, MAX_EVENT_TYPE_NAME_LENGTH)}".`)]);
-  return found;
-}
+const notFound = (name: string) =>
+  new UserInputFailure([userError(['input', 'name'], UserErrorCode.NOT_FOUND, `No event type named "${name.slice(0, MAX_EVENT_TYPE_NAME_LENGTH)}".`)]);
 
-export async function createEventType(em: Em, tenantId: string, input: { name: string; description?: string | null; schema?: unknown }): Promise<EventTypeEntity> {
+export async function createEventType(db: Db, tenantId: string, input: { name: string; description?: string | null; schema?: unknown }): Promise<EventTypeEntity> {
   const name = input.name.trim();
   const errors = [...nameErrors(name), ...detailErrors(input)];
   if (errors.length) throw new UserInputFailure(errors);
-  const taken = () =>
-    new UserInputFailure([userError(['input', 'name'], UserErrorCode.TAKEN, `An event type named "${name}" already exists (archived ones too: restore it with eventTypeUpdate).`)]);
-  if (await em.count(EventTypeEntity, { tenant: tenantId, name })) throw taken();
-  const eventType = em.create(EventTypeEntity, {
-    tenant: em.getReference(TenantEntity, tenantId),
-    name,
-    description: input.description?.trim() || null,
-    schema: input.schema ?? null,
-  });
   try {
-    await em.flush();
+    return await db.transaction((tx) => eventTypes.create(tx, tenantId, { name, description: input.description?.trim() || null, schema: input.schema ?? null }));
   } catch (error) {
-    // Two creates racing for the same name: the unique index decides.
-    if (error instanceof UniqueConstraintViolationException) throw taken();
+    if (error instanceof eventTypes.NameTaken) {
+      throw new UserInputFailure([userError(['input', 'name'], UserErrorCode.TAKEN, `An event type named "${name}" already exists (archived ones too: restore it with eventTypeUpdate).`)]);
+    }
     throw error;
   }
-  return eventType;
+}
+
+/** Changes `name`'s event type as `changes` say, or throws NOT_FOUND. */
+async function change(db: Db, tenantId: string, name: string, changes: eventTypes.EventTypeChanges): Promise<EventTypeEntity> {
+  const found = isValidEventTypeName(name) ? await db.transaction((tx) => eventTypes.update(tx, tenantId, name, changes)) : undefined;
+  if (!found) throw notFound(name);
+  return found;
 }
 
 export async function updateEventType(
-  em: Em,
+  db: Db,
   tenantId: string,
   input: { name: string; description?: string | null; schema?: unknown; archived?: boolean | null },
 ): Promise<EventTypeEntity> {
   const errors = detailErrors(input);
   if (errors.length) throw new UserInputFailure(errors);
-  const eventType = await findByName(em, tenantId, input.name.trim());
-  if (input.description !== undefined) eventType.description = input.description?.trim() || null;
-  if (input.schema !== undefined) eventType.schema = input.schema ?? null;
-  if (input.archived === true) eventType.archivedAt ??= new Date();
-  if (input.archived === false) eventType.archivedAt = null;
-  await em.flush();
-  return eventType;
-}
-
-/** The tenant's event types that accept events, by name (the AsyncAPI catalog). */
-export async function activeEventTypes(em: Em, tenantId: string): Promise<EventTypeEntity[]> {
-  return em.find(EventTypeEntity, { tenant: tenantId, archivedAt: null }, { orderBy: { name: 'asc' } });
+  return change(db, tenantId, input.name.trim(), {
+    description: input.description === undefined ? undefined : input.description?.trim() || null,
+    schema: input.schema === undefined ? undefined : (input.schema ?? null),
+    archived: input.archived,
+  });
 }
 
 /** Archives a type: new events of it are refused, history stays. Archiving twice keeps the first time. */
-export async function archiveEventType(em: Em, tenantId: string, name: string): Promise<EventTypeEntity> {
-  const eventType = await findByName(em, tenantId, name.trim());
-  eventType.archivedAt ??= new Date();
-  await em.flush();
-  return eventType;
+export async function archiveEventType(db: Db, tenantId: string, name: string): Promise<EventTypeEntity> {
+  return change(db, tenantId, name.trim(), { archived: true });
 }

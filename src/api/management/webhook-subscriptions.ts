@@ -1,15 +1,12 @@
-import { LockMode } from '@mikro-orm/core';
 import type { AddressGuard } from '../../delivery/address-guard.js';
-import { emSql } from '../../db/em-sql.js';
-import type { Em } from '../../db/orm.js';
-import { EventType as EventTypeEntity } from '../../domain/entities/EventType.js';
-import { Tenant as TenantEntity } from '../../domain/entities/Tenant.js';
-import { WebhookSubscription as WebhookSubscriptionEntity, WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
+import { type WebhookSubscription as WebhookSubscriptionEntity, WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
 import { isUuid, uuidv7 } from '../../domain/ids.js';
 import { anyPatternMatches, isWildcard } from '../../domain/patterns.js';
 import { updatedHeaders } from '../../domain/subscription-headers.js';
 import { DEFAULT_ROTATION_GRACE_MS, MAX_ROTATION_GRACE_MS, newSecret, rotatedColumns } from '../../domain/subscription-secrets.js';
-import { announce } from '../../live/announce.js';
+import type { Db, Tx } from '../../store/db.js';
+import * as eventTypes from '../../store/event-types.js';
+import * as webhookSubscriptions from '../../store/webhook-subscriptions.js';
 import { userError, UserErrorCode, UserInputFailure } from '../errors.js';
 import { checkSubscriptionFields, type SubscriptionFields } from './subscription-fields.js';
 
@@ -26,22 +23,15 @@ const keptWithoutValue = (names: readonly string[]) =>
 
 const notFound = () => new UserInputFailure([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No webhook subscription with this id.')]);
 
-async function findOwn(em: Em, tenantId: string, id: string, populateSecrets = false): Promise<WebhookSubscriptionEntity> {
-  if (!isUuid(id)) throw notFound();
-  const found = await em.findOne(
-    WebhookSubscriptionEntity,
-    { id, tenant: tenantId },
-    // Rotation reads the secrets and locks the row, so two rotations at once cannot lose a secret.
-    populateSecrets ? { populate: ['secretEncrypted', 'previousSecretEncrypted'] as never, lockMode: LockMode.PESSIMISTIC_WRITE } : {},
-  );
+async function findOwn(tx: Tx, tenantId: string, id: string, options?: { lockSecrets?: boolean }): Promise<WebhookSubscriptionEntity> {
+  const found = await webhookSubscriptions.findOwn(tx, tenantId, id, options);
   if (!found) throw notFound();
   return found;
 }
 
-/** Patterns that select no live (unarchived) event type of the tenant: likely typos, so the payload says so. */
-export async function unmatchedPatternWarnings(em: Em, tenantId: string, patterns: readonly string[]): Promise<Warning[]> {
-  const rows = await em.find(EventTypeEntity, { tenant: tenantId, archivedAt: null }, { fields: ['name'] });
-  const names = rows.map((row) => row.name);
+/** Patterns that match no live (unarchived) event type of the tenant: likely typos, so the payload says so. */
+export async function unmatchedPatternWarnings(db: Db, tenantId: string, patterns: readonly string[]): Promise<Warning[]> {
+  const names = await eventTypes.activeNames(db, tenantId);
   return patterns
     .map((pattern, i) => ({ pattern, i }))
     .filter(({ pattern }) => !names.some((name) => anyPatternMatches([pattern], name)))
@@ -52,12 +42,8 @@ export async function unmatchedPatternWarnings(em: Em, tenantId: string, pattern
     }));
 }
 
-async function announceStatus(em: Em, subscription: WebhookSubscriptionEntity, tenantId: string): Promise<void> {
-  await announce(emSql(em), [{ kind: 'webhookSubscription', tenantId, id: subscription.id, status: subscription.status }]);
-}
-
 export async function createWebhookSubscription(
-  em: Em,
+  db: Db,
   guard: AddressGuard,
   secretKey: Buffer,
   tenantId: string,
@@ -73,27 +59,27 @@ export async function createWebhookSubscription(
   const secret = newSecret(secretKey, id, fields.secret);
   const headers = updatedHeaders(secretKey, id, {}, fields.headers ?? {});
   if (headers.unknownKept.length) throw keptWithoutValue(headers.unknownKept);
-  const subscription = em.create(WebhookSubscriptionEntity, {
-    id,
-    tenant: em.getReference(TenantEntity, tenantId),
-    url: fields.url!,
-    eventTypes: fields.eventTypes!,
-    description: fields.description ?? null,
-    filter: fields.filter ?? null,
-    headers: headers.headers,
-    metadata: fields.metadata ?? null,
-    status: fields.status ?? WebhookSubscriptionStatus.ENABLED,
-    disabledReason: fields.status === WebhookSubscriptionStatus.DISABLED ? 'Created disabled.' : null,
-    rateLimitPerSecond: fields.rateLimitPerSecond ?? null,
-    ordered: fields.ordered ?? false,
-    secretEncrypted: secret.sealed,
-  });
-  await em.flush();
-  return { subscription, secret: secret.plain, warnings: await unmatchedPatternWarnings(em, tenantId, subscription.eventTypes) };
+  const subscription = await db.transaction((tx) =>
+    webhookSubscriptions.create(tx, tenantId, {
+      id,
+      url: fields.url!,
+      eventTypes: fields.eventTypes!,
+      description: fields.description ?? null,
+      filter: fields.filter ?? null,
+      headers: headers.headers,
+      metadata: fields.metadata ?? null,
+      status: fields.status ?? WebhookSubscriptionStatus.ENABLED,
+      disabledReason: fields.status === WebhookSubscriptionStatus.DISABLED ? 'Created disabled.' : null,
+      rateLimitPerSecond: fields.rateLimitPerSecond ?? null,
+      ordered: fields.ordered ?? false,
+      secretEncrypted: secret.sealed,
+    }),
+  );
+  return { subscription, secret: secret.plain, warnings: await unmatchedPatternWarnings(db, tenantId, subscription.eventTypes) };
 }
 
 export async function updateWebhookSubscription(
-  em: Em,
+  db: Db,
   guard: AddressGuard,
   secretKey: Buffer,
   tenantId: string,
@@ -103,51 +89,48 @@ export async function updateWebhookSubscription(
   const { fields, errors } = await checkSubscriptionFields(rest, guard);
   if (input.id === undefined || !isUuid(input.id)) throw notFound();
   if (errors.length) throw new UserInputFailure(errors);
-  const subscription = await em.transactional(async (tem) => {
-    const found = await findOwn(tem, tenantId, input.id);
-    const statusBefore = found.status;
-    if (fields.url !== undefined) found.url = fields.url;
-    if (fields.eventTypes !== undefined) found.eventTypes = fields.eventTypes;
-    if (fields.description !== undefined) found.description = fields.description;
-    if (fields.filter !== undefined) found.filter = fields.filter;
+  const subscription = await db.transaction(async (tx) => {
+    const found = await findOwn(tx, tenantId, input.id);
+    const changes: webhookSubscriptions.WebhookSubscriptionChanges = {
+      url: fields.url,
+      eventTypes: fields.eventTypes,
+      description: fields.description,
+      filter: fields.filter,
+      metadata: fields.metadata,
+      rateLimitPerSecond: fields.rateLimitPerSecond,
+      ordered: fields.ordered,
+    };
     if (fields.headers !== undefined) {
       const { headers, unknownKept } = updatedHeaders(secretKey, found.id, found.headers, fields.headers);
       if (unknownKept.length) throw keptWithoutValue(unknownKept);
-      found.headers = headers;
+      changes.headers = headers;
     }
-    if (fields.metadata !== undefined) found.metadata = fields.metadata;
-    if (fields.rateLimitPerSecond !== undefined) found.rateLimitPerSecond = fields.rateLimitPerSecond;
-    if (fields.ordered !== undefined) found.ordered = fields.ordered;
-    if (fields.status !== undefined && fields.status !== statusBefore) {
-      found.status = fields.status;
+    if (fields.status !== undefined && fields.status !== found.status) {
+      changes.status = fields.status;
       if (fields.status === WebhookSubscriptionStatus.ENABLED) {
         // A fresh start: the failure window begins again with the next failure.
-        found.disabledReason = null;
-        found.failingSince = null;
+        changes.disabledReason = null;
+        changes.failingSince = null;
       } else {
-        found.disabledReason = 'Disabled through webhookSubscriptionUpdate.';
+        changes.disabledReason = 'Disabled through webhookSubscriptionUpdate.';
       }
     }
-    await tem.flush();
-    if (found.status !== statusBefore) await announceStatus(tem, found, tenantId);
-    return found;
+    return webhookSubscriptions.update(tx, found, changes);
   });
-  const warnings = fields.eventTypes ? await unmatchedPatternWarnings(em, tenantId, subscription.eventTypes) : [];
+  const warnings = fields.eventTypes ? await unmatchedPatternWarnings(db, tenantId, subscription.eventTypes) : [];
   return { subscription, warnings };
 }
 
 /** Deletes a subscription with its deliveries; pending ones are not sent. */
-export async function deleteWebhookSubscription(em: Em, tenantId: string, id: string): Promise<string> {
-  return em.transactional(async (tem) => {
-    const found = await findOwn(tem, tenantId, id);
-    tem.remove(found);
-    await tem.flush();
+export async function deleteWebhookSubscription(db: Db, tenantId: string, id: string): Promise<string> {
+  return db.transaction(async (tx) => {
+    await webhookSubscriptions.remove(tx, await findOwn(tx, tenantId, id));
     return id;
   });
 }
 
 export async function rotateWebhookSubscriptionSecret(
-  em: Em,
+  db: Db,
   secretKey: Buffer,
   tenantId: string,
   input: { id: string; secret?: string | null; gracePeriodSeconds?: number | null },
@@ -160,13 +143,14 @@ export async function rotateWebhookSubscriptionSecret(
   }
   if (!isUuid(input.id)) throw notFound();
   if (errors.length) throw new UserInputFailure(errors);
-  return em.transactional(async (tem) => {
-    const found = await findOwn(tem, tenantId, input.id, true);
+  return db.transaction(async (tx) => {
+    const found = await findOwn(tx, tenantId, input.id, { lockSecrets: true });
     const rotated = rotatedColumns(found.secretEncrypted, secretKey, found.id, now, graceSeconds * 1000, fields.secret);
-    found.secretEncrypted = rotated.secretEncrypted;
-    found.previousSecretEncrypted = rotated.previousSecretEncrypted;
-    found.previousSecretExpiresAt = rotated.previousSecretExpiresAt;
-    await tem.flush();
-    return { subscription: found, secret: rotated.plain };
+    const subscription = await webhookSubscriptions.update(tx, found, {
+      secretEncrypted: rotated.secretEncrypted,
+      previousSecretEncrypted: rotated.previousSecretEncrypted,
+      previousSecretExpiresAt: rotated.previousSecretExpiresAt,
+    });
+    return { subscription, secret: rotated.plain };
   });
 }

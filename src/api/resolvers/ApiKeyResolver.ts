@@ -1,11 +1,9 @@
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { storableInput } from '../input-guard.js';
-import { ApiKey as ApiKeyEntity, ApiKeyScope } from '../../domain/entities/ApiKey.js';
-import { Tenant as TenantEntity } from '../../domain/entities/Tenant.js';
+import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
 import { isUuid } from '../../domain/ids.js';
 import { cleanName } from '../../domain/text.js';
-import { announce } from '../../live/announce.js';
-import { emSql } from '../../db/em-sql.js';
+import * as apiKeys from '../../store/api-keys.js';
 import { generateApiKey, ROOT, tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { userError, UserErrorCode, UserInputFailure, withUserErrors } from '../errors.js';
@@ -20,9 +18,9 @@ const ApiKeyConnection = connectionType('ApiKey', ApiKey);
 export class ApiKeyResolver {
   @Authorized(ROOT, ApiKeyScope.READ, ApiKeyScope.PUBLISH, ApiKeyScope.ADMIN)
   @Query(() => Viewer, { description: 'The caller: tenant, key and scopes.' })
-  async viewer(@Ctx() { principal, em }: Context): Promise<Viewer> {
+  async viewer(@Ctx() { principal, services }: Context): Promise<Viewer> {
     if (principal.kind !== 'key') return Object.assign(new Viewer(), { root: true, tenant: null, apiKey: null, scopes: [] });
-    const key = await em.findOneOrFail(ApiKeyEntity, principal.keyId, { populate: ['tenant'] });
+    const key = await apiKeys.byIdWithTenant(services.db, principal.keyId);
     return Object.assign(new Viewer(), {
       root: false,
       tenant: Tenant.from(key.tenant),
@@ -35,11 +33,7 @@ export class ApiKeyResolver {
   @Query(() => ApiKeyConnection, { description: "The tenant's API keys, newest first (revoked ones included)." })
   async apiKeys(@Args() args: ConnectionArgs, @Ctx() context: Context) {
     const page = pageRequest(args);
-    const rows = await context.em.find(
-      ApiKeyEntity,
-      { tenant: tenantOf(context), ...(page.beforeId ? { id: { $lt: page.beforeId } } : {}) },
-      { orderBy: { id: 'desc' }, limit: page.limit },
-    );
+    const rows = await apiKeys.page(context.services.db, tenantOf(context), page);
     return toConnection(rows.map(ApiKey.from), page);
   }
 
@@ -54,14 +48,10 @@ export class ApiKeyResolver {
       if (input.scopes.length === 0) errors.push(userError(['input', 'scopes'], UserErrorCode.REQUIRED, 'At least one scope is required.'));
       if (errors.length) throw new UserInputFailure(errors);
       const generated = generateApiKey();
-      const apiKey = context.em.create(ApiKeyEntity, {
-        tenant: context.em.getReference(TenantEntity, tenantOf(context)),
-        name: name!,
-        prefix: generated.prefix,
-        hash: generated.hash,
-        scopes: [...new Set(input.scopes)],
-      });
-      await context.em.flush();
+      const tenantId = tenantOf(context);
+      const apiKey = await context.services.db.transaction((tx) =>
+        apiKeys.create(tx, tenantId, { name: name!, prefix: generated.prefix, hash: generated.hash, scopes: [...new Set(input.scopes)] }),
+      );
       return { apiKey: ApiKey.from(apiKey), apiKeySecret: generated.key, userErrors: [] };
     });
   }
@@ -73,14 +63,10 @@ export class ApiKeyResolver {
       const notFound = new UserInputFailure([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No API key with this id.')]);
       if (!isUuid(input.id)) throw notFound;
       const tenantId = tenantOf(context);
-      const apiKey = await context.em.transactional(async (em) => {
-        const found = await em.findOne(ApiKeyEntity, { id: input.id, tenant: tenantId });
-        if (!found) throw notFound;
-        found.revokedAt ??= new Date();
-        await em.flush();
-        // Every api process closes this key's open WebSockets once this commits.
-        await announce(emSql(em), [{ kind: 'apiKeyRevoked', tenantId, id: found.id }]);
-        return found;
+      const apiKey = await context.services.db.transaction(async (tx) => {
+        const revoked = await apiKeys.revoke(tx, tenantId, input.id);
+        if (!revoked) throw notFound;
+        return revoked;
       });
       return { apiKey: ApiKey.from(apiKey), userErrors: [] };
     });

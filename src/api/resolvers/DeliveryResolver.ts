@@ -1,36 +1,20 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
-import { DeliveryStatus } from '../../domain/entities/Delivery.js';
 import { isUuid } from '../../domain/ids.js';
-import { DeliveryOperations } from '../../delivery/operations.js';
+import type { DeliveryOperations } from '../../delivery/operations.js';
+import * as deliveries from '../../store/deliveries.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { userError, UserErrorCode } from '../errors.js';
+import { loadAttempts, loadDelivery, loadEvent, loadWebhookSubscription } from '../loaders.js';
 import { ConnectionArgs, pageRequest, toConnection } from '../types/connection.js';
-import {
-  Delivery,
-  DeliveryAttempt,
-  DELIVERY_COLUMNS,
-  DeliveryConnection,
-  DeliveryFilter,
-  DeliveryPayload,
-  DeliveryRetryInput,
-  loadDelivery,
-  type AttemptRow,
-  type DeliveryRecord,
-} from '../types/delivery.js';
-import { Event, loadEvent } from '../types/event.js';
-import { loadWebhookSubscription, WebhookSubscription } from '../types/webhook-subscription.js';
-import { SqlWhere } from './sql-where.js';
-
-/** The statuses the generated column `delivery.attention` is true for. */
-const ATTENTION: ReadonlySet<string> = new Set([DeliveryStatus.FAILED, DeliveryStatus.RETRYING, DeliveryStatus.CANCELLED]);
+import { Delivery, DeliveryAttempt, DeliveryConnection, DeliveryFilter, DeliveryPayload, DeliveryRetryInput } from '../types/delivery.js';
+import { Event } from '../types/event.js';
+import { WebhookSubscription } from '../types/webhook-subscription.js';
 
 export function operationsOf(context: Context): DeliveryOperations {
-  const { pool, boss, config } = context.services;
-  if (!boss) throw new Error('the queue is not available in this process');
-  return new DeliveryOperations({ pool, boss, config });
+  return context.services.operations;
 }
 
 // Text PostgreSQL cannot store is refused at the root fields (see input-guard.ts).
@@ -41,20 +25,8 @@ export class DeliveryResolver {
   @Query(() => DeliveryConnection, { description: "The tenant's deliveries, newest first." })
   async deliveries(@Args() args: ConnectionArgs, @Arg('filter', () => DeliveryFilter, { nullable: true, description: 'Only deliveries that match every condition given.' }) filter: DeliveryFilter | null, @Ctx() context: Context) {
     const page = pageRequest(args);
-    // Malformed ids cannot exist: an empty page, like another tenant's id.
-    if ((filter?.webhookSubscriptionId && !isUuid(filter.webhookSubscriptionId)) || (filter?.eventId && !isUuid(filter.eventId))) return toConnection([], page);
-    const where = new SqlWhere().add('tenant_id = ?', tenantOf(context));
-    if (filter?.webhookSubscriptionId) where.add('webhook_subscription_id = ?', filter.webhookSubscriptionId);
-    if (filter?.eventId) where.add('event_id = ?', filter.eventId);
-    if (filter?.statuses?.length) {
-      where.add('status = any(?::text[])', filter.statuses);
-      // Lets the planner use the partial indexes on `attention` (see the Delivery entity); the status test above stays exact.
-      if (filter.statuses.every((s) => ATTENTION.has(s))) where.raw('attention');
-    }
-    if (filter?.createdSince) where.add('created_at >= ?', filter.createdSince);
-    if (page.beforeId) where.add('id < ?', page.beforeId);
-    const { rows } = await context.services.pool.query<DeliveryRecord>(`select ${DELIVERY_COLUMNS} from delivery where ${where.sql} order by id desc limit ${page.limit}`, where.values);
-    return toConnection(rows.map(Delivery.fromRow), page);
+    const rows = await deliveries.page(context.services.db, tenantOf(context), filter, page);
+    return toConnection(rows.map(Delivery.from), page);
   }
 
   @Authorized(ApiKeyScope.READ)
@@ -88,20 +60,6 @@ export class DeliveryResolver {
 
   @FieldResolver(() => [DeliveryAttempt], { description: 'Every HTTP try, first to last.' })
   async attempts(@Root() delivery: Delivery, @Ctx() context: Context): Promise<DeliveryAttempt[]> {
-    const loader = context.loader<string, DeliveryAttempt[]>('deliveryAttempts', async (ids) => {
-      // Deliveries reach here only through tenant-checked queries, so their ids are the caller's.
-      const { rows } = await context.services.pool.query<AttemptRow>(
-        'select * from delivery_attempt where delivery_id = any($1::uuid[]) order by delivery_id, attempt_number, started_at',
-        [ids],
-      );
-      const byDelivery = new Map<string, DeliveryAttempt[]>();
-      for (const row of rows) {
-        const list = byDelivery.get(row.delivery_id) ?? [];
-        list.push(DeliveryAttempt.fromRow(row));
-        byDelivery.set(row.delivery_id, list);
-      }
-      return ids.map((id) => byDelivery.get(id) ?? []);
-    });
-    return loader.load(delivery.id);
+    return loadAttempts(context, delivery.id);
   }
 }

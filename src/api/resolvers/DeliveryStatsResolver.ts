@@ -1,10 +1,11 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
+import * as deliveries from '../../store/deliveries.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { badUserInput } from '../errors.js';
-import { DEFAULT_STATS_BUCKET_SECONDS, DeliveryStats, deliveryStats, MAX_STATS_BUCKET_SECONDS, MAX_STATS_BUCKETS } from '../types/delivery-stats.js';
+import { DEFAULT_STATS_BUCKET_SECONDS, DeliveryStats, MAX_STATS_BUCKET_SECONDS, MAX_STATS_BUCKETS } from '../types/delivery-stats.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -33,6 +34,6 @@ export class DeliveryStatsResolver {
     const start = new Date(Math.floor(since.getTime() / widthMs) * widthMs);
     const count = Math.ceil((end.getTime() - start.getTime()) / widthMs);
     if (count > MAX_STATS_BUCKETS) throw badUserInput('bucket', `gives ${count} buckets from since to until; at most ${MAX_STATS_BUCKETS} per call (widen the bucket or narrow the range)`);
-    return deliveryStats(context.services.pool, tenantOf(context), start, end, bucketSeconds);
+    return DeliveryStats.from(await deliveries.stats(context.services.db, tenantOf(context), start, end, bucketSeconds));
   }
 }

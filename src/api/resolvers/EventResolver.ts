@@ -1,23 +1,19 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
-import { MAX_BATCH, type PublishProblem, type Publisher } from '../../delivery/publish.js';
+import { MAX_BATCH, type PublishProblem } from '../../delivery/publish.js';
+import * as deliveries from '../../store/deliveries.js';
+import * as events from '../../store/events.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { userError, UserErrorCode, type UserError } from '../errors.js';
+import { loadEvent } from '../loaders.js';
 import { ConnectionArgs, connectionType, pageRequest, toConnection } from '../types/connection.js';
-import { Delivery, DELIVERY_COLUMNS, DeliveryConnection, type DeliveryRecord } from '../types/delivery.js';
-import { Event, EVENT_COLUMNS, EventFilter, EventPublishInput, EventPublishPayload, EventsPublishInput, EventsPublishPayload, loadEvent, type EventRow } from '../types/event.js';
+import { Delivery, DeliveryConnection } from '../types/delivery.js';
+import { Event, EventFilter, EventPublishInput, EventPublishPayload, EventsPublishInput, EventsPublishPayload } from '../types/event.js';
 import { JSONScalar } from '../types/scalars.js';
-import { SqlWhere } from './sql-where.js';
 
 const EventConnection = connectionType('Event', Event);
-
-export function publisherOf(context: Context): Publisher {
-  const publisher = context.services.publisher;
-  if (!publisher) throw new Error('publishing is not available in this process');
-  return publisher;
-}
 
 function toUserErrors(problems: readonly PublishProblem[], prefix: (index: number) => (string | number)[]): UserError[] {
   return problems.map((p) => userError([...prefix(p.index), ...p.path], UserErrorCode[p.code], p.message));
@@ -30,9 +26,9 @@ export class EventResolver {
   @Authorized(ApiKeyScope.PUBLISH)
   @Mutation(() => EventPublishPayload, { description: 'Publishes one event and fans it out to every matching ENABLED subscription, atomically.' })
   async eventPublish(@Arg('input', { description: 'The event to publish.' }) input: EventPublishInput, @Ctx() context: Context): Promise<EventPublishPayload> {
-    const result = await publisherOf(context).publish(tenantOf(context), [input]);
+    const result = await context.services.publisher.publish(tenantOf(context), [input]);
     if (!result.ok) return { event: null, userErrors: toUserErrors(result.problems, () => ['input']) };
-    return { event: Event.fromRow(toRow(result.events[0])), userErrors: [] };
+    return { event: Event.from(result.events[0]), userErrors: [] };
   }
 
   @Authorized(ApiKeyScope.PUBLISH)
@@ -42,22 +38,17 @@ export class EventResolver {
     if (input.events.length > MAX_BATCH) {
       return { events: null, userErrors: [userError(['input', 'events'], UserErrorCode.TOO_LARGE, `At most ${MAX_BATCH} events per call (got ${input.events.length}).`)] };
     }
-    const result = await publisherOf(context).publish(tenantOf(context), input.events);
+    const result = await context.services.publisher.publish(tenantOf(context), input.events);
     if (!result.ok) return { events: null, userErrors: toUserErrors(result.problems, (index) => ['input', 'events', index]) };
-    return { events: result.events.map((e) => Event.fromRow(toRow(e))), userErrors: [] };
+    return { events: result.events.map(Event.from), userErrors: [] };
   }
 
   @Authorized(ApiKeyScope.READ)
   @Query(() => EventConnection, { description: "The tenant's events, newest first." })
   async events(@Args() args: ConnectionArgs, @Arg('filter', () => EventFilter, { nullable: true, description: 'Only events that match every condition given.' }) filter: EventFilter | null, @Ctx() context: Context) {
     const page = pageRequest(args);
-    const where = new SqlWhere().add('tenant_id = ?', tenantOf(context));
-    if (filter?.eventTypes?.length) where.add('event_type = any(?::text[])', filter.eventTypes);
-    if (filter?.since) where.add('created_at >= ?', filter.since);
-    if (filter?.until) where.add('created_at < ?', filter.until);
-    if (page.beforeId) where.add('id < ?', page.beforeId);
-    const { rows } = await context.services.pool.query<EventRow>(`select ${EVENT_COLUMNS} from event where ${where.sql} order by id desc limit ${page.limit}`, where.values);
-    return toConnection(rows.map(Event.fromRow), page);
+    const rows = await events.page(context.services.db, tenantOf(context), filter, page);
+    return toConnection(rows.map(Event.from), page);
   }
 
   @Authorized(ApiKeyScope.READ)
@@ -77,14 +68,7 @@ export class EventResolver {
   @FieldResolver(() => DeliveryConnection, { nullable: true, description: 'One delivery per subscription the event matched, newest first. Needs READ: null with a FORBIDDEN error for a PUBLISH-only key.' })
   async deliveries(@Root() event: Event, @Args() args: ConnectionArgs, @Ctx() context: Context) {
     const page = pageRequest(args);
-    const where = new SqlWhere().add('tenant_id = ?', tenantOf(context)).add('event_id = ?', event.id);
-    if (page.beforeId) where.add('id < ?', page.beforeId);
-    const { rows } = await context.services.pool.query<DeliveryRecord>(`select ${DELIVERY_COLUMNS} from delivery where ${where.sql} order by id desc limit ${page.limit}`, where.values);
-    return toConnection(rows.map(Delivery.fromRow), page);
+    const rows = await deliveries.page(context.services.db, tenantOf(context), { eventId: event.id }, page);
+    return toConnection(rows.map(Delivery.from), page);
   }
 }
-
-function toRow(e: { id: string; eventType: string; body: string; idempotencyKey: string | null; occurredAt: Date; createdAt: Date }): EventRow {
-  return { id: e.id, event_type: e.eventType, body: e.body, idempotency_key: e.idempotencyKey, occurred_at: e.occurredAt, created_at: e.createdAt };
-}
-

@@ -1,8 +1,8 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
-import { EventType as EventTypeEntity } from '../../domain/entities/EventType.js';
 import { isValidEventTypeName } from '../../domain/patterns.js';
+import * as eventTypes from '../../store/event-types.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { withUserErrors } from '../errors.js';
@@ -26,15 +26,7 @@ export class EventTypeResolver {
   @Query(() => EventTypeConnection, { description: "The tenant's event types, newest first." })
   async eventTypes(@Args() args: EventTypesArgs, @Ctx() context: Context) {
     const page = pageRequest(args);
-    const rows = await context.em.find(
-      EventTypeEntity,
-      {
-        tenant: tenantOf(context),
-        ...(args.includeArchived ? {} : { archivedAt: null }),
-        ...(page.beforeId ? { id: { $lt: page.beforeId } } : {}),
-      },
-      { orderBy: { id: 'desc' }, limit: page.limit },
-    );
+    const rows = await eventTypes.page(context.services.db, tenantOf(context), { includeArchived: args.includeArchived }, page);
     return toConnection(rows.map((row) => EventType.from(row)), page);
   }
 
@@ -42,25 +34,25 @@ export class EventTypeResolver {
   @Query(() => EventType, { nullable: true, description: 'An event type by name (archived ones too); null when there is none.' })
   async eventType(@Arg('name', { description: 'Exact name of the event type, e.g. `order.created`.' }) name: string, @Ctx() context: Context): Promise<EventType | null> {
     if (!isValidEventTypeName(name)) return null;
-    const row = await context.em.findOne(EventTypeEntity, { tenant: tenantOf(context), name });
+    const row = await eventTypes.byName(context.services.db, tenantOf(context), name);
     return row ? EventType.from(row) : null;
   }
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => EventTypePayload, { description: 'Creates an event type; its optional JSON Schema is checked now and applied to every published payload.' })
   async eventTypeCreate(@Arg('input', { description: 'The name, description and optional JSON Schema of the event type.' }) input: EventTypeCreateInput, @Ctx() context: Context): Promise<EventTypePayload> {
-    return withUserErrors(async () => ({ eventType: EventType.from(await createEventType(context.em, tenantOf(context), input)), userErrors: [] }));
+    return withUserErrors(async () => ({ eventType: EventType.from(await createEventType(context.services.db, tenantOf(context), input)), userErrors: [] }));
   }
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => EventTypePayload, { description: 'Changes description or schema, or archives/restores (archived: true/false).' })
   async eventTypeUpdate(@Arg('input', { description: 'The event type to change and the fields to change.' }) input: EventTypeUpdateInput, @Ctx() context: Context): Promise<EventTypePayload> {
-    return withUserErrors(async () => ({ eventType: EventType.from(await updateEventType(context.em, tenantOf(context), input)), userErrors: [] }));
+    return withUserErrors(async () => ({ eventType: EventType.from(await updateEventType(context.services.db, tenantOf(context), input)), userErrors: [] }));
   }
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => EventTypePayload, { description: 'Archives an event type: new events of it are refused, history stays.' })
   async eventTypeArchive(@Arg('input', { description: 'The event type to archive.' }) input: EventTypeArchiveInput, @Ctx() context: Context): Promise<EventTypePayload> {
-    return withUserErrors(async () => ({ eventType: EventType.from(await archiveEventType(context.em, tenantOf(context), input.name)), userErrors: [] }));
+    return withUserErrors(async () => ({ eventType: EventType.from(await archiveEventType(context.services.db, tenantOf(context), input.name)), userErrors: [] }));
   }
 }

@@ -1,18 +1,20 @@
 import { Arg, Authorized, ID, Resolver, Root, Subscription, type ResolverData, UseMiddleware } from 'type-graphql';
 import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
-import { WebhookSubscription as WebhookSubscriptionEntity } from '../../domain/entities/WebhookSubscription.js';
-import { isUuid } from '../../domain/ids.js';
 import { anyPatternMatches, patternProblem } from '../../domain/patterns.js';
-import type { LiveMessage } from '../../live/announce.js';
+import type { LiveMessage } from '../../live/messages.js';
 import type { Live } from '../../live/live.js';
 import type { LiveTopic } from '../../live/pubsub.js';
 import { liveStream, SharedLoader, uuidv7Time } from '../../live/stream.js';
+import * as deliveries from '../../store/deliveries.js';
+import * as events from '../../store/events.js';
+import * as webhookSubscriptions from '../../store/webhook-subscriptions.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { badUserInput } from '../errors.js';
-import { Delivery, DELIVERY_COLUMNS, DeliveryFilter, deliveriesById, type DeliveryRecord } from '../types/delivery.js';
-import { Event, eventsById } from '../types/event.js';
+import { byId } from '../loaders.js';
+import { Delivery, DeliveryFilter } from '../types/delivery.js';
+import { Event } from '../types/event.js';
 import { WebhookSubscription } from '../types/webhook-subscription.js';
 
 type Message<K extends LiveMessage['kind']> = Extract<LiveMessage, { kind: K }>;
@@ -24,37 +26,30 @@ export const MAX_REPLAY = 1000;
 const loadersOf = new WeakMap<Live, ReturnType<typeof createLoaders>>();
 
 function createLoaders(context: Context) {
-  const { pool, orm } = context.services;
+  const { db } = context.services;
   return {
     // status and attemptCount are those of the announced change: every transition reaches the client, in order.
     delivery: new SharedLoader<Message<'delivery'>, Delivery>(
-      (tenantId, ids) => deliveriesById(pool, tenantId, ids),
+      async (tenantId, ids) => byId((await deliveries.byIds(db, tenantId, ids)).map(Delivery.from)),
       (message, row) => Object.assign(new Delivery(), row, { status: message.status, attemptCount: message.attemptCount }),
     ),
-    event: new SharedLoader<Message<'event'>, Event>((tenantId, ids) => eventsById(pool, tenantId, ids)),
-    webhookSubscription: new SharedLoader<Message<'webhookSubscription'>, WebhookSubscription>(async (tenantId, ids) => {
-      const rows = await orm.em.fork().find(WebhookSubscriptionEntity, { id: { $in: ids }, tenant: tenantId });
-      return new Map(rows.map((row) => [row.id, WebhookSubscription.from(row)]));
-    }),
+    event: new SharedLoader<Message<'event'>, Event>(async (tenantId, ids) => byId((await events.byIds(db, tenantId, ids)).map(Event.from))),
+    webhookSubscription: new SharedLoader<Message<'webhookSubscription'>, WebhookSubscription>(async (tenantId, ids) =>
+      byId((await webhookSubscriptions.byIds(db, tenantId, ids)).map((row) => WebhookSubscription.from(row))),
+    ),
   };
 }
 
 function loaders(context: Context) {
-  const live = liveOf(context);
+  const { live } = context.services;
   let found = loadersOf.get(live);
   if (!found) loadersOf.set(live, (found = createLoaders(context)));
   return found;
 }
 
-function liveOf(context: Context): Live {
-  const live = context.services.live;
-  if (!live) throw new Error('live updates are not running in this process (worker role)');
-  return live;
-}
-
 /** A subscription to `topic` for the caller's tenant; a client that cannot keep up is disconnected. */
 function subscribe<T extends LiveTopic>(context: Context, topic: T) {
-  const live = liveOf(context);
+  const { live } = context.services;
   const socket = context.socket;
   return live.pubsub.subscribe(topic, tenantOf(context), {
     onOverflow: () => {
@@ -153,27 +148,6 @@ function deliveryMatcher(filter: DeliveryFilter): (message: Message<'delivery'>)
 
 /** Current state of the matching deliveries updated since `since`, oldest change first. */
 async function replayDeliveries(context: Context, filter: DeliveryFilter, since: Date): Promise<Delivery[]> {
-  const conditions = ['tenant_id = $1', 'updated_at >= $2'];
-  const values: unknown[] = [tenantOf(context), since];
-  const add = (sql: (n: number) => string, value: unknown) => {
-    values.push(value);
-    conditions.push(sql(values.length));
-  };
-  for (const [key, column] of [
-    ['webhookSubscriptionId', 'webhook_subscription_id'],
-    ['eventId', 'event_id'],
-  ] as const) {
-    const id = filter[key];
-    if (id == null) continue;
-    if (!isUuid(id)) return [];
-    add((n) => `${column} = $${n}`, id);
-  }
-  if (filter.statuses?.length) add((n) => `status = any($${n}::text[])`, filter.statuses);
-  if (filter.createdSince) add((n) => `created_at >= $${n}`, filter.createdSince);
-  const { rows } = await context.services.pool.query<DeliveryRecord>(
-    `select * from (select ${DELIVERY_COLUMNS} from delivery where ${conditions.join(' and ')} order by updated_at desc, id desc limit ${MAX_REPLAY}) recent
-      order by updated_at, id`,
-    values,
-  );
-  return rows.map(Delivery.fromRow);
+  const rows = await deliveries.updatedSince(context.services.db, tenantOf(context), filter, since, MAX_REPLAY);
+  return rows.map(Delivery.from);
 }

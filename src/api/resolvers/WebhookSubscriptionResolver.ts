@@ -1,9 +1,9 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { storableInput } from '../input-guard.js';
-import { emSql } from '../../db/em-sql.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
-import { WebhookSubscription as WebhookSubscriptionEntity, WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
+import { WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
 import { isValidEventTypeName, patternMatches } from '../../domain/patterns.js';
+import * as webhookSubscriptions from '../../store/webhook-subscriptions.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { badUserInput, withUserErrors } from '../errors.js';
@@ -13,9 +13,9 @@ import {
   rotateWebhookSubscriptionSecret,
   updateWebhookSubscription,
 } from '../management/webhook-subscriptions.js';
+import { loadWebhookSubscription } from '../loaders.js';
 import { ConnectionArgs, connectionType, pageRequest, toConnection } from '../types/connection.js';
 import {
-  loadWebhookSubscription,
   WebhookSubscription,
   WebhookSubscriptionCreateInput,
   WebhookSubscriptionCreatePayload,
@@ -50,24 +50,11 @@ export class WebhookSubscriptionResolver {
     let patterns: string[] | undefined;
     if (args.eventType !== undefined && args.eventType !== null) {
       if (!isValidEventTypeName(args.eventType)) throw badUserInput('eventType', 'is not a valid event type name');
-      // The tenant's distinct patterns are few: match them here, then select by array overlap (indexable, exact).
-      const { rows } = await emSql(context.em).query<{ pattern: string }>(
-        'select distinct unnest(event_types) as pattern from webhook_subscription where tenant_id = $1',
-        [tenantId],
-      );
-      patterns = rows.map((row) => row.pattern).filter((pattern) => patternMatches(pattern, args.eventType!));
+      // The tenant's distinct patterns are few: match them here, then filter by array overlap (indexable, exact).
+      patterns = (await webhookSubscriptions.patterns(context.services.db, tenantId)).filter((pattern) => patternMatches(pattern, args.eventType!));
       if (patterns.length === 0) return toConnection([], page);
     }
-    const rows = await context.em.find(
-      WebhookSubscriptionEntity,
-      {
-        tenant: tenantId,
-        ...(args.statuses?.length ? { status: { $in: args.statuses } } : {}),
-        ...(patterns ? { eventTypes: { $overlap: patterns } } : {}),
-        ...(page.beforeId ? { id: { $lt: page.beforeId } } : {}),
-      },
-      { orderBy: { id: 'desc' }, limit: page.limit },
-    );
+    const rows = await webhookSubscriptions.page(context.services.db, tenantId, { statuses: args.statuses, patterns }, page);
     const now = new Date();
     return toConnection(rows.map((row) => WebhookSubscription.from(row, now)), page);
   }
@@ -82,7 +69,7 @@ export class WebhookSubscriptionResolver {
   @Mutation(() => WebhookSubscriptionCreatePayload, { description: 'Creates a subscription; the signing secret is returned only here.' })
   async webhookSubscriptionCreate(@Arg('input', { description: 'The url, event types and options of the subscription.' }) input: WebhookSubscriptionCreateInput, @Ctx() context: Context): Promise<WebhookSubscriptionCreatePayload> {
     const result = await withUserErrors(async () => {
-      const created = await createWebhookSubscription(context.em, context.services.guard, context.services.secretKey, tenantOf(context), input);
+      const created = await createWebhookSubscription(context.services.db, context.services.guard, context.services.secretKey, tenantOf(context), input);
       return { webhookSubscription: WebhookSubscription.from(created.subscription), secret: created.secret, warnings: created.warnings, userErrors: [] };
     });
     return { ...result, warnings: result.warnings ?? [] };
@@ -92,7 +79,7 @@ export class WebhookSubscriptionResolver {
   @Mutation(() => WebhookSubscriptionPayload, { description: 'Changes a subscription; only the fields given change. Status changes are published to webhookSubscriptionUpdated.' })
   async webhookSubscriptionUpdate(@Arg('input', { description: 'The subscription to change and the fields to change.' }) input: WebhookSubscriptionUpdateInput, @Ctx() context: Context): Promise<WebhookSubscriptionPayload> {
     const result = await withUserErrors(async () => {
-      const updated = await updateWebhookSubscription(context.em, context.services.guard, context.services.secretKey, tenantOf(context), input);
+      const updated = await updateWebhookSubscription(context.services.db, context.services.guard, context.services.secretKey, tenantOf(context), input);
       return { webhookSubscription: WebhookSubscription.from(updated.subscription), warnings: updated.warnings, userErrors: [] };
     });
     return { ...result, warnings: result.warnings ?? [] };
@@ -101,7 +88,7 @@ export class WebhookSubscriptionResolver {
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => WebhookSubscriptionDeletePayload, { description: 'Deletes a subscription and its delivery history; pending deliveries are not sent.' })
   async webhookSubscriptionDelete(@Arg('input', { description: 'The subscription to delete.' }) input: WebhookSubscriptionDeleteInput, @Ctx() context: Context): Promise<WebhookSubscriptionDeletePayload> {
-    return withUserErrors(async () => ({ deletedWebhookSubscriptionId: await deleteWebhookSubscription(context.em, tenantOf(context), input.id), userErrors: [] }));
+    return withUserErrors(async () => ({ deletedWebhookSubscriptionId: await deleteWebhookSubscription(context.services.db, tenantOf(context), input.id), userErrors: [] }));
   }
 
   @Authorized(ApiKeyScope.ADMIN)
@@ -113,7 +100,7 @@ export class WebhookSubscriptionResolver {
     @Ctx() context: Context,
   ): Promise<WebhookSubscriptionRotateSecretPayload> {
     return withUserErrors(async () => {
-      const rotated = await rotateWebhookSubscriptionSecret(context.em, context.services.secretKey, tenantOf(context), input);
+      const rotated = await rotateWebhookSubscriptionSecret(context.services.db, context.services.secretKey, tenantOf(context), input);
       return { webhookSubscription: WebhookSubscription.from(rotated.subscription), secret: rotated.secret, userErrors: [] };
     });
   }

@@ -1,11 +1,8 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { SqlExecutor } from '../../db/sql.js';
 import { DeliveryStatus } from '../../domain/entities/Delivery.js';
-import { asDate } from '../../delivery/dates.js';
 import { recordedHeaders } from '../../delivery/request.js';
-import { isUuid } from '../../domain/ids.js';
-import { tenantOf } from '../auth.js';
-import type { Context } from '../context.js';
+import type * as attempts from '../../store/attempts.js';
+import type * as deliveries from '../../store/deliveries.js';
 import { UserError } from '../errors.js';
 import { connectionType } from './connection.js';
 import { Event } from './event.js';
@@ -56,35 +53,21 @@ export class DeliveryAttempt {
   @Field(() => String, { nullable: true, description: 'What went wrong, in words; null on success.' })
   error!: string | null;
 
-  static fromRow(row: AttemptRow): DeliveryAttempt {
+  static from(row: attempts.AttemptRow): DeliveryAttempt {
     return Object.assign(new DeliveryAttempt(), {
       id: row.id,
-      attemptNumber: row.attempt_number,
-      startedAt: asDate(row.started_at),
-      durationMs: row.duration_ms,
+      attemptNumber: row.attemptNumber,
+      startedAt: row.startedAt,
+      durationMs: row.durationMs,
       // Stored already redacted; a trace-context-shaped traceparent on a stored attempt is hookgraph's.
-      requestHeaders: recordedHeaders(row.request_headers, true),
-      responseStatus: row.response_status,
-      responseHeaders: row.response_headers,
-      responseBody: row.response_body,
-      errorKind: row.error_kind,
+      requestHeaders: recordedHeaders(row.requestHeaders, true),
+      responseStatus: row.responseStatus,
+      responseHeaders: row.responseHeaders,
+      responseBody: row.responseBody,
+      errorKind: row.errorKind,
       error: row.error,
     });
   }
-}
-
-export interface AttemptRow {
-  id: string;
-  delivery_id: string;
-  attempt_number: number;
-  started_at: Date | string;
-  duration_ms: number;
-  request_headers: Record<string, string>;
-  response_status: number | null;
-  response_headers: Record<string, string> | null;
-  response_body: string | null;
-  error_kind: string | null;
-  error: string | null;
 }
 
 @ObjectType({ description: 'One event to one subscription.' })
@@ -116,54 +99,23 @@ export class Delivery {
   eventId!: string;
   webhookSubscriptionId!: string;
 
-  static fromRow(row: DeliveryRecord): Delivery {
+  static from(row: deliveries.DeliveryRow): Delivery {
     return Object.assign(new Delivery(), {
       id: row.id,
       status: row.status,
-      attemptCount: row.attempt_count,
-      nextAttemptAt: asDate(row.next_attempt_at),
-      lastResponseStatus: row.last_response_status,
-      lastError: row.last_error,
-      createdAt: asDate(row.created_at),
-      updatedAt: asDate(row.updated_at),
-      eventId: row.event_id,
-      webhookSubscriptionId: row.webhook_subscription_id,
+      attemptCount: row.attemptCount,
+      nextAttemptAt: row.nextAttemptAt,
+      lastResponseStatus: row.lastResponseStatus,
+      lastError: row.lastError,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+      eventId: row.eventId,
+      webhookSubscriptionId: row.webhookSubscriptionId,
     });
   }
 }
 
-export interface DeliveryRecord {
-  id: string;
-  event_id: string;
-  webhook_subscription_id: string;
-  status: DeliveryStatus;
-  attempt_count: number;
-  next_attempt_at: Date | string | null;
-  last_response_status: number | null;
-  last_error: string | null;
-  created_at: Date | string;
-  updated_at: Date | string;
-}
-
-export const DELIVERY_COLUMNS = 'id, event_id, webhook_subscription_id, status, attempt_count, next_attempt_at, last_response_status, last_error, created_at, updated_at';
-
 export const DeliveryConnection = connectionType('Delivery', Delivery);
-
-/** Deliveries of the caller's tenant by id, batched per request; other tenants' ids give null. */
-export async function loadDelivery(context: Context, id: string): Promise<Delivery | null> {
-  if (!isUuid(id)) return null;
-  const tenantId = tenantOf(context);
-  const loader = context.loader<string, Delivery | null>(`delivery:${tenantId}`, async (ids) => {
-    const rows = await deliveriesById(context.services.pool, tenantId, ids);
-    return ids.map((key) => rows.get(key) ?? null);
-  });
-  return loader.load(id);
-}
-
-export async function deliveriesById(db: SqlExecutor, tenantId: string, ids: readonly string[]): Promise<Map<string, Delivery>> {
-  const { rows } = await db.query<DeliveryRecord>(`select ${DELIVERY_COLUMNS} from delivery where tenant_id = $1 and id = any($2::uuid[])`, [tenantId, ids]);
-  return new Map(rows.map((row) => [row.id, Delivery.fromRow(row)]));
-}
 
 @InputType({ description: 'All given conditions must hold.' })
 export class DeliveryFilter {

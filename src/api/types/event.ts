@@ -1,9 +1,5 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import type { SqlExecutor } from '../../db/sql.js';
-import { asDate } from '../../delivery/dates.js';
-import { isUuid } from '../../domain/ids.js';
-import { tenantOf } from '../auth.js';
-import type { Context } from '../context.js';
+import type * as events from '../../store/events.js';
 import { UserError } from '../errors.js';
 import { JSONScalar } from './scalars.js';
 
@@ -27,43 +23,16 @@ export class Event {
   /** The stored wire body `{"id","type","timestamp","data"}`; `payload` is read from it. */
   body!: string;
 
-  static fromRow(row: EventRow): Event {
+  static from(row: events.EventRow): Event {
     return Object.assign(new Event(), {
       id: row.id,
-      eventType: row.event_type,
-      idempotencyKey: row.idempotency_key,
-      occurredAt: asDate(row.occurred_at),
-      createdAt: asDate(row.created_at),
+      eventType: row.eventType,
+      idempotencyKey: row.idempotencyKey,
+      occurredAt: row.occurredAt,
+      createdAt: row.createdAt,
       body: row.body,
     });
   }
-}
-
-export interface EventRow {
-  id: string;
-  event_type: string;
-  body: string;
-  idempotency_key: string | null;
-  occurred_at: Date | string;
-  created_at: Date | string;
-}
-
-export const EVENT_COLUMNS = 'id, event_type, body, idempotency_key, occurred_at, created_at';
-
-/** Events of the caller's tenant by id, batched per request; other tenants' ids give null. */
-export async function loadEvent(context: Context, id: string): Promise<Event | null> {
-  if (!isUuid(id)) return null;
-  const tenantId = tenantOf(context);
-  const loader = context.loader<string, Event | null>(`event:${tenantId}`, async (ids) => {
-    const rows = await eventsById(context.services.pool, tenantId, ids);
-    return ids.map((key) => rows.get(key) ?? null);
-  });
-  return loader.load(id);
-}
-
-export async function eventsById(db: SqlExecutor, tenantId: string, ids: readonly string[]): Promise<Map<string, Event>> {
-  const { rows } = await db.query<EventRow>(`select ${EVENT_COLUMNS} from event where tenant_id = $1 and id = any($2::uuid[])`, [tenantId, ids]);
-  return new Map(rows.map((row) => [row.id, Event.fromRow(row)]));
 }
 
 @InputType({ description: 'One event to publish.' })

@@ -1,9 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { WebhookSubscription as WebhookSubscriptionEntity, WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
-import { isUuid } from '../../domain/ids.js';
 import { maskHeaders } from '../../domain/subscription-headers.js';
-import { tenantOf } from '../auth.js';
-import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
 import { JSONScalar } from './scalars.js';
 
@@ -89,22 +86,6 @@ export class WebhookSubscription {
       updatedAt: entity.updatedAt,
     });
   }
-}
-
-/**
- * Loads a subscription of the caller's tenant by id, batched per request
- * (one query for all ids asked for while resolving a list). Another
- * tenant's id, or a malformed one, gives null.
- */
-export async function loadWebhookSubscription(context: Context, id: string): Promise<WebhookSubscription | null> {
-  if (!isUuid(id)) return null;
-  const tenantId = tenantOf(context);
-  const loader = context.loader<string, WebhookSubscription | null>(`webhookSubscription:${tenantId}`, async (ids) => {
-    const rows = await context.em.fork().find(WebhookSubscriptionEntity, { id: { $in: [...ids] }, tenant: tenantId });
-    const byId = new Map(rows.map((row) => [row.id, WebhookSubscription.from(row)]));
-    return ids.map((key) => byId.get(key) ?? null);
-  });
-  return loader.load(id);
 }
 
 @InputType({ description: 'The subscription to create.' })
