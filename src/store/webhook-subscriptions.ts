@@ -89,6 +89,7 @@ export interface NewWebhookSubscription {
   status: WebhookSubscriptionStatus;
   disabledReason: string | null;
   rateLimitPerSecond: number | null;
+  maxInFlight: number | null;
   ordered: boolean;
   secretEncrypted: string;
 }
@@ -112,6 +113,7 @@ export interface WebhookSubscriptionChanges {
   disabledReason?: string | null;
   failingSince?: Date | null;
   rateLimitPerSecond?: number | null;
+  maxInFlight?: number | null;
   ordered?: boolean;
   secretEncrypted?: string;
   previousSecretEncrypted?: string | null;

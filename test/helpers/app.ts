@@ -39,8 +39,10 @@ export const TEST_ENV: Record<string, string> = {
  * Starts hookgraph in this process on a database of its own (a role of
  * `serve` by default) and stops it when the test file ends.
  */
-export async function startTestApp(options: { env?: Record<string, string>; role?: 'serve' | 'api' | 'worker'; label?: string; log?: Logger } = {}): Promise<TestApp> {
-  const db = await createTestDatabase(options.label ?? 'app');
+export async function startTestApp(
+  options: { env?: Record<string, string>; role?: 'serve' | 'api' | 'worker'; label?: string; log?: Logger; /** Admin URL of a server other than the run's shared one. */ server?: string } = {},
+): Promise<TestApp> {
+  const db = await createTestDatabase(options.label ?? 'app', options.server);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookgraph-test-'));
   const rootKey = 'hgroot_test_' + randomBytes(16).toString('hex');
   const env: Record<string, string> = {

@@ -7,6 +7,8 @@ export interface ReceivedRequest {
   headers: http.IncomingHttpHeaders;
   body: string;
   receivedAt: number;
+  /** When the answer was sent or the client gave up (the connection closed); unset while the request is open. */
+  closedAt?: number;
 }
 
 export interface Reply {
@@ -24,6 +26,10 @@ export interface Receiver {
   url: string;
   port: number;
   requests: ReceivedRequest[];
+  /** Requests received and not yet answered or given up by the client. */
+  readonly open: number;
+  /** The most requests that were open at once. */
+  readonly mostOpen: number;
   /** Replace how requests are answered. */
   respond(responder: Responder): void;
   /** Answer with these statuses in order, then 200. */
@@ -38,6 +44,8 @@ export async function startReceiver(): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   let responder: Responder = () => ({ status: 200, body: 'ok' });
   const waiters: { count: number; resolve: () => void }[] = [];
+  let open = 0;
+  let mostOpen = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -49,6 +57,11 @@ export async function startReceiver(): Promise<Receiver> {
         body: Buffer.concat(chunks).toString('utf8'),
         receivedAt: Date.now(),
       };
+      mostOpen = Math.max(mostOpen, ++open);
+      res.on('close', () => {
+        request.closedAt = Date.now();
+        open--;
+      });
       const index = requests.push(request) - 1;
       for (const waiter of waiters.filter((w) => requests.length >= w.count)) waiter.resolve();
       const reply = await responder(request, index);
@@ -63,6 +76,12 @@ export async function startReceiver(): Promise<Receiver> {
     url: `http://127.0.0.1:${port}/hook`,
     port,
     requests,
+    get open() {
+      return open;
+    },
+    get mostOpen() {
+      return mostOpen;
+    },
     respond(next) {
       responder = next;
     },

@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { startTestApp } from '../helpers/app.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startOwnPostgres } from '../helpers/postgres.js';
 import { spawnHookgraph } from '../helpers/process.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { eventType, eventually, PUBLISH_MANY, subscription, tenant } from '../helpers/webhooks.js';
 
 /**
- * At-least-once under a crash: a worker process is SIGKILLed while batches are
- * in flight; once pg-boss expires its jobs (timeout + 5 s) another worker
- * delivers them. Every event arrives; some may arrive twice.
+ * At-least-once under a crash: a worker process is SIGKILLed while attempts
+ * are in flight; once pg-boss expires its jobs (timeout + 5 s) another worker
+ * delivers them. And PostgreSQL restarting under a running worker: claims,
+ * group commits and fetches fail until it is back, then the worker carries
+ * on (uncommitted outcomes are committed again, or their jobs expire and run
+ * again). Every event arrives; some may arrive twice.
  */
 const app = await startTestApp({ label: 'crash', role: 'api', env: { HOOKGRAPH_DELIVERY_TIMEOUT: '1s', HOOKGRAPH_WORKER_BATCH_SIZE: '25' } });
 const receiver = await startReceiver();
@@ -49,9 +53,60 @@ test('SIGKILL of a worker mid-run loses no event', { timeout: 90_000 }, async ()
   console.log(`crash test: ${published.length} events, ${atKill} received before SIGKILL, ${duplicates} duplicates after recovery; second worker ready after ${readyAt - killedAt} ms, first delivery after ${resumedAt - killedAt} ms, all after ${Date.now() - killedAt} ms`);
   assert.ok(duplicates <= 4 * 25, `${duplicates} duplicates: more than the killed worker had in flight`);
 
-  const { rows } = await app.app.pool.query(`select status, count(*)::int as n from delivery group by status`);
-  await eventually(async () => {
-    const { rows: statuses } = await app.app.pool.query(`select status, count(*)::int as n from delivery group by status`);
-    return statuses.length === 1 && statuses[0].status === 'SUCCEEDED' && statuses[0].n === published.length ? statuses : undefined;
-  }, 15_000, `every delivery SUCCEEDED (was ${JSON.stringify(rows)})`);
+  await allSucceeded(app, published.length);
 });
+
+test('a PostgreSQL restart under a running worker loses no event', { timeout: 120_000 }, async () => {
+  const server = await startOwnPostgres('pg-restart');
+  const own = await startTestApp({ label: 'pg_restart', role: 'api', server: server.url, env: { HOOKGRAPH_DELIVERY_TIMEOUT: '1s', HOOKGRAPH_WORKER_BATCH_SIZE: '25' } });
+  const sink = await startReceiver();
+  sink.respond(() => ({ status: 200, delayMs: 40 }));
+  const worker = spawnHookgraph('worker', { ...own.env, HOOKGRAPH_LOG_LEVEL: 'info' });
+  try {
+    const t = await tenant(own);
+    await eventType(t, 'job.done');
+    await subscription(t, { url: sink.url, eventTypes: ['job.done'] });
+    await worker.waitForLog('ready');
+    const published: string[] = [];
+    for (let batch = 0; batch < 3; batch++) {
+      const result = await own.gql(PUBLISH_MANY, { input: { events: Array.from({ length: 100 }, (_, i) => ({ eventType: 'job.done', payload: { n: batch * 100 + i } })) } }, t.key);
+      assert.deepEqual(result.data.eventsPublish.userErrors, []);
+      published.push(...result.data.eventsPublish.events.map((e: any) => e.id));
+    }
+    await sink.waitFor(40, 30_000);
+    await server.restart();
+    const atRestart = sink.requests.length;
+    assert.ok(atRestart < published.length, `the worker finished everything (${atRestart}) before PostgreSQL restarted`);
+    const ids = await eventually(async () => {
+      const seen = new Set(sink.requests.map((r) => String(r.headers['webhook-id'])));
+      return published.every((id) => seen.has(id)) ? seen : undefined;
+    }, 60_000, 'every event to be delivered after the restart');
+    assert.equal(ids.size, published.length);
+    console.log(`restart test: ${published.length} events, ${atRestart} received when PostgreSQL was back, ${sink.requests.length - ids.size} duplicates`);
+    await allSucceeded(own, published.length);
+    assert.equal(worker.child.exitCode, null, 'the worker process kept running through the restart');
+  } finally {
+    await worker.stop();
+    await sink.close();
+    await own.stop();
+    await server.stop();
+  }
+});
+
+/** Waits until every delivery is SUCCEEDED (the pool may need a moment to reconnect). */
+async function allSucceeded(target: TestApp, count: number): Promise<void> {
+  let last: unknown = 'nothing yet';
+  const check = async () => {
+    try {
+      const { rows: statuses } = await target.app.pool.query(`select status, count(*)::int as n from delivery group by status`);
+      last = statuses;
+      return statuses.length === 1 && statuses[0].status === 'SUCCEEDED' && statuses[0].n === count ? statuses : undefined;
+    } catch (error) {
+      last = (error as Error).message;
+      return undefined;
+    }
+  };
+  await eventually(check, 30_000, 'every delivery SUCCEEDED').catch((error: Error) => {
+    throw new Error(`${error.message}; last seen: ${JSON.stringify(last)}`);
+  });
+}

@@ -79,6 +79,8 @@ export type WebhookSubscriptionCreateInput = {
   filter?: unknown;
   /** Custom request headers, an object of names to string values; the values are stored encrypted and never shown again. */
   headers?: unknown;
+  /** 1..1000 deliveries in flight at once per worker process (capped by the worker's HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT); null: that default. */
+  maxInFlight?: number | null | undefined;
   /** Free JSON for the client (at most 16 KiB). */
   metadata?: unknown;
   /** Deliver one at a time in publish order (default false). */
@@ -102,7 +104,7 @@ export type WebhookSubscriptionStatus =
   /** Switched off by hookgraph after every delivery failed for HOOKGRAPH_DISABLE_AFTER (default 5 days); receives nothing. */
   | 'FAILING_DISABLED';
 
-/** Fields left out stay as they are; null clears description, filter, metadata, headers and rateLimitPerSecond. */
+/** Fields left out stay as they are; null clears description, filter, metadata, headers, rateLimitPerSecond and maxInFlight. */
 export type WebhookSubscriptionUpdateInput = {
   /** New free text, at most 1000 characters; null clears it. */
   description?: string | null | undefined;
@@ -114,6 +116,8 @@ export type WebhookSubscriptionUpdateInput = {
   headers?: unknown;
   /** Id of the subscription to change. */
   id: string | number;
+  /** 1..1000 deliveries in flight at once per worker process (capped by the worker's HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT); null: that default. */
+  maxInFlight?: number | null | undefined;
   /** New free JSON for the client, at most 16 KiB; null clears it. */
   metadata?: unknown;
   /** Deliver one at a time in publish order. */

@@ -15,6 +15,7 @@ export const MAX_PATTERNS = 100;
 export const MAX_DESCRIPTION = 1000;
 export const MAX_METADATA_BYTES = 16 * 1024;
 export const MAX_RATE_LIMIT = 10_000;
+export const MAX_IN_FLIGHT = 1000;
 
 export interface SubscriptionFields {
   url?: string | null;
@@ -25,6 +26,7 @@ export interface SubscriptionFields {
   metadata?: unknown;
   status?: WebhookSubscriptionStatus | null;
   rateLimitPerSecond?: number | null;
+  maxInFlight?: number | null;
   ordered?: boolean | null;
   secret?: string | null;
 }
@@ -39,6 +41,7 @@ export interface CheckedFields {
   metadata?: unknown;
   status?: WebhookSubscriptionStatus;
   rateLimitPerSecond?: number | null;
+  maxInFlight?: number | null;
   ordered?: boolean;
   secret?: string;
 }
@@ -111,6 +114,13 @@ export async function checkSubscriptionFields(input: SubscriptionFields, guard: 
     if (limit !== null && (!Number.isInteger(limit) || limit < 1 || limit > MAX_RATE_LIMIT)) {
       errors.push(userError(at('rateLimitPerSecond'), UserErrorCode.INVALID, `rateLimitPerSecond must be between 1 and ${MAX_RATE_LIMIT}, or null for no limit.`));
     } else fields.rateLimitPerSecond = limit;
+  }
+
+  if (input.maxInFlight !== undefined) {
+    const most = input.maxInFlight;
+    if (most !== null && (!Number.isInteger(most) || most < 1 || most > MAX_IN_FLIGHT)) {
+      errors.push(userError(at('maxInFlight'), UserErrorCode.INVALID, `maxInFlight must be between 1 and ${MAX_IN_FLIGHT}, or null for the worker's default.`));
+    } else fields.maxInFlight = most;
   }
 
   if (input.ordered !== undefined && input.ordered !== null) fields.ordered = input.ordered;

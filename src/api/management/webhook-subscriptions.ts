@@ -71,6 +71,7 @@ export async function createWebhookSubscription(
       status: fields.status ?? WebhookSubscriptionStatus.ENABLED,
       disabledReason: fields.status === WebhookSubscriptionStatus.DISABLED ? 'Created disabled.' : null,
       rateLimitPerSecond: fields.rateLimitPerSecond ?? null,
+      maxInFlight: fields.maxInFlight ?? null,
       ordered: fields.ordered ?? false,
       secretEncrypted: secret.sealed,
     }),
@@ -98,6 +99,7 @@ export async function updateWebhookSubscription(
       filter: fields.filter,
       metadata: fields.metadata,
       rateLimitPerSecond: fields.rateLimitPerSecond,
+      maxInFlight: fields.maxInFlight,
       ordered: fields.ordered,
     };
     if (fields.headers !== undefined) {

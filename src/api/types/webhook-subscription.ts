@@ -46,6 +46,13 @@ export class WebhookSubscription {
   @Field(() => Int, { nullable: true, description: 'At most this many deliveries per second; null: no limit.' })
   rateLimitPerSecond!: number | null;
 
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "At most this many of its deliveries in flight at once per worker process; null: the worker's HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT (default 32), which also caps it. Its other deliveries wait without holding up other subscriptions.",
+  })
+  maxInFlight!: number | null;
+
   @Field({ description: 'Deliveries are sent one at a time, in publish order.' })
   ordered!: boolean;
 
@@ -78,6 +85,7 @@ export class WebhookSubscription {
       status: entity.status,
       disabledReason: entity.disabledReason ?? null,
       rateLimitPerSecond: entity.rateLimitPerSecond ?? null,
+      maxInFlight: entity.maxInFlight ?? null,
       ordered: entity.ordered,
       secretRotationExpiresAt: rotationEnds && rotationEnds.getTime() > now.getTime() ? rotationEnds : null,
       lastSuccessAt: entity.lastSuccessAt ?? null,
@@ -117,11 +125,14 @@ export class WebhookSubscriptionCreateInput {
   @Field(() => Int, { nullable: true, description: '1..10000 deliveries per second; null: no limit.' })
   rateLimitPerSecond?: number | null;
 
+  @Field(() => Int, { nullable: true, description: "1..1000 deliveries in flight at once per worker process (capped by the worker's HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT); null: that default." })
+  maxInFlight?: number | null;
+
   @Field(() => Boolean, { nullable: true, description: 'Deliver one at a time in publish order (default false).' })
   ordered?: boolean | null;
 }
 
-@InputType({ description: 'Fields left out stay as they are; null clears description, filter, metadata, headers and rateLimitPerSecond.' })
+@InputType({ description: 'Fields left out stay as they are; null clears description, filter, metadata, headers, rateLimitPerSecond and maxInFlight.' })
 export class WebhookSubscriptionUpdateInput {
   @Field(() => ID, { description: 'Id of the subscription to change.' })
   id!: string;
@@ -149,6 +160,9 @@ export class WebhookSubscriptionUpdateInput {
 
   @Field(() => Int, { nullable: true, description: '1..10000 deliveries per second; null: no limit.' })
   rateLimitPerSecond?: number | null;
+
+  @Field(() => Int, { nullable: true, description: "1..1000 deliveries in flight at once per worker process (capped by the worker's HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT); null: that default." })
+  maxInFlight?: number | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Deliver one at a time in publish order.' })
   ordered?: boolean | null;
