@@ -103,7 +103,9 @@ export class DeliveryWorker {
   constructor(private readonly options: DeliveryWorkerOptions) {
     const { config, log } = options;
     const guard = options.guard ?? new AddressGuard(config.allowTargets);
-    this.sender = new Sender({ guard, timeoutMs: config.deliveryTimeoutMs });
+    // As many connections per origin as attempts in flight: subscriptions of different tenants often share a
+    // receiver's host, and one of them hanging must not leave the others queued behind its connections.
+    this.sender = new Sender({ guard, timeoutMs: config.deliveryTimeoutMs, connectionsPerOrigin: config.workerInFlight });
     this.secrets = new SecretCache(options.secretKey);
     this.expireMs = deliveryExpireSeconds(config.deliveryTimeoutMs) * 1000;
     this.share = new FairShare<Fetched>({ inFlight: config.workerInFlight, perSubscription: config.subscriptionInFlight }, (id) => this.caps.get(id));
@@ -170,7 +172,8 @@ export class DeliveryWorker {
     const { boss, config, log } = this.options;
     const bell = this.bells.get(queue)!;
     // Below this many free slots, wait for more while attempts are running: fewer, larger fetches and claims.
-    const least = Math.max(1, Math.min(config.workerBatchSize, Math.floor(config.workerInFlight / 16)));
+    // Not on the ordered queue: it brings one job per key, and it must be able to use its small reserve.
+    const least = ordered ? 1 : Math.max(1, Math.min(config.workerBatchSize, Math.floor(config.workerInFlight / 16)));
     let failures = 0;
     while (!this.isStopping) {
       const want = this.share.reserve(ordered, config.workerBatchSize, least);

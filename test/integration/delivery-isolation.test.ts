@@ -72,6 +72,35 @@ test("a hanging receiver does not delay another subscription's delivery", async 
   }
 });
 
+test('subscriptions sharing a receiver host: hanging ones do not hold up another on the same host', async () => {
+  const t = await tenant(app, 'Shared host tenant');
+  await eventType(t, 'stalled.call');
+  await eventType(t, 'quick.call');
+  const host = await startReceiver();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let stalledOpenOnArrival = -1;
+  host.respond(async (request) => {
+    if (request.path.includes('stalled')) await gate;
+    else stalledOpenOnArrival = host.open - 1;
+    return { status: 200 };
+  });
+  try {
+    // Three subscriptions of 24 hanging requests each: more than the 64 connections per origin the worker once had.
+    for (const n of [1, 2, 3]) await subscription(t, { url: `${host.url}?stalled=${n}`, eventTypes: ['stalled.call'] });
+    await subscription(t, { url: `${host.url}?quick`, eventTypes: ['quick.call'] });
+    await publishMany(t, 'stalled.call', 24);
+    await host.waitFor(72, 30_000);
+    const quick = await publish(t, 'quick.call', { n: 1 });
+    const [delivery] = await settled(t, quick.id, ['SUCCEEDED'], 30_000);
+    assert.equal(delivery.status, 'SUCCEEDED');
+    assert.equal(stalledOpenOnArrival, 72, 'the quick delivery arrived while all 72 hanging requests to the same host were open');
+  } finally {
+    release();
+    await host.close();
+  }
+});
+
 test('a subscription at its maxInFlight leaves others flowing, and never runs more than that at once', async () => {
   const t = await tenant(app, 'Cap tenant');
   await eventType(t, 'capped.thing');
@@ -103,6 +132,35 @@ test('a subscription at its maxInFlight leaves others flowing, and never runs mo
     capped.release();
     await capped.close();
     await other.close();
+  }
+});
+
+test('jobs held for a busy subscription longer than the hold limit are deferred back to the queue, not left to expire', async () => {
+  const t = await tenant(app, 'Hold tenant');
+  await eventType(t, 'held.thing');
+  const capped = await holdingReceiver();
+  try {
+    const sub = await subscription(t, { url: capped.url, eventTypes: ['held.thing'], maxInFlight: 1 });
+    const events = await publishMany(t, 'held.thing', 4);
+    await capped.waitFor(1, 30_000);
+    // The other three were fetched with the first (one shard, a batch of 4) and are held; past the hold limit
+    // they go back to the queue as deferred jobs (deferral count 1) instead of running into their expiry.
+    await eventually(async () => {
+      const { rows } = await app.app.pool.query(`select count(*)::int as n from pgboss.job where group_id = $1 and (data->>'r')::int >= 1`, [sub.id]);
+      return rows[0].n === 3;
+    }, 30_000, 'the held jobs to be deferred');
+    capped.release();
+    await eventually(async () => events.every((id) => eventIds(capped).has(id)), 60_000, 'every delivery after the release');
+    for (const id of events) await settled(t, id, ['SUCCEEDED'], 30_000);
+    const sent = new Map<string, number>();
+    for (const r of capped.requests) sent.set(String(r.headers['webhook-id']), (sent.get(String(r.headers['webhook-id'])) ?? 0) + 1);
+    // The request held at the receiver may have timed out and been retried; the held jobs were not sent twice.
+    const first = String(capped.requests[0].headers['webhook-id']);
+    assert.deepEqual(events.filter((id) => id !== first).map((id) => sent.get(id)), [1, 1, 1]);
+    assert.equal(capped.mostOpen, 1);
+  } finally {
+    capped.release();
+    await capped.close();
   }
 });
 

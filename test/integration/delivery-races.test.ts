@@ -76,6 +76,44 @@ test('deleting a subscription while its deliveries are in flight does not re-sen
   }
 });
 
+test('stop fetches nothing new, lets the attempts in flight finish and commits their outcomes before it resolves', async () => {
+  const t = await freshTenant();
+  const receiver = await startReceiver();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  receiver.respond(async () => {
+    await gate;
+    return { status: 200 };
+  });
+  await subscription(t, { url: receiver.url, eventTypes: ['item.moved'] });
+  const inFlight = await publishMany(t, 5);
+  const worker = await startWorker();
+  let next: DeliveryWorker | undefined;
+  try {
+    await receiver.waitFor(5);
+    let stopped = false;
+    const stopping = worker.stop().then(() => (stopped = true));
+    const later = await publishMany(t, 3);
+    await pause(300);
+    assert.equal(stopped, false, 'stop waits for the attempts in flight');
+    release();
+    await stopping;
+    const deliveries = (await Promise.all(inFlight.map((id) => deliveriesOf(t, id)))).flat();
+    assert.deepEqual(deliveries.map((d) => d.status), Array(5).fill('SUCCEEDED'), 'outcomes committed before stop resolved');
+    const { rows: jobs } = await pool.query(`select distinct state from pgboss.job where data->>'d' = any($1::text[])`, [deliveries.map((d) => d.id)]);
+    assert.deepEqual(jobs.map((j) => j.state), ['completed'], 'their jobs completed with them');
+    for (const id of later) assert.equal((await deliveriesOf(t, id))[0].status, 'PENDING', 'published during the stop: left for another worker');
+    assert.equal(receiver.requests.length, 5);
+    next = await startWorker();
+    for (const id of later) await settled(t, id, ['SUCCEEDED']);
+    assert.equal(receiver.requests.length, 8);
+  } finally {
+    release();
+    await worker.stop();
+    await next?.stop();
+  }
+});
+
 test('an attempt that fails inside hookgraph is a failed attempt of that delivery only', async () => {
   const t = await freshTenant();
   const receiver = await startReceiver();
