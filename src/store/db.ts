@@ -2,7 +2,7 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import type { ConnectionOptions } from 'pg-boss';
 import type { Em, Orm } from '../db/orm.js';
 import type { LiveMessage } from '../live/messages.js';
-import { notifyStatement } from './notify.js';
+import { commitStatement } from './notify.js';
 
 /**
  * How the store reaches PostgreSQL: through MikroORM, on its one pool. `em`
@@ -27,11 +27,11 @@ export type JobsDb = NonNullable<ConnectionOptions['db']>;
 
 /** One open transaction: every write path gets one, from `Db.transaction`. */
 export interface Tx extends Sql {
-  /** The unit of work bound to this transaction; flushed before it commits. */
+  /** The unit of work bound to this transaction; flushed just before COMMIT. */
   readonly em: Em;
   /** Pass as pg-boss's `db` option, so the jobs join this transaction. */
   readonly jobs: JobsDb;
-  /** Queues live messages; they are sent just before COMMIT (PostgreSQL delivers them only if it commits). */
+  /** Queues live messages; they go out with the COMMIT (PostgreSQL delivers them only if it commits). */
   announce(...messages: readonly LiveMessage[]): void;
 }
 
@@ -54,20 +54,25 @@ class Transaction implements Tx {
   private readonly messages: LiveMessage[] = [];
   readonly jobs: JobsDb = { executeSql: (text: string, values?: unknown[]) => this.query(text, values) };
 
-  constructor(readonly em: Em) {}
+  constructor(
+    readonly em: Em,
+    private readonly connection: Kysely<any>,
+  ) {}
 
   query<R = any>(text: string, values: readonly unknown[] = []): Promise<Rows<R>> {
-    return run<R>(this.em.getKysely(), text, values);
+    return run<R>(this.connection, text, values);
   }
 
   announce(...messages: readonly LiveMessage[]): void {
     for (const message of messages) this.messages.push(message);
   }
 
-  /** The queued NOTIFYs, in one statement; an error here rolls the transaction back, so nothing commits unannounced. */
-  async sendAnnouncements(): Promise<void> {
-    const statement = notifyStatement(this.messages);
-    if (statement) await this.query(statement.text, statement.values);
+  /**
+   * COMMIT, preceded by the queued NOTIFYs in the same simple query (one
+   * round trip): an error in one aborts the rest, so nothing commits unannounced.
+   */
+  async commit(): Promise<void> {
+    await this.query(commitStatement(this.messages));
   }
 }
 
@@ -89,15 +94,35 @@ export class Db implements Sql {
     return this.orm.em.fork();
   }
 
-  /** Runs `body` in one transaction: committed (with its announcements) if it returns, rolled back if it throws. */
+  /**
+   * Runs `body` in one transaction: committed (with its announcements and the
+   * unit of work's changes) if it returns, rolled back if it throws. The
+   * transaction holds one connection of MikroORM's pool; `tx.em` is bound to
+   * it. BEGIN and COMMIT are sent by hand so that each shares its round trip
+   * with what must go with it (the commit mode, the NOTIFYs): the worker's
+   * lock-step batches wait for every round trip.
+   */
   transaction<T>(body: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    return this.orm.em.fork().transactional(async (em) => {
-      const tx = new Transaction(em);
-      if (options.durable === false) await tx.query('set local synchronous_commit = off');
-      const result = await body(tx);
-      // MikroORM flushes the unit of work after this; both are inside the transaction, so the order does not matter.
-      await tx.sendAnnouncements();
-      return result;
-    });
+    return this.orm.em
+      .getConnection()
+      .getClient()
+      .connection()
+      .execute(async (connection) => {
+        await run(connection, options.durable === false ? 'begin; set local synchronous_commit = off' : 'begin', []);
+        const em = this.orm.em.fork();
+        em.setTransactionContext(connection as never);
+        const tx = new Transaction(em, connection);
+        try {
+          const result = await body(tx);
+          await em.flush();
+          await tx.commit();
+          return result;
+        } catch (error) {
+          await run(connection, 'rollback', []).catch(() => undefined);
+          throw error;
+        } finally {
+          em.resetTransactionContext();
+        }
+      });
   }
 }
