@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   log.info('ready', { ms: Date.now() - started });
 
   let stoppingSince = 0;
+  /** Beyond the last attempt's timeout: time to commit outcomes, stop the queue and close the pool. */
+  const STOP_GRACE_MS = 20_000;
   const shutdown = (signal: string) => {
     // Ctrl-C reaches npm, the shell and node together, and npm forwards it again: ignore echoes.
     if (stoppingSince && Date.now() - stoppingSince < 3000) return;
@@ -45,6 +47,14 @@ async function main(): Promise<void> {
     }
     stoppingSince = Date.now();
     log.info('shutting down', { signal });
+    // A stop that hangs (a step waiting on a connection that died) must not keep the process: nothing is
+    // lost by exiting, since unfinished jobs stay active in pg-boss and run again once they expire.
+    const deadlineMs = config.deliveryTimeoutMs + STOP_GRACE_MS;
+    setTimeout(() => {
+      log.error('shutdown did not finish in time; exiting (unfinished deliveries run again when their jobs expire)', { ms: deadlineMs });
+      app.database.embedded?.stopNow();
+      process.exit(1);
+    }, deadlineMs).unref();
     app.stop().then(
       () => {
         log.info('stopped');
