@@ -19,6 +19,7 @@ import { startRetention } from './delivery/retention.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { DeliveryOperations } from './delivery/operations.js';
 import { Db } from './store/db.js';
+import { EventSchemas } from './api/event-schemas.js';
 import { AddressGuard } from './delivery/address-guard.js';
 import { startLive, type Live } from './live/live.js';
 import { watchLive } from './live/metrics.js';
@@ -123,6 +124,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
       metrics,
       publisher: new Publisher({ config, db, boss, metrics }),
       operations: new DeliveryOperations({ db, boss, config }),
+      eventSchemas: new EventSchemas(db),
     };
     running = true;
 

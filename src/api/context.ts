@@ -11,6 +11,7 @@ import type { Db } from '../store/db.js';
 import type { Live } from '../live/live.js';
 import type { Logger } from '../log.js';
 import type { Principal } from './auth.js';
+import type { EventSchemas } from './event-schemas.js';
 
 /**
  * Long-lived parts the API needs, built complete by the composition root
@@ -37,6 +38,8 @@ export interface Services {
   publisher: Publisher;
   /** Manual retries and replays (`deliveryRetry`, `webhookSubscriptionReplay`). */
   operations: DeliveryOperations;
+  /** Each tenant's event schema (payload queries are written against it). */
+  eventSchemas: EventSchemas;
   /** Prometheus metrics of this process. */
   metrics: Metrics;
 }

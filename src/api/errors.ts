@@ -22,6 +22,8 @@ export enum UserErrorCode {
   INVALID_SCHEMA = 'INVALID_SCHEMA',
   /** A payload does not satisfy its event type's JSON Schema. */
   SCHEMA_MISMATCH = 'SCHEMA_MISMATCH',
+  /** A payload query does not parse, does not validate against the event schema, or selects an event type the subscription does not receive. */
+  INVALID_PAYLOAD_QUERY = 'INVALID_PAYLOAD_QUERY',
   /** A payload filter is malformed. */
   INVALID_FILTER = 'INVALID_FILTER',
   /** A url is malformed or not http(s). */

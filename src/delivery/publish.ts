@@ -4,6 +4,7 @@ import { uuidv7 } from '../domain/ids.js';
 import { validatePayload } from '../domain/json-schema.js';
 import { isValidEventTypeName } from '../domain/patterns.js';
 import { OverBudget, WorkMeter } from '../domain/work-meter.js';
+import { shapePayload, type PayloadPlan, type PlannedField } from '../domain/payload-query.js';
 import type { Db, Tx } from '../store/db.js';
 import * as deliveries from '../store/deliveries.js';
 import * as events from '../store/events.js';
@@ -102,6 +103,7 @@ export class Publisher {
 
   /** A `hookgraph.test` event delivered to one subscription only, whatever its patterns and filter. */
   async publishTest(tenantId: string, subscription: { id: string; ordered: boolean }): Promise<PublishedEvent> {
+    // A test event is delivered whole: no payload query selects `hookgraph.test`.
     const prepared = this.prepare({ eventType: TEST_EVENT_TYPE, payload: { message: 'This is a test event from hookgraph.', webhookSubscriptionId: subscription.id } });
     const result = await inSpan('publish', { 'hookgraph.tenant_id': tenantId, 'hookgraph.event_count': 1 }, () =>
       this.options.db.transaction((tx) => this.fanOut(tx, tenantId, [prepared], new WorkMeter(Infinity), undefined, [subscription])),
@@ -126,7 +128,7 @@ export class Publisher {
     const id = uuidv7();
     const payloadJson = JSON.stringify(input.payload);
     const occurredAt = input.occurredAt ?? new Date();
-    const body = `{"id":${JSON.stringify(id)},"type":${JSON.stringify(input.eventType)},"timestamp":${JSON.stringify(occurredAt.toISOString())},"data":${payloadJson}}`;
+    const body = wireBody(id, input.eventType, occurredAt, payloadJson);
     return { input, id, payloadJson, body, occurredAt, key: input.idempotencyKey ?? null };
   }
 
@@ -181,7 +183,8 @@ export class Publisher {
       const targets = only ?? matchWithin(entry!, p, index, meter);
       for (const sub of targets) {
         const id = sub.ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard());
-        planned.push({ id, eventId: p.id, webhookSubscriptionId: sub.id, ordered: sub.ordered });
+        const fields = (sub as { plan?: PayloadPlan | null }).plan?.[p.input.eventType];
+        planned.push({ id, eventId: p.id, webhookSubscriptionId: sub.id, ordered: sub.ordered, body: fields ? shapedWithin(p, fields, index, meter) : null });
       }
     }
     const inserted = await deliveries.insertPending(tx, tenantId, planned);
@@ -250,6 +253,16 @@ function matchWithin(entry: TenantEntry, p: Prepared, index: number, meter: Work
   }
 }
 
+/** The wire body with `data` shaped by a payload query; its work counts against the call's budget like matching. */
+function shapedWithin(p: Prepared, fields: readonly PlannedField[], index: number, meter: WorkMeter): string {
+  try {
+    return wireBody(p.id, p.input.eventType, p.occurredAt, JSON.stringify(shapePayload(fields, p.input.payload, meter)));
+  } catch (error) {
+    if (error instanceof OverBudget) throw new MatchingOverBudget(index);
+    throw error;
+  }
+}
+
 function overBudget(index: number): PublishProblem {
   return {
     index,
@@ -257,6 +270,11 @@ function overBudget(index: number): PublishProblem {
     code: 'TOO_LARGE',
     message: `Validating and matching the events of this call up to this one is more work than one call may do (${PUBLISH_WORK_BUDGET} units); publish fewer or smaller events per call.`,
   };
+}
+
+/** The delivered body, `{id, type, timestamp, data}`, serialized once with `data` as given. */
+export function wireBody(id: string, eventType: string, occurredAt: Date, dataJson: string): string {
+  return `{"id":${JSON.stringify(id)},"type":${JSON.stringify(eventType)},"timestamp":${JSON.stringify(occurredAt.toISOString())},"data":${dataJson}}`;
 }
 
 /**

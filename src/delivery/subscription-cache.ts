@@ -4,6 +4,7 @@ import * as webhookSubscriptions from '../store/webhook-subscriptions.js';
 import { compileFilter, type CompiledFilter } from '../domain/filter.js';
 import { anyPatternMatches } from '../domain/patterns.js';
 import type { WorkMeter } from '../domain/work-meter.js';
+import type { PayloadPlan } from '../domain/payload-query.js';
 
 /** An ENABLED subscription as fan-out needs it: patterns and a compiled filter, no secrets. */
 export interface MatchableSubscription {
@@ -11,6 +12,8 @@ export interface MatchableSubscription {
   eventTypes: string[];
   filter: CompiledFilter;
   ordered: boolean;
+  /** The compiled payload query, by event type; null: deliveries carry the event's body. */
+  plan: PayloadPlan | null;
 }
 
 export interface TenantEntry {
@@ -46,7 +49,7 @@ export class SubscriptionCache {
     const subs = await webhookSubscriptions.enabledForFanOut(db, tenantId);
     const entry: TenantEntry = {
       version,
-      subscriptions: subs.map((s) => ({ id: s.id, eventTypes: s.eventTypes, filter: safeFilter(s.filter), ordered: s.ordered })),
+      subscriptions: subs.map((s) => ({ id: s.id, eventTypes: s.eventTypes, filter: safeFilter(s.filter), ordered: s.ordered, plan: s.payloadPlan })),
       byType: new Map(),
     };
     this.tenants.set(tenantId, entry);

@@ -243,7 +243,7 @@ export type RequeueRow = DeliveryRef & { ordered: boolean };
 const REF_COLUMNS = `d.id, d.tenant_id as "tenantId", d.event_id as "eventId", d.webhook_subscription_id as "webhookSubscriptionId",
   d.status, d.attempt_count as "attemptCount"`;
 
-const DUE_COLUMNS = `${REF_COLUMNS}, e.body, e.created_at as "publishedAt", e.traceparent, s.url, s.headers,
+const DUE_COLUMNS = `${REF_COLUMNS}, coalesce(d.body, e.body) as body, e.created_at as "publishedAt", e.traceparent, s.url, s.headers,
   s.status as "subscriptionStatus", s.secret_encrypted as "secretEncrypted", s.previous_secret_encrypted as "previousSecretEncrypted",
   s.previous_secret_expires_at as "previousSecretExpiresAt", s.rate_limit_per_second as "rateLimitPerSecond", s.max_in_flight as "maxInFlight", s.ordered`;
 
@@ -267,6 +267,8 @@ export interface NewDelivery {
   eventId: string;
   webhookSubscriptionId: string;
   ordered: boolean;
+  /** The wire body shaped by the subscription's payload query, fixed for every attempt; absent: the event's body. */
+  body?: string | null;
 }
 
 /**
@@ -281,12 +283,19 @@ export async function insertPending<D extends NewDelivery>(tx: Tx, tenantId: str
   const subscriptionIds = [...new Set(deliveries.map((d) => d.webhookSubscriptionId))];
   const { rows } = await tx.query<{ id: string }>(
     `with live as (select id from webhook_subscription where id = any($5::uuid[]) order by id for key share)
-     insert into delivery (id, tenant_id, event_id, webhook_subscription_id, status, attempt_count, created_at, updated_at)
-     select x.id, $1, x.event_id, x.subscription_id, 'PENDING', 0, now(), now()
-       from unnest($2::uuid[], $3::uuid[], $4::uuid[]) as x(id, event_id, subscription_id)
+     insert into delivery (id, tenant_id, event_id, webhook_subscription_id, status, attempt_count, created_at, updated_at, body)
+     select x.id, $1, x.event_id, x.subscription_id, 'PENDING', 0, now(), now(), x.body
+       from unnest($2::uuid[], $3::uuid[], $4::uuid[], $6::text[]) as x(id, event_id, subscription_id, body)
       where x.subscription_id in (select id from live)
      returning id`,
-    [tenantId, deliveries.map((d) => d.id), deliveries.map((d) => d.eventId), deliveries.map((d) => d.webhookSubscriptionId), subscriptionIds],
+    [
+      tenantId,
+      deliveries.map((d) => d.id),
+      deliveries.map((d) => d.eventId),
+      deliveries.map((d) => d.webhookSubscriptionId),
+      subscriptionIds,
+      deliveries.map((d) => d.body ?? null),
+    ],
   );
   let kept: D[] = [...deliveries];
   if (rows.length !== deliveries.length) {

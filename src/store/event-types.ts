@@ -32,6 +32,19 @@ export async function active(db: Db, tenantId: string): Promise<EventType[]> {
 }
 
 /** The names of the tenant's event types that accept events. */
+/**
+ * A version of the tenant's event types that changes whenever one is
+ * created, changed or archived (count and latest `updated_at`): the event
+ * schema built from them is current while it stays the same, in any process.
+ */
+export async function schemaVersion(db: Sql, tenantId: string): Promise<string> {
+  const { rows } = await db.query<{ version: string }>(
+    `select count(*)::text || ':' || coalesce(max(extract(epoch from updated_at)), 0)::text as version from event_type where tenant_id = $1`,
+    [tenantId],
+  );
+  return rows[0].version;
+}
+
 export async function activeNames(db: Db, tenantId: string): Promise<string[]> {
   const rows = await db.em().find(EventType, { tenant: tenantId, archivedAt: null }, { fields: ['name'] });
   return rows.map((row) => row.name);

@@ -1,3 +1,4 @@
+import type { PayloadPlan } from '../domain/payload-query.js';
 import { LockMode } from '@mikro-orm/core';
 import { Tenant } from '../domain/entities/Tenant.js';
 import { WebhookSubscription, WebhookSubscriptionStatus } from '../domain/entities/WebhookSubscription.js';
@@ -90,6 +91,8 @@ export interface NewWebhookSubscription {
   disabledReason: string | null;
   rateLimitPerSecond: number | null;
   maxInFlight: number | null;
+  payloadQuery: string | null;
+  payloadPlan: PayloadPlan | null;
   ordered: boolean;
   secretEncrypted: string;
 }
@@ -114,6 +117,8 @@ export interface WebhookSubscriptionChanges {
   failingSince?: Date | null;
   rateLimitPerSecond?: number | null;
   maxInFlight?: number | null;
+  payloadQuery?: string | null;
+  payloadPlan?: PayloadPlan | null;
   ordered?: boolean;
   secretEncrypted?: string;
   previousSecretEncrypted?: string | null;
@@ -160,12 +165,23 @@ export interface FanOutRow {
   eventTypes: string[];
   filter: unknown;
   ordered: boolean;
+  /** The compiled payload query, when one is set. */
+  payloadPlan: PayloadPlan | null;
 }
 
 /** The tenant's ENABLED subscriptions, for fan-out. */
 export async function enabledForFanOut(db: Sql, tenantId: string): Promise<FanOutRow[]> {
   const { rows } = await db.query<FanOutRow>(
-    `select id, event_types as "eventTypes", filter, ordered from webhook_subscription where tenant_id = $1 and status = 'ENABLED' order by id`,
+    `select id, event_types as "eventTypes", filter, ordered, payload_plan as "payloadPlan" from webhook_subscription where tenant_id = $1 and status = 'ENABLED' order by id`,
+    [tenantId],
+  );
+  return rows;
+}
+
+/** The tenant's subscriptions with a payload query, for the warnings of an event type change. */
+export async function withPayloadQueries(db: Sql, tenantId: string): Promise<{ id: string; eventTypes: string[]; payloadQuery: string }[]> {
+  const { rows } = await db.query<{ id: string; eventTypes: string[]; payloadQuery: string }>(
+    `select id, event_types as "eventTypes", payload_query as "payloadQuery" from webhook_subscription where tenant_id = $1 and payload_query is not null order by id`,
     [tenantId],
   );
   return rows;

@@ -85,6 +85,8 @@ export type WebhookSubscriptionCreateInput = {
   metadata?: unknown;
   /** Deliver one at a time in publish order (default false). */
   ordered?: boolean | null | undefined;
+  /** GraphQL subscription document against `eventSchema.sdl`, e.g. `subscription { orderCreated { orderId total } }` (one named operation per event type to shape); validated when saved. Null or blank clears it. */
+  payloadQuery?: string | null | undefined;
   /** 1..10000 deliveries per second; null: no limit. */
   rateLimitPerSecond?: number | null | undefined;
   /** A `whsec_` secret to use; generated when left out. */
@@ -122,6 +124,8 @@ export type WebhookSubscriptionUpdateInput = {
   metadata?: unknown;
   /** Deliver one at a time in publish order. */
   ordered?: boolean | null | undefined;
+  /** GraphQL subscription document against `eventSchema.sdl`, e.g. `subscription { orderCreated { orderId total } }` (one named operation per event type to shape); validated when saved. Null or blank clears it. */
+  payloadQuery?: string | null | undefined;
   /** 1..10000 deliveries per second; null: no limit. */
   rateLimitPerSecond?: number | null | undefined;
   /** ENABLED or DISABLED; enabling a FAILING_DISABLED subscription resets its failure state. */

@@ -3,6 +3,10 @@ import { jsonSchemaProblem } from '../../domain/json-schema.js';
 import { isValidEventTypeName, MAX_EVENT_TYPE_NAME_LENGTH } from '../../domain/patterns.js';
 import type { Db } from '../../store/db.js';
 import * as eventTypes from '../../store/event-types.js';
+import * as webhookSubscriptions from '../../store/webhook-subscriptions.js';
+import { checkPayloadQuery } from '../../domain/payload-query.js';
+import type { EventSchemas } from '../event-schemas.js';
+import type { Warning } from './webhook-subscriptions.js';
 import { userError, UserErrorCode, UserInputFailure, type UserError } from '../errors.js';
 
 /** Event type use cases: create, update, archive. Each throws UserInputFailure on bad input and changes nothing then. */
@@ -75,4 +79,27 @@ export async function updateEventType(
 /** Archives a type: new events of it are refused, history stays. Archiving twice keeps the first time. */
 export async function archiveEventType(db: Db, tenantId: string, name: string): Promise<EventTypeEntity> {
   return change(db, tenantId, name.trim(), { archived: true });
+}
+
+/**
+ * After an event type changed: the subscriptions whose saved payload query no
+ * longer validates against the event schema (a selected field removed or
+ * renamed, an event type archived). Their queries keep working on what
+ * remains; what is gone comes out null.
+ */
+export async function payloadQueryWarnings(db: Db, eventSchemas: EventSchemas, tenantId: string, field: string[]): Promise<Warning[]> {
+  const saved = await webhookSubscriptions.withPayloadQueries(db, tenantId);
+  if (saved.length === 0) return [];
+  const eventSchema = await eventSchemas.forTenant(tenantId);
+  const warnings: Warning[] = [];
+  for (const subscription of saved) {
+    const check = checkPayloadQuery(subscription.payloadQuery, eventSchema, subscription.eventTypes);
+    if (check.ok) continue;
+    warnings.push({
+      field,
+      code: 'PAYLOAD_QUERY_AFFECTED',
+      message: `The payload query of webhook subscription ${subscription.id} no longer matches the event schema (${check.message}); it keeps shaping deliveries, with null where a selected field is gone.`,
+    });
+  }
+  return warnings;
 }

@@ -29,6 +29,8 @@ export interface SubscriptionFields {
   maxInFlight?: number | null;
   ordered?: boolean | null;
   secret?: string | null;
+  /** Checked against the event schema by the use case (it needs the tenant's event types). */
+  payloadQuery?: string | null;
 }
 
 /** The values to store, normalised; only keys that were given are set. */

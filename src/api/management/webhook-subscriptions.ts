@@ -8,6 +8,8 @@ import type { Db, Tx } from '../../store/db.js';
 import * as eventTypes from '../../store/event-types.js';
 import * as webhookSubscriptions from '../../store/webhook-subscriptions.js';
 import { userError, UserErrorCode, UserInputFailure } from '../errors.js';
+import { checkPayloadQuery, type PayloadPlan } from '../../domain/payload-query.js';
+import type { EventSchemas } from '../event-schemas.js';
 import { checkSubscriptionFields, type SubscriptionFields } from './subscription-fields.js';
 
 /** Webhook subscription use cases. Each throws UserInputFailure on bad input, having changed nothing. */
@@ -42,10 +44,34 @@ export async function unmatchedPatternWarnings(db: Db, tenantId: string, pattern
     }));
 }
 
+/** What the subscription use cases work with. */
+export interface SubscriptionDeps {
+  db: Db;
+  guard: AddressGuard;
+  secretKey: Buffer;
+  eventSchemas: EventSchemas;
+}
+
+/**
+ * The payload query to store, checked against the tenant's event schema and
+ * the subscription's patterns and compiled; undefined when `text` is
+ * undefined (left as it is), nulls when it is null or blank (cleared).
+ */
+async function checkedPayloadQuery(
+  eventSchemas: EventSchemas,
+  tenantId: string,
+  text: string | null | undefined,
+  patterns: readonly string[],
+): Promise<{ payloadQuery: string | null; payloadPlan: PayloadPlan | null } | undefined> {
+  if (text === undefined) return undefined;
+  if (text === null || text.trim() === '') return { payloadQuery: null, payloadPlan: null };
+  const check = checkPayloadQuery(text, await eventSchemas.forTenant(tenantId), patterns);
+  if (!check.ok) throw new UserInputFailure([userError(['input', 'payloadQuery'], UserErrorCode.INVALID_PAYLOAD_QUERY, check.message)]);
+  return { payloadQuery: text, payloadPlan: check.plan };
+}
+
 export async function createWebhookSubscription(
-  db: Db,
-  guard: AddressGuard,
-  secretKey: Buffer,
+  { db, guard, secretKey, eventSchemas }: SubscriptionDeps,
   tenantId: string,
   input: SubscriptionFields & { url: string; eventTypes: string[] },
 ): Promise<{ subscription: WebhookSubscriptionEntity; secret: string; warnings: Warning[] }> {
@@ -54,6 +80,7 @@ export async function createWebhookSubscription(
     guard,
   );
   if (errors.length) throw new UserInputFailure(errors);
+  const shaping = await checkedPayloadQuery(eventSchemas, tenantId, input.payloadQuery, fields.eventTypes!);
   // The id is the additional data of the sealed secret and header values, so it is chosen first.
   const id = uuidv7();
   const secret = newSecret(secretKey, id, fields.secret);
@@ -72,6 +99,8 @@ export async function createWebhookSubscription(
       disabledReason: fields.status === WebhookSubscriptionStatus.DISABLED ? 'Created disabled.' : null,
       rateLimitPerSecond: fields.rateLimitPerSecond ?? null,
       maxInFlight: fields.maxInFlight ?? null,
+      payloadQuery: shaping?.payloadQuery ?? null,
+      payloadPlan: shaping?.payloadPlan ?? null,
       ordered: fields.ordered ?? false,
       secretEncrypted: secret.sealed,
     }),
@@ -80,9 +109,7 @@ export async function createWebhookSubscription(
 }
 
 export async function updateWebhookSubscription(
-  db: Db,
-  guard: AddressGuard,
-  secretKey: Buffer,
+  { db, guard, secretKey, eventSchemas }: SubscriptionDeps,
   tenantId: string,
   input: SubscriptionFields & { id: string },
 ): Promise<{ subscription: WebhookSubscriptionEntity; warnings: Warning[] }> {
@@ -102,6 +129,10 @@ export async function updateWebhookSubscription(
       maxInFlight: fields.maxInFlight,
       ordered: fields.ordered,
     };
+    // A new query, or new patterns under the stored one, are checked together.
+    const query = input.payloadQuery !== undefined ? input.payloadQuery : fields.eventTypes ? found.payloadQuery : undefined;
+    const shaping = await checkedPayloadQuery(eventSchemas, tenantId, query, fields.eventTypes ?? found.eventTypes);
+    if (shaping) Object.assign(changes, shaping);
     if (fields.headers !== undefined) {
       const { headers, unknownKept } = updatedHeaders(secretKey, found.id, found.headers, fields.headers);
       if (unknownKept.length) throw keptWithoutValue(unknownKept);

@@ -6,7 +6,7 @@ import * as eventTypes from '../../store/event-types.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { withUserErrors } from '../errors.js';
-import { archiveEventType, createEventType, updateEventType } from '../management/event-types.js';
+import { archiveEventType, createEventType, payloadQueryWarnings, updateEventType } from '../management/event-types.js';
 import { ConnectionArgs, connectionType, pageRequest, toConnection } from '../types/connection.js';
 import { EventType, EventTypeArchiveInput, EventTypeCreateInput, EventTypePayload, EventTypeUpdateInput } from '../types/event-type.js';
 
@@ -41,18 +41,28 @@ export class EventTypeResolver {
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => EventTypePayload, { description: 'Creates an event type; its optional JSON Schema is checked now and applied to every published payload.' })
   async eventTypeCreate(@Arg('input', { description: 'The name, description and optional JSON Schema of the event type.' }) input: EventTypeCreateInput, @Ctx() context: Context): Promise<EventTypePayload> {
-    return withUserErrors(async () => ({ eventType: EventType.from(await createEventType(context.services.db, tenantOf(context), input)), userErrors: [] }));
+    const result = await withUserErrors(async () => ({ eventType: EventType.from(await createEventType(context.services.db, tenantOf(context), input)), warnings: [], userErrors: [] }));
+    return { ...result, warnings: result.warnings ?? [] };
   }
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => EventTypePayload, { description: 'Changes description or schema, or archives/restores (archived: true/false).' })
   async eventTypeUpdate(@Arg('input', { description: 'The event type to change and the fields to change.' }) input: EventTypeUpdateInput, @Ctx() context: Context): Promise<EventTypePayload> {
-    return withUserErrors(async () => ({ eventType: EventType.from(await updateEventType(context.services.db, tenantOf(context), input)), userErrors: [] }));
+    const result = await withUserErrors(async () => {
+      const eventType = EventType.from(await updateEventType(context.services.db, tenantOf(context), input));
+      const warnings = input.schema !== undefined || input.archived ? await payloadQueryWarnings(context.services.db, context.services.eventSchemas, tenantOf(context), ['input', input.schema !== undefined ? 'schema' : 'archived']) : [];
+      return { eventType, warnings, userErrors: [] };
+    });
+    return { ...result, warnings: result.warnings ?? [] };
   }
 
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => EventTypePayload, { description: 'Archives an event type: new events of it are refused, history stays.' })
   async eventTypeArchive(@Arg('input', { description: 'The event type to archive.' }) input: EventTypeArchiveInput, @Ctx() context: Context): Promise<EventTypePayload> {
-    return withUserErrors(async () => ({ eventType: EventType.from(await archiveEventType(context.services.db, tenantOf(context), input.name)), userErrors: [] }));
+    const result = await withUserErrors(async () => {
+      const eventType = EventType.from(await archiveEventType(context.services.db, tenantOf(context), input.name));
+      return { eventType, warnings: await payloadQueryWarnings(context.services.db, context.services.eventSchemas, tenantOf(context), ['input', 'name']), userErrors: [] };
+    });
+    return { ...result, warnings: result.warnings ?? [] };
   }
 }

@@ -69,7 +69,7 @@ export class WebhookSubscriptionResolver {
   @Mutation(() => WebhookSubscriptionCreatePayload, { description: 'Creates a subscription; the signing secret is returned only here.' })
   async webhookSubscriptionCreate(@Arg('input', { description: 'The url, event types and options of the subscription.' }) input: WebhookSubscriptionCreateInput, @Ctx() context: Context): Promise<WebhookSubscriptionCreatePayload> {
     const result = await withUserErrors(async () => {
-      const created = await createWebhookSubscription(context.services.db, context.services.guard, context.services.secretKey, tenantOf(context), input);
+      const created = await createWebhookSubscription(context.services, tenantOf(context), input);
       return { webhookSubscription: WebhookSubscription.from(created.subscription), secret: created.secret, warnings: created.warnings, userErrors: [] };
     });
     return { ...result, warnings: result.warnings ?? [] };
@@ -79,7 +79,7 @@ export class WebhookSubscriptionResolver {
   @Mutation(() => WebhookSubscriptionPayload, { description: 'Changes a subscription; only the fields given change. Status changes are published to webhookSubscriptionUpdated.' })
   async webhookSubscriptionUpdate(@Arg('input', { description: 'The subscription to change and the fields to change.' }) input: WebhookSubscriptionUpdateInput, @Ctx() context: Context): Promise<WebhookSubscriptionPayload> {
     const result = await withUserErrors(async () => {
-      const updated = await updateWebhookSubscription(context.services.db, context.services.guard, context.services.secretKey, tenantOf(context), input);
+      const updated = await updateWebhookSubscription(context.services, tenantOf(context), input);
       return { webhookSubscription: WebhookSubscription.from(updated.subscription), warnings: updated.warnings, userErrors: [] };
     });
     return { ...result, warnings: result.warnings ?? [] };

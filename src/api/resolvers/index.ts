@@ -8,6 +8,7 @@ import { EventResolver } from './EventResolver.js';
 import { DeliveryResolver } from './DeliveryResolver.js';
 import { DeliveryStatsResolver } from './DeliveryStatsResolver.js';
 import { WebhookSubscriptionOperationsResolver } from './WebhookSubscriptionOperationsResolver.js';
+import { EventSchemaResolver } from './EventSchemaResolver.js';
 
 /** Every resolver class of the schema. */
-export const RESOLVERS: NonEmptyArray<Function> = [TenantResolver, ApiKeyResolver, EventTypeResolver, WebhookSubscriptionResolver, EventResolver, DeliveryResolver, DeliveryStatsResolver, WebhookSubscriptionOperationsResolver, LiveResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [TenantResolver, ApiKeyResolver, EventTypeResolver, WebhookSubscriptionResolver, EventResolver, DeliveryResolver, DeliveryStatsResolver, WebhookSubscriptionOperationsResolver, EventSchemaResolver, LiveResolver];

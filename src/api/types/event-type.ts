@@ -1,3 +1,4 @@
+import { MutationWarning } from './webhook-subscription.js';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import type { EventType as EventTypeEntity } from '../../domain/entities/EventType.js';
 import { UserError } from '../errors.js';
@@ -80,6 +81,9 @@ export class EventTypeArchiveInput {
 export class EventTypePayload {
   @Field(() => EventType, { nullable: true, description: 'The event type as it is now; null when userErrors is not empty.' })
   eventType?: EventType | null;
+
+  @Field(() => [MutationWarning], { description: 'Things accepted that affect something else, e.g. payload queries that select a field the new schema no longer has; may be present on success.' })
+  warnings!: MutationWarning[];
 
   @Field(() => [UserError], { description: 'Problems with the input; empty on success, otherwise nothing was changed.' })
   userErrors!: UserError[];

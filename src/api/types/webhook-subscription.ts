@@ -53,6 +53,12 @@ export class WebhookSubscription {
   })
   maxInFlight!: number | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: "GraphQL subscription document against the tenant's event schema (`eventSchema.sdl`) that shapes the `data` of deliveries of the event types it selects; others are delivered whole. Null: every delivery carries the whole payload.",
+  })
+  payloadQuery!: string | null;
+
   @Field({ description: 'Deliveries are sent one at a time, in publish order.' })
   ordered!: boolean;
 
@@ -86,6 +92,7 @@ export class WebhookSubscription {
       disabledReason: entity.disabledReason ?? null,
       rateLimitPerSecond: entity.rateLimitPerSecond ?? null,
       maxInFlight: entity.maxInFlight ?? null,
+      payloadQuery: entity.payloadQuery ?? null,
       ordered: entity.ordered,
       secretRotationExpiresAt: rotationEnds && rotationEnds.getTime() > now.getTime() ? rotationEnds : null,
       lastSuccessAt: entity.lastSuccessAt ?? null,
@@ -128,6 +135,12 @@ export class WebhookSubscriptionCreateInput {
   @Field(() => Int, { nullable: true, description: "1..1000 deliveries in flight at once per worker process (capped by the worker's HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT); null: that default." })
   maxInFlight?: number | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'GraphQL subscription document against `eventSchema.sdl`, e.g. `subscription { orderCreated { orderId total } }` (one named operation per event type to shape); validated when saved. Null or blank clears it.',
+  })
+  payloadQuery?: string | null;
+
   @Field(() => Boolean, { nullable: true, description: 'Deliver one at a time in publish order (default false).' })
   ordered?: boolean | null;
 }
@@ -164,6 +177,12 @@ export class WebhookSubscriptionUpdateInput {
   @Field(() => Int, { nullable: true, description: "1..1000 deliveries in flight at once per worker process (capped by the worker's HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT); null: that default." })
   maxInFlight?: number | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'GraphQL subscription document against `eventSchema.sdl`, e.g. `subscription { orderCreated { orderId total } }` (one named operation per event type to shape); validated when saved. Null or blank clears it.',
+  })
+  payloadQuery?: string | null;
+
   @Field(() => Boolean, { nullable: true, description: 'Deliver one at a time in publish order.' })
   ordered?: boolean | null;
 }
@@ -194,7 +213,7 @@ export class MutationWarning {
   @Field({ description: 'What looks wrong, in English, for people.' })
   message!: string;
 
-  @Field({ description: 'UNMATCHED_PATTERN' })
+  @Field({ description: 'UNMATCHED_PATTERN (a pattern that matches no event type yet) or PAYLOAD_QUERY_AFFECTED (an event type change left a saved payload query selecting fields that are gone).' })
   code!: string;
 }
 

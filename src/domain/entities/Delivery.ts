@@ -71,6 +71,10 @@ export class Delivery {
   lastError?: string | null;
 
   /** FAILED, RETRYING or CANCELLED: the deliveries someone may want to look at. Maintained by PostgreSQL. */
+  /** The wire body when the subscription's payload query shaped it (null: the event's body), fixed at publish so retries are byte-identical. */
+  @Property({ type: 'text', nullable: true, lazy: true })
+  body?: string | null;
+
   @Property({ type: 'boolean', generated: `(status in ('FAILED', 'RETRYING', 'CANCELLED')) stored` })
   attention?: boolean & Opt;
 

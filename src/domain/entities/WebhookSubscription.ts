@@ -68,6 +68,14 @@ export class WebhookSubscription {
   @Property({ type: 'integer', nullable: true })
   maxInFlight?: number | null;
 
+  /** GraphQL subscription document against the tenant's event schema that shapes `data` (see domain/payload-query.ts). */
+  @Property({ type: 'text', nullable: true })
+  payloadQuery?: string | null;
+
+  /** `payloadQuery` compiled when saved: the projection fan-out applies per event type. */
+  @Property({ type: 'json', nullable: true })
+  payloadPlan?: unknown;
+
   /** Deliver strictly in publish order, one at a time. */
   @Property({ type: 'boolean' })
   ordered: boolean & Opt = false;

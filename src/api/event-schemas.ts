@@ -1,0 +1,37 @@
+import { LRUCache } from 'lru-cache';
+import { buildEventSchema, type EventSchema, type EventTypeSource } from '../domain/event-schema.js';
+import type { Db } from '../store/db.js';
+import * as eventTypes from '../store/event-types.js';
+
+/**
+ * Tenants whose event schema this process keeps built: a schema is a few
+ * hundred KB for a tenant with many large event types, and rebuilding one
+ * costs a read of its event types and a few ms.
+ */
+const EVENT_SCHEMA_TENANTS = 1_000;
+
+/**
+ * Each tenant's event schema, built once per change of its event types: every
+ * use checks the event types' version (one index scan), so a change made
+ * through any process is seen by the next use in every process.
+ */
+export class EventSchemas {
+  private readonly cache = new LRUCache<string, { version: string; eventSchema: EventSchema }>({ max: EVENT_SCHEMA_TENANTS });
+
+  constructor(private readonly db: Db) {}
+
+  async forTenant(tenantId: string): Promise<EventSchema> {
+    const version = await eventTypes.schemaVersion(this.db, tenantId);
+    const cached = this.cache.get(tenantId);
+    if (cached?.version === version) return cached.eventSchema;
+    const eventSchema = buildEventSchema(await eventTypes.active(this.db, tenantId));
+    this.cache.set(tenantId, { version, eventSchema });
+    return eventSchema;
+  }
+
+  /** The schema the tenant's event types would give with `changed` in place of its namesake (archived: left out); not cached. */
+  async withChange(tenantId: string, changed: EventTypeSource & { archived: boolean }): Promise<EventSchema> {
+    const others = (await eventTypes.active(this.db, tenantId)).filter((t) => t.name !== changed.name);
+    return buildEventSchema(changed.archived ? others : [...others, changed]);
+  }
+}

@@ -1,0 +1,217 @@
+import {
+  GraphQLBoolean,
+  GraphQLFloat,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLScalarType,
+  GraphQLSchema,
+  GraphQLString,
+  printSchema,
+  type GraphQLFieldConfigMap,
+  type GraphQLOutputType,
+} from 'graphql';
+
+/**
+ * A tenant's event schema: a GraphQL schema generated from its event types,
+ * against which payload queries are written and validated. Every event type
+ * is a field of the `Subscription` root, named by camel-casing its name
+ * (`billing.invoice.paid` → `billingInvoicePaid`), whose type is generated
+ * from the event type's JSON Schema (`BillingInvoicePaid`):
+ *
+ * - `string`, and `enum`/`const` of strings → `String`; `integer` → `Int`
+ *   (`Float` when its bounds go beyond 32 bits); `number` → `Float`;
+ *   `boolean` → `Boolean`;
+ * - `object` with `properties` → a nested object type named after its path
+ *   (`OrderCreatedCustomer`), required properties whose type excludes null
+ *   non-null; `array` → a list of its `items`; local `$ref`s are followed;
+ * - anything else (no schema, unions, `anyOf`/`oneOf`/`allOf`, objects
+ *   without properties or with property names GraphQL cannot spell,
+ *   recursive references) → `JSON`.
+ *
+ * Descriptions carry over. Names are made deterministically: event types in
+ * name order, properties in their stored order; a name already taken (two
+ * event types that camel-case alike, `order.created` and `order_created`,
+ * or a nested type named like another event type's) gets `_2`, `_3`, … in
+ * that order.
+ */
+
+/** What of an event type the event schema needs. */
+export interface EventTypeSource {
+  name: string;
+  description?: string | null;
+  schema?: unknown;
+}
+
+export interface EventSchema {
+  schema: GraphQLSchema;
+  sdl: string;
+  /** Root field name by event type name. */
+  fieldOf: ReadonlyMap<string, string>;
+  /** Event type name by root field name. */
+  eventTypeOf: ReadonlyMap<string, string>;
+}
+
+export const JSONScalar = new GraphQLScalarType({
+  name: 'JSON',
+  description: 'Any JSON value: the part of a payload its JSON Schema does not type.',
+});
+
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+const INT32 = 2 ** 31;
+/** Nesting followed when mapping a JSON Schema; deeper parts are `JSON` (save-time checks keep schemas within 64). */
+const MAX_DEPTH = 32;
+const RESERVED = new Set(['Query', 'Subscription', 'JSON', 'String', 'Int', 'Float', 'Boolean', 'ID']);
+
+/** `billing.invoice-paid_v2` → `billingInvoicePaidV2`. */
+export function camelCase(name: string): string {
+  const parts = name.split(/[._-]+/).filter(Boolean);
+  return parts.map((part, i) => (i === 0 ? part : part[0].toUpperCase() + part.slice(1))).join('');
+}
+
+function pascalCase(name: string): string {
+  const camel = camelCase(name);
+  return camel[0].toUpperCase() + camel.slice(1);
+}
+
+type JsonObject = Record<string, unknown>;
+const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The JSON Schema types of `node` other than null, and whether null is one of them. */
+function typesOf(node: JsonObject): { types: string[]; nullable: boolean } {
+  const raw = node.type;
+  const list = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw.filter((t): t is string => typeof t === 'string') : [];
+  // `properties` without a `type` describes an object (that may also be anything else).
+  if (list.length === 0 && isObject(node.properties)) return { types: ['object'], nullable: true };
+  return { types: list.filter((t) => t !== 'null'), nullable: list.length === 0 || list.includes('null') };
+}
+
+/** Maps one event type's JSON Schema; `taken` (type names in use) is shared by every event type of the schema. */
+class Builder {
+  constructor(
+    private readonly root: unknown,
+    private readonly taken: Set<string>,
+  ) {}
+
+  claim(wanted: string): string {
+    let name = wanted;
+    for (let n = 2; this.taken.has(name); n++) name = `${wanted}_${n}`;
+    this.taken.add(name);
+    return name;
+  }
+
+  /** Follows a local `$ref` (`#/…`); undefined when it does not resolve. */
+  resolve(ref: string): unknown {
+    if (ref === '#') return this.root;
+    if (!ref.startsWith('#/')) return undefined;
+    let node: unknown = this.root;
+    for (const raw of ref.slice(2).split('/')) {
+      const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+      if (!isObject(node) || !Object.hasOwn(node, key)) return undefined;
+      node = node[key];
+    }
+    return node;
+  }
+
+  /** The output type of `node`, named `name` if it is an object; `following` holds the `$ref`s being expanded (recursion → JSON). */
+  type(node: unknown, name: string, depth: number, following: ReadonlySet<string>): { type: GraphQLOutputType; nullable: boolean } {
+    if (!isObject(node) || depth > MAX_DEPTH) return { type: JSONScalar, nullable: true };
+    if (typeof node.$ref === 'string') {
+      if (following.has(node.$ref)) return { type: JSONScalar, nullable: true };
+      return this.type(this.resolve(node.$ref), name, depth + 1, new Set([...following, node.$ref]));
+    }
+    const { types, nullable } = typesOf(node);
+    if (Array.isArray(node.enum)) return { type: node.enum.every((v) => typeof v === 'string') ? GraphQLString : JSONScalar, nullable: true };
+    if (node.const !== undefined) return { type: typeof node.const === 'string' ? GraphQLString : JSONScalar, nullable: true };
+    if (types.length !== 1 || node.anyOf || node.oneOf || node.allOf) return { type: JSONScalar, nullable: true };
+    switch (types[0]) {
+      case 'string':
+        return { type: GraphQLString, nullable };
+      case 'boolean':
+        return { type: GraphQLBoolean, nullable };
+      case 'number':
+        return { type: GraphQLFloat, nullable };
+      case 'integer':
+        return { type: fitsInt32(node) ? GraphQLInt : GraphQLFloat, nullable };
+      case 'array': {
+        const items = isObject(node.items) ? this.type(node.items, name, depth + 1, following) : { type: JSONScalar, nullable: true };
+        return { type: new GraphQLList(items.nullable ? items.type : new GraphQLNonNull(items.type)), nullable };
+      }
+      case 'object':
+        return { type: this.object(node, name, depth, following) ?? JSONScalar, nullable };
+      default:
+        return { type: JSONScalar, nullable: true };
+    }
+  }
+
+  /**
+   * An object type for an object schema with properties whose names GraphQL
+   * can spell; undefined otherwise. `claimed`: `name` is already reserved
+   * for it (an event type's own type).
+   */
+  object(node: JsonObject, name: string, depth: number, following: ReadonlySet<string>, claimed = false): GraphQLObjectType | undefined {
+    const properties = isObject(node.properties) ? node.properties : undefined;
+    const names = properties ? Object.keys(properties) : [];
+    if (!properties || names.length === 0 || !names.every((key) => GRAPHQL_NAME.test(key) && !key.startsWith('__'))) return undefined;
+    const required = new Set(Array.isArray(node.required) ? node.required.filter((r): r is string => typeof r === 'string') : []);
+    const typeName = claimed ? name : this.claim(name);
+    // Fields are built now, in order, so nested type names are claimed deterministically.
+    const fields: GraphQLFieldConfigMap<unknown, unknown> = {};
+    for (const key of names) {
+      const child = properties[key];
+      const { type, nullable } = this.type(child, `${typeName}${pascalCase(key)}`, depth + 1, following);
+      fields[key] = { type: required.has(key) && !nullable ? new GraphQLNonNull(type) : type, description: descriptionOf(child) };
+    }
+    return new GraphQLObjectType({ name: typeName, description: descriptionOf(node), fields });
+  }
+}
+
+function fitsInt32(node: JsonObject): boolean {
+  const bounds = [node.minimum, node.maximum, node.exclusiveMinimum, node.exclusiveMaximum].filter((b): b is number => typeof b === 'number');
+  return bounds.every((b) => b >= -INT32 && b < INT32);
+}
+
+function descriptionOf(node: unknown): string | undefined {
+  return isObject(node) && typeof node.description === 'string' ? node.description : undefined;
+}
+
+/** The event schema of these (non-archived) event types. */
+export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventSchema {
+  const sorted = [...eventTypes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const fieldOf = new Map<string, string>();
+  const eventTypeOf = new Map<string, string>();
+  const taken = new Set(RESERVED);
+  // Root fields and their types' names first, so a nested type never takes an event type's own name.
+  const roots = sorted.map((eventType) => {
+    const wanted = camelCase(eventType.name);
+    let field = wanted;
+    for (let n = 2; eventTypeOf.has(field); n++) field = `${wanted}_${n}`;
+    fieldOf.set(eventType.name, field);
+    eventTypeOf.set(field, eventType.name);
+    const builder = new Builder(eventType.schema, taken);
+    return { eventType, field, builder, typeName: builder.claim(field[0].toUpperCase() + field.slice(1)) };
+  });
+  const subscription: GraphQLFieldConfigMap<unknown, unknown> = {};
+  for (const { eventType, field, builder, typeName } of roots) {
+    let node = eventType.schema;
+    if (isObject(node) && typeof node.$ref === 'string') node = builder.resolve(node.$ref);
+    const type = (isObject(node) && typesOf(node).types.length === 1 && typesOf(node).types[0] === 'object' && builder.object(node, typeName, 0, new Set(), true)) || JSONScalar;
+    subscription[field] = {
+      type: new GraphQLNonNull(type),
+      description: eventType.description || `A \`${eventType.name}\` event's payload.`,
+    };
+  }
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({
+      name: 'Query',
+      description: 'Payload queries are subscription documents; this root only lists the event types.',
+      fields: { eventTypes: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))), description: 'The event types of this schema, by name.' } },
+    }),
+    subscription: roots.length
+      ? new GraphQLObjectType({ name: 'Subscription', description: "One field per event type: select the parts of its payload a webhook's `data` carries.", fields: subscription })
+      : undefined,
+    types: [JSONScalar],
+  });
+  return { schema, sdl: printSchema(schema), fieldOf, eventTypeOf };
+}

@@ -1,0 +1,208 @@
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  isObjectType,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLObjectType,
+  type SelectionSetNode,
+  type ValidationRule,
+} from 'graphql';
+import type { EventSchema } from './event-schema.js';
+import { anyPatternMatches } from './patterns.js';
+import { OverBudget, type WorkMeter } from './work-meter.js';
+
+/**
+ * Payload queries: a subscription's GraphQL document against its tenant's
+ * event schema, one subscription operation per event type it shapes
+ * (`subscription { orderCreated { orderId total } }`; several event types
+ * take several named operations). Validated when saved; compiled then into a
+ * plan — a projection of payload properties, fragments and `@include`/`@skip`
+ * resolved — so shaping a delivery is a walk over the payload, not a GraphQL
+ * execution. The plan keeps working when the event type's schema changes
+ * later: a property that is gone comes out null.
+ */
+
+/** Longest payload query accepted, in bytes. */
+export const MAX_PAYLOAD_QUERY_BYTES = 16 * 1024;
+/** Most fields a payload query's plan may select, fragments expanded (each one costs every delivery a lookup). */
+export const MAX_PAYLOAD_QUERY_FIELDS = 500;
+/** Deepest nesting of selections. */
+export const MAX_PAYLOAD_QUERY_DEPTH = 16;
+
+/** One selected field: the response key, the payload property it reads, and its sub-selection (objects and lists of them). */
+export interface PlannedField {
+  key: string;
+  /** The property read; absent for `__typename`. */
+  field?: string;
+  /** `__typename`'s answer. */
+  typename?: string;
+  select?: PlannedField[];
+}
+
+/** By event type name: the selection its deliveries' `data` is shaped by. */
+export type PayloadPlan = Record<string, PlannedField[]>;
+
+export type PayloadQueryCheck = { ok: true; plan: PayloadPlan } | { ok: false; message: string };
+
+/**
+ * Checks `text` against the event schema and the subscription's event type
+ * patterns and compiles it. Messages are graphql-js's where it reports the
+ * problem, so they match what any GraphQL tool says about the same document.
+ */
+export function checkPayloadQuery(text: string, eventSchema: EventSchema, eventTypePatterns: readonly string[]): PayloadQueryCheck {
+  if (Buffer.byteLength(text) > MAX_PAYLOAD_QUERY_BYTES) return { ok: false, message: `The payload query is longer than ${MAX_PAYLOAD_QUERY_BYTES} bytes.` };
+  let document: DocumentNode;
+  try {
+    document = parse(text, { maxTokens: 5000 });
+  } catch (error) {
+    return { ok: false, message: (error as GraphQLError).message };
+  }
+  if (!eventSchema.schema.getSubscriptionType()) return { ok: false, message: 'The tenant has no event types yet, so there is nothing to select.' };
+  const errors = validate(eventSchema.schema, document, [...specifiedRules, subscriptionsOnly, noVariables], { maxErrors: 10 });
+  if (errors.length) return { ok: false, message: errors.map((e) => e.message).join(' ') };
+  let plan: PayloadPlan;
+  try {
+    plan = compile(document, eventSchema);
+  } catch (error) {
+    if (error instanceof PlanProblem) return { ok: false, message: error.message };
+    throw error;
+  }
+  const unmatched = Object.keys(plan).filter((eventType) => !anyPatternMatches(eventTypePatterns, eventType));
+  if (unmatched.length) {
+    return { ok: false, message: `The query selects ${unmatched.map((t) => `"${eventSchema.fieldOf.get(t)}" (${t})`).join(', ')}, which this subscription's eventTypes do not match.` };
+  }
+  return { ok: true, plan };
+}
+
+/** Payload queries shape deliveries: only subscription operations make sense. */
+const subscriptionsOnly: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation !== 'subscription') context.reportError(new GraphQLError(`A payload query holds subscription operations only, not a ${node.operation}.`, { nodes: node }));
+  },
+});
+
+/** A payload query runs with no one to supply variables. */
+const noVariables: ValidationRule = (context) => ({
+  VariableDefinition(node) {
+    context.reportError(new GraphQLError(`Payload queries take no variables ("$${node.variable.name.value}").`, { nodes: node }));
+  },
+});
+
+class PlanProblem extends Error {}
+
+function compile(document: DocumentNode, eventSchema: EventSchema): PayloadPlan {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const root = eventSchema.schema.getSubscriptionType()!;
+  const budget = { fields: 0 };
+  const plan: PayloadPlan = {};
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const selected of collect(definition.selectionSet, fragments)) {
+      const eventType = eventSchema.eventTypeOf.get(selected.name.value);
+      if (!eventType) continue;
+      const type = getNamedType(root.getFields()[selected.name.value].type);
+      const fields = selected.selectionSet && isObjectType(type) ? planSelection(selected.selectionSet, type, fragments, 1, budget) : [];
+      plan[eventType] = merge([...(plan[eventType] ?? []), ...fields]);
+    }
+  }
+  return plan;
+}
+
+/** The fields of a selection set, fragments spread and `@include`/`@skip` applied (their arguments are literals: no variables). */
+function collect(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): FieldNode[] {
+  const fields: FieldNode[] = [];
+  for (const selection of selectionSet.selections) {
+    if (!included(selection)) continue;
+    if (selection.kind === Kind.FIELD) fields.push(selection);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) fields.push(...collect(selection.selectionSet, fragments));
+    else fields.push(...collect(fragments.get(selection.name.value)!.selectionSet, fragments));
+  }
+  return fields;
+}
+
+function included(node: { directives?: readonly { name: { value: string }; arguments?: readonly { value: { kind: string; value?: unknown } }[] }[] }): boolean {
+  for (const directive of node.directives ?? []) {
+    const condition = directive.arguments?.[0]?.value;
+    const value = condition?.kind === Kind.BOOLEAN ? condition.value === true : true;
+    if (directive.name.value === 'skip' && value) return false;
+    if (directive.name.value === 'include' && !value) return false;
+  }
+  return true;
+}
+
+function planSelection(
+  selectionSet: SelectionSetNode,
+  type: GraphQLObjectType,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  depth: number,
+  budget: { fields: number },
+): PlannedField[] {
+  if (depth > MAX_PAYLOAD_QUERY_DEPTH) throw new PlanProblem(`The payload query nests deeper than ${MAX_PAYLOAD_QUERY_DEPTH} levels.`);
+  const planned: PlannedField[] = [];
+  for (const node of collect(selectionSet, fragments)) {
+    if (++budget.fields > MAX_PAYLOAD_QUERY_FIELDS) throw new PlanProblem(`The payload query selects more than ${MAX_PAYLOAD_QUERY_FIELDS} fields (fragments counted where they are spread).`);
+    const key = node.alias?.value ?? node.name.value;
+    if (node.name.value === '__typename') {
+      planned.push({ key, typename: type.name });
+      continue;
+    }
+    const field: PlannedField = { key, field: node.name.value };
+    const child = getNamedType(type.getFields()[node.name.value].type);
+    if (node.selectionSet && isObjectType(child)) field.select = planSelection(node.selectionSet, child, fragments, depth + 1, budget);
+    planned.push(field);
+  }
+  return merge(planned);
+}
+
+/** Fields selected twice under one key (valid GraphQL when they agree) become one, their sub-selections merged. */
+function merge(fields: readonly PlannedField[]): PlannedField[] {
+  const byKey = new Map<string, PlannedField>();
+  for (const field of fields) {
+    const seen = byKey.get(field.key);
+    if (!seen) byKey.set(field.key, { ...field });
+    else if (seen.select && field.select) seen.select = merge([...seen.select, ...field.select]);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * The `data` of a delivery shaped by `fields`: each selected property of the
+ * payload, in selection order, null where the payload has none; lists are
+ * mapped element by element. Charges `meter` one unit per value produced.
+ */
+export function shapePayload(fields: readonly PlannedField[], payload: unknown, meter: WorkMeter): unknown {
+  return project(fields, payload, meter);
+}
+
+function project(fields: readonly PlannedField[], value: unknown, meter: WorkMeter): Record<string, unknown> {
+  meter.charge(fields.length);
+  // No prototype: a response key like `__proto__` stays a plain key.
+  const out: Record<string, unknown> = Object.create(null);
+  const source = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  for (const field of fields) {
+    if (field.typename !== undefined) {
+      out[field.key] = field.typename;
+      continue;
+    }
+    const child = source && Object.hasOwn(source, field.field!) ? source[field.field!] : undefined;
+    out[field.key] = field.select ? shapeChild(field.select, child, meter) : (child ?? null);
+  }
+  return out;
+}
+
+function shapeChild(fields: readonly PlannedField[], value: unknown, meter: WorkMeter): unknown {
+  if (value === null || value === undefined) return null;
+  if (Array.isArray(value)) {
+    meter.charge(value.length);
+    return value.map((item) => shapeChild(fields, item, meter));
+  }
+  return typeof value === 'object' ? project(fields, value, meter) : null;
+}
+

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { Webhook } from 'standardwebhooks';
+import { startTestApp } from '../helpers/app.js';
+import { startReceiver } from '../helpers/receiver.js';
+import { eventType, publish, settled, subscription, tenant } from '../helpers/webhooks.js';
+
+/*
+ * Payload queries through the real endpoint: the event schema, shaped
+ * deliveries as receivers get them, userErrors that change nothing, the
+ * dry run, and warnings when an event type's schema changes under a query.
+ */
+const app = await startTestApp({ label: 'payload-shaping' });
+const t = await tenant(app);
+
+const ORDER_SCHEMA = {
+  type: 'object',
+  description: 'An order was placed.',
+  required: ['orderId', 'total'],
+  properties: {
+    orderId: { type: 'string', description: 'The order.' },
+    total: { type: 'number' },
+    note: { type: 'string' },
+    customer: { type: 'object', properties: { email: { type: 'string' }, name: { type: 'string' } } },
+    lines: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string' }, qty: { type: 'integer' } } } },
+  },
+};
+await eventType(t, 'order.created', ORDER_SCHEMA);
+await eventType(t, 'order.paid', { type: 'object', properties: { orderId: { type: 'string' }, amount: { type: 'number' } } });
+await eventType(t, 'user.signed_up');
+
+const ORDER = { orderId: 'o-1', total: 42.5, note: 'leave at the door', customer: { email: 'a@b.c', name: 'Ada' }, lines: [{ sku: 'x', qty: 2 }, { sku: 'y', qty: 1 }] };
+const SHAPE = 'subscription { orderCreated { orderId total customer { email } lines { sku } } }';
+
+const UPDATE = `mutation($input: WebhookSubscriptionUpdateInput!) { webhookSubscriptionUpdate(input: $input) {
+  webhookSubscription { id payloadQuery } userErrors { field code message } } }`;
+const CREATE = `mutation($input: WebhookSubscriptionCreateInput!) { webhookSubscriptionCreate(input: $input) {
+  webhookSubscription { id payloadQuery } userErrors { field code message } } }`;
+const PREVIEW = 'mutation($input: WebhookSubscriptionPreviewInput!) { webhookSubscriptionPreview(input: $input) { matches body userErrors { field code message } } }';
+
+test('eventSchema types every event type from its JSON Schema, descriptions included', async () => {
+  const result = await app.gql('{ eventSchema { sdl } }', {}, t.key);
+  const sdl: string = result.data.eventSchema.sdl;
+  assert.match(sdl, /type Subscription \{/);
+  assert.match(sdl, /"""An order was placed\."""\s*\n\s*type OrderCreated \{/);
+  assert.match(sdl, /orderId: String!/);
+  assert.match(sdl, /total: Float!/);
+  assert.match(sdl, /customer: OrderCreatedCustomer\n/);
+  assert.match(sdl, /lines: \[OrderCreatedLines!\]/);
+  assert.match(sdl, /qty: Int/);
+  assert.match(sdl, /orderPaid: OrderPaid!/);
+  // No schema: the payload is JSON.
+  assert.match(sdl, /userSignedUp: JSON!/);
+  assert.match(sdl, /"""user\.signed_up events"""\s*\n\s*userSignedUp/);
+});
+
+test('a shaped delivery carries exactly the selected fields, verifies, and its retry is byte-identical after the query changed', async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  // The first attempt fails; the retry comes after the query was changed.
+  let release!: () => void;
+  const changed = new Promise<void>((resolve) => (release = resolve));
+  receiver.respond(async (_request, index) => {
+    if (index === 0) return { status: 500 };
+    await changed;
+    return { status: 200 };
+  });
+  const sub = await subscription(t, { url: receiver.url, eventTypes: ['order.*'], payloadQuery: SHAPE });
+  const event = await publish(t, 'order.created', ORDER);
+  const [first] = await receiver.waitFor(1);
+  const verified = new Webhook(sub.secret).verify(first.body, first.headers as Record<string, string>) as any;
+  assert.equal(verified.id, event.id);
+  assert.equal(verified.type, 'order.created');
+  assert.deepEqual(verified.data, { orderId: 'o-1', total: 42.5, customer: { email: 'a@b.c' }, lines: [{ sku: 'x' }, { sku: 'y' }] });
+  assert.equal(first.body.indexOf('note'), -1);
+
+  const update = await app.gql(UPDATE, { input: { id: sub.id, payloadQuery: 'subscription { orderCreated { note } }' } }, t.key);
+  assert.deepEqual(update.data.webhookSubscriptionUpdate.userErrors, []);
+  release();
+  const [, retry] = await receiver.waitFor(2);
+  assert.equal(retry.body, first.body);
+  new Webhook(sub.secret).verify(retry.body, retry.headers as Record<string, string>);
+  assert.equal((await settled(t, event.id))[0].status, 'SUCCEEDED');
+
+  // New events follow the new query; event types it does not name are delivered whole.
+  const next = await publish(t, 'order.created', ORDER);
+  const paid = await publish(t, 'order.paid', { orderId: 'o-1', amount: 42.5 });
+  const received = await receiver.waitFor(4);
+  const bodies = new Map(received.slice(2).map((r) => [JSON.parse(r.body).id, JSON.parse(r.body).data]));
+  assert.deepEqual(bodies.get(next.id), { note: 'leave at the door' });
+  assert.deepEqual(bodies.get(paid.id), { orderId: 'o-1', amount: 42.5 });
+});
+
+test('aliases, fragments and directives shape as GraphQL would answer; missing values are null', async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  const query = `subscription Created { orderCreated { id: orderId ...Who lines { sku @skip(if: true) qty } __typename } }
+    fragment Who on OrderCreated { customer { name } note }`;
+  await subscription(t, { url: receiver.url, eventTypes: ['order.created'], payloadQuery: query });
+  await publish(t, 'order.created', { orderId: 'o-2', total: 1, lines: [{ sku: 'z', qty: 3 }] });
+  const [request] = await receiver.waitFor(1);
+  assert.equal(JSON.stringify(JSON.parse(request.body).data), '{"id":"o-2","customer":null,"note":null,"lines":[{"qty":3}],"__typename":"OrderCreated"}');
+});
+
+test('an invalid query, an event type the subscription does not receive, and an oversized query are userErrors that change nothing', async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  const cases: [string, RegExp][] = [
+    ['subscription { orderCreated { nope } }', /Cannot query field "nope" on type "OrderCreated"/],
+    ['subscription { orderCreated { orderId }', /Syntax Error/],
+    ['subscription { orderPaid { orderId } }', /"orderPaid" \(order\.paid\), which this subscription's eventTypes do not match/],
+    ['query { eventTypes }', /subscription operations only/],
+    [`subscription { orderCreated { ${Array.from({ length: 600 }, (_, i) => `a${i}: orderId`).join(' ')} } }`, /more than 500 fields/],
+    [`subscription { orderCreated { orderId } } # ${'x'.repeat(17_000)}`, /longer than 16384 bytes/],
+  ];
+  for (const [payloadQuery, message] of cases) {
+    const result = await app.gql(CREATE, { input: { url: receiver.url, eventTypes: ['order.created'], payloadQuery } }, t.key);
+    const payload = result.data.webhookSubscriptionCreate;
+    assert.equal(payload.webhookSubscription, null, payloadQuery.slice(0, 60));
+    assert.deepEqual(payload.userErrors.map((e: any) => [e.field, e.code]), [[['input', 'payloadQuery'], 'INVALID_PAYLOAD_QUERY']]);
+    assert.match(payload.userErrors[0].message, message);
+  }
+  // On update: the stored query stays as it was.
+  const sub = await subscription(t, { url: receiver.url, eventTypes: ['order.created'], payloadQuery: SHAPE });
+  const bad = await app.gql(UPDATE, { input: { id: sub.id, payloadQuery: 'subscription { orderCreated { nope } }', url: receiver.url + '?moved' } }, t.key);
+  assert.equal(bad.data.webhookSubscriptionUpdate.userErrors[0].code, 'INVALID_PAYLOAD_QUERY');
+  // Narrowing the patterns under a stored query that needs them is refused too.
+  const narrowed = await app.gql(UPDATE, { input: { id: sub.id, eventTypes: ['order.paid'] } }, t.key);
+  assert.deepEqual(narrowed.data.webhookSubscriptionUpdate.userErrors.map((e: any) => e.field), [['input', 'payloadQuery']]);
+  const read = await app.gql('query($id: ID!) { webhookSubscription(id: $id) { url eventTypes payloadQuery } }', { id: sub.id }, t.key);
+  assert.deepEqual(read.data.webhookSubscription, { url: receiver.url, eventTypes: ['order.created'], payloadQuery: SHAPE });
+  // Null clears it.
+  const cleared = await app.gql(UPDATE, { input: { id: sub.id, payloadQuery: null } }, t.key);
+  assert.equal(cleared.data.webhookSubscriptionUpdate.webhookSubscription.payloadQuery, null);
+});
+
+test('the preview gives the filter verdict and the body that is then delivered', async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  const sub = await subscription(t, { url: receiver.url, eventTypes: ['order.created'], payloadQuery: SHAPE, filter: { 'data.total': { $gte: 10 } } });
+  const preview = (await app.gql(PREVIEW, { input: { id: sub.id, eventType: 'order.created', payload: ORDER } }, t.key)).data.webhookSubscriptionPreview;
+  assert.deepEqual(preview.userErrors, []);
+  assert.equal(preview.matches, true);
+  const small = (await app.gql(PREVIEW, { input: { id: sub.id, eventType: 'order.created', payload: { ...ORDER, total: 1 } } }, t.key)).data.webhookSubscriptionPreview;
+  assert.equal(small.matches, false);
+  const other = (await app.gql(PREVIEW, { input: { id: sub.id, eventType: 'order.paid', payload: {} } }, t.key)).data.webhookSubscriptionPreview;
+  assert.equal(other.matches, false);
+
+  await publish(t, 'order.created', ORDER);
+  const [delivered] = await receiver.waitFor(1);
+  const sent = JSON.parse(delivered.body);
+  const previewed = JSON.parse(preview.body);
+  assert.equal(delivered.body.slice(delivered.body.indexOf('"data":')), preview.body.slice(preview.body.indexOf('"data":')));
+  assert.deepEqual(Object.keys(previewed), Object.keys(sent));
+
+  // A query and filter given inline, without a subscription; a bad one is a userError.
+  const inline = (await app.gql(PREVIEW, { input: { eventType: 'order.created', payload: ORDER, payloadQuery: 'subscription { orderCreated { total } }' } }, t.key)).data.webhookSubscriptionPreview;
+  assert.deepEqual(JSON.parse(inline.body).data, { total: 42.5 });
+  const invalid = (await app.gql(PREVIEW, { input: { eventType: 'order.created', payload: ORDER, filter: { 'data.total': { $nope: 1 } } } }, t.key)).data.webhookSubscriptionPreview;
+  assert.equal(invalid.userErrors[0].field[1], 'filter');
+  assert.equal(invalid.body, null);
+});
+
+test("renaming a field a saved query selects warns, and the query keeps working with null for what is gone", async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  const tt = await tenant(app, 'Renames');
+  await eventType(tt, 'invoice.sent', { type: 'object', properties: { invoiceId: { type: 'string' }, amount: { type: 'number' } } });
+  const sub = await subscription(tt, { url: receiver.url, eventTypes: ['invoice.*'], payloadQuery: 'subscription { invoiceSent { invoiceId amount } }' });
+  const result = await app.gql(
+    'mutation($input: EventTypeUpdateInput!) { eventTypeUpdate(input: $input) { eventType { name } warnings { field code message } userErrors { field code message } } }',
+    { input: { name: 'invoice.sent', schema: { type: 'object', properties: { invoiceId: { type: 'string' }, total: { type: 'number' } } } } },
+    tt.key,
+  );
+  const payload = result.data.eventTypeUpdate;
+  assert.deepEqual(payload.userErrors, []);
+  assert.equal(payload.warnings.length, 1);
+  assert.equal(payload.warnings[0].code, 'PAYLOAD_QUERY_AFFECTED');
+  assert.deepEqual(payload.warnings[0].field, ['input', 'schema']);
+  assert.match(payload.warnings[0].message, new RegExp(sub.id));
+  assert.match(payload.warnings[0].message, /Cannot query field "amount"/);
+  await publish(tt, 'invoice.sent', { invoiceId: 'i-1', total: 9 });
+  const [request] = await receiver.waitFor(1);
+  assert.deepEqual(JSON.parse(request.body).data, { invoiceId: 'i-1', amount: null });
+});
