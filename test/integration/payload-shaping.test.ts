@@ -159,6 +159,11 @@ test('the preview gives the filter verdict and the body that is then delivered',
   const invalid = (await app.gql(PREVIEW, { input: { eventType: 'order.created', payload: ORDER, filter: { 'data.total': { $nope: 1 } } } }, t.key)).data.webhookSubscriptionPreview;
   assert.equal(invalid.userErrors[0].field[1], 'filter');
   assert.equal(invalid.body, null);
+  // A malformed or unknown id is not found, like another tenant's.
+  for (const id of ['not-a-uuid', '0190b5a0-0000-7000-8000-000000000000']) {
+    const missing = (await app.gql(PREVIEW, { input: { id, eventType: 'order.created', payload: ORDER } }, t.key)).data.webhookSubscriptionPreview;
+    assert.deepEqual(missing.userErrors.map((e: any) => [e.field, e.code]), [[['input', 'id'], 'NOT_FOUND']]);
+  }
 });
 
 test("renaming a field a saved query selects warns, and the query keeps working with null for what is gone", async () => {

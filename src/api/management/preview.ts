@@ -1,5 +1,5 @@
 import { compileFilter, validateFilter } from '../../domain/filter.js';
-import { uuidv7 } from '../../domain/ids.js';
+import { isUuid, uuidv7 } from '../../domain/ids.js';
 import { anyPatternMatches, isValidEventTypeName } from '../../domain/patterns.js';
 import { checkPayloadQuery, shapePayload, type PayloadPlan } from '../../domain/payload-query.js';
 import { OverBudget, WorkMeter } from '../../domain/work-meter.js';
@@ -29,7 +29,8 @@ export async function previewDelivery(services: Services, tenantId: string, inpu
   if (Buffer.byteLength(payloadJson) > services.config.maxPayloadBytes) {
     throw new UserInputFailure([userError(['input', 'payload'], UserErrorCode.TOO_LARGE, `The payload is larger than ${services.config.maxPayloadBytes} bytes when serialized.`)]);
   }
-  const saved = input.id ? (await webhookSubscriptions.byIds(services.db, tenantId, [input.id]))[0] : undefined;
+  // A malformed id is one that does not exist (the lookup only takes UUIDs).
+  const saved = input.id && isUuid(input.id) ? (await webhookSubscriptions.byIds(services.db, tenantId, [input.id]))[0] : undefined;
   if (input.id && !saved) throw new UserInputFailure([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No webhook subscription with this id.')]);
   const patterns = saved?.eventTypes ?? ['*'];
 
