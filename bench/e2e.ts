@@ -27,14 +27,40 @@ export function graphql(baseUrl: string): GraphQL {
 const PUBLISH_MANY = 'mutation($input: EventsPublishInput!) { eventsPublish(input: $input) { events { id } userErrors { field message } } }';
 const PUBLISH = 'mutation($input: EventPublishInput!) { eventPublish(input: $input) { event { id } userErrors { field message } } }';
 
-export async function setUpTenant(gql: GraphQL, rootKey: string, receiverUrl: string, subscriptions: number, name: string): Promise<string> {
+/** The JSON Schema of what (c) publishes, so a payload query can select its typed fields. */
+export const ORDER_SCHEMA = {
+  type: 'object',
+  properties: { orderId: { type: 'integer' }, total: { type: 'number' }, currency: { type: 'string' } },
+  required: ['orderId', 'total', 'currency'],
+};
+/** (c2)'s payload query: part of (c)'s payload, `currency` left out. */
+export const SHAPED_QUERY = 'subscription { orderCreated { orderId total } }';
+
+/**
+ * A tenant with an `order.created` event type and `subscriptions` subscriptions
+ * to `order.*`; `schema` gives the event type a JSON Schema, `payloadQuery`
+ * shapes every subscription.
+ */
+export async function setUpTenant(
+  gql: GraphQL,
+  rootKey: string,
+  receiverUrl: string,
+  subscriptions: number,
+  name: string,
+  options: { schema?: object; payloadQuery?: string } = {},
+): Promise<string> {
   const created = await gql('mutation($name: String!) { tenantCreate(input: {name: $name}) { apiKeySecret } }', { name }, rootKey);
   const key = created.tenantCreate.apiKeySecret as string;
-  await gql('mutation { eventTypeCreate(input: {name: "order.created", description: "bench"}) { userErrors { message } } }', {}, key);
+  const eventType = await gql(
+    'mutation($input: EventTypeCreateInput!) { eventTypeCreate(input: $input) { userErrors { field message } } }',
+    { input: { name: 'order.created', description: 'bench', schema: options.schema ?? null } },
+    key,
+  );
+  if (eventType.eventTypeCreate.userErrors.length) throw new Error(JSON.stringify(eventType.eventTypeCreate.userErrors));
   for (let i = 0; i < subscriptions; i++) {
     const sub = await gql(
-      'mutation($input: WebhookSubscriptionCreateInput!) { webhookSubscriptionCreate(input: $input) { userErrors { message } } }',
-      { input: { url: `${receiverUrl}/hook/${name}/${i}`, eventTypes: ['order.*'] } },
+      'mutation($input: WebhookSubscriptionCreateInput!) { webhookSubscriptionCreate(input: $input) { userErrors { field message } } }',
+      { input: { url: `${receiverUrl}/hook/${name}/${i}`, eventTypes: ['order.*'], ...(options.payloadQuery ? { payloadQuery: options.payloadQuery } : {}) } },
       key,
     );
     if (sub.webhookSubscriptionCreate.userErrors.length) throw new Error(JSON.stringify(sub.webhookSubscriptionCreate.userErrors));
@@ -42,8 +68,17 @@ export async function setUpTenant(gql: GraphQL, rootKey: string, receiverUrl: st
   return key;
 }
 
-async function receiverStats(receiverUrl: string, latencies = true): Promise<{ count: number; duplicates: number; latencies: number[] }> {
-  return (await (await fetch(`${receiverUrl}/stats${latencies ? '' : '?count'}`)).json()) as { count: number; duplicates: number; latencies: number[] };
+/** Throws unless the receiver got some bodies and every sampled body's `data` has exactly `keys`: a phase must measure what it says. */
+export function assertDataKeys(phase: string, samples: readonly string[], keys: readonly string[]): void {
+  if (samples.length === 0) throw new Error(`${phase}: the receiver kept no bodies to check`);
+  for (const body of samples) {
+    const got = Object.keys((JSON.parse(body) as { data?: object }).data ?? {}).sort();
+    if (got.join() !== [...keys].sort().join()) throw new Error(`${phase}: expected a body whose data has exactly ${keys.join(', ')}; got ${body}`);
+  }
+}
+
+async function receiverStats(receiverUrl: string, latencies = true): Promise<{ count: number; duplicates: number; latencies: number[]; samples: string[] }> {
+  return (await (await fetch(`${receiverUrl}/stats${latencies ? '' : '?count'}`)).json()) as { count: number; duplicates: number; latencies: number[]; samples: string[] };
 }
 
 export async function resetReceiver(receiverUrl: string): Promise<void> {
@@ -58,6 +93,8 @@ export interface EndToEnd {
   publishPerS: number;
   deliveriesPerS: number;
   duplicates: number;
+  /** The first few bodies the receiver got. */
+  samples: string[];
 }
 
 /**
@@ -88,7 +125,7 @@ export async function endToEnd(gql: GraphQL, key: string, pool: Pool, receiverUr
   const totalSeconds = (performance.now() - start) / 1000;
   clearInterval(ticker);
   const stats = await receiverStats(receiverUrl);
-  return { events, deliveries: expected, publishSeconds, totalSeconds, publishPerS: events / publishSeconds, deliveriesPerS: expected / totalSeconds, duplicates: stats.duplicates };
+  return { events, deliveries: expected, publishSeconds, totalSeconds, publishPerS: events / publishSeconds, deliveriesPerS: expected / totalSeconds, duplicates: stats.duplicates, samples: stats.samples };
 }
 
 /** Publishes `events` events through `eventsPublish`: batches of 500, three calls in flight, as a busy producer would. */

@@ -9,7 +9,7 @@ import { EmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { createLogger, silentLogger } from '../src/log.js';
 import { backlogDrain } from './backlog.js';
 import { handRolledSenderBaseline, httpBaseline, pgbossBaseline } from './baselines.js';
-import { endToEnd, graphql, latency, setUpTenant } from './e2e.js';
+import { assertDataKeys, endToEnd, graphql, latency, ORDER_SCHEMA, setUpTenant, SHAPED_QUERY } from './e2e.js';
 import { liveFanOut } from './live.js';
 import { COLLECTOR, cpuSeconds, MAIN, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
 import { slowReceiver } from './slow-receiver.js';
@@ -18,7 +18,7 @@ import { slowReceiver } from './slow-receiver.js';
  * `npm run bench [-- --quick] [-- --profile] [-- --tracing] [-- --backlog[=N]]`: hookgraph's
  * throughput and latency on this machine, next to the raw pg-boss and raw
  * HTTP figures it is built from and a hand-rolled pg-boss webhook sender.
- * Not a test: it measures, it does not assert.
+ * Not a test: it measures, and checks only that a phase sent what it says.
  */
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
@@ -39,6 +39,8 @@ const noLive = process.argv.includes('--no-live');
 const LIVE = { clients: 200, perSecond: 20 };
 /** Runs (c) a second time, last, with OpenTelemetry tracing on in the api and the worker, exporting to a local collector. */
 const tracing = process.argv.includes('--tracing');
+/** (c2) (c) again right after it with every subscription shaped by a payload query; `--no-shaped` skips it. */
+const noShaped = process.argv.includes('--no-shaped');
 /** (f) the hand-rolled pg-boss sender with (c)'s deliveries; `--no-baseline-sender` skips it. */
 const noBaselineSender = process.argv.includes('--no-baseline-sender');
 /**
@@ -115,15 +117,17 @@ async function main(): Promise<void> {
   cleanup.push(() => worker.stop());
 
   const gql = graphql(api.url!);
-  const bulkKey = await setUpTenant(gql, rootKey, receiverUrl, size.subscriptions, 'bulk');
+  // (c) and (c2) differ only in the payload query: both event types have the schema that (c2)'s query selects from.
+  const bulkKey = await setUpTenant(gql, rootKey, receiverUrl, size.subscriptions, 'bulk', { schema: ORDER_SCHEMA });
+  const shapedKey = noShaped ? undefined : await setUpTenant(gql, rootKey, receiverUrl, size.subscriptions, 'shaped', { schema: ORDER_SCHEMA, payloadQuery: SHAPED_QUERY });
   const latencyKey = await setUpTenant(gql, rootKey, receiverUrl, 1, 'latency');
 
   progress(`(c) end to end: ${size.events} events × ${size.subscriptions} subscriptions through eventsPublish …`);
-  /** (c) with CPU per process and PostgreSQL work; `client` and `workerPid` say which api and worker serve it. */
-  const measureEndToEnd = async (client: typeof gql, workerPid: number) => {
+  /** (c) with CPU per process and PostgreSQL work; `client` and `workerPid` say which api and worker serve it, `key` which tenant publishes. */
+  const measureEndToEnd = async (client: typeof gql, workerPid: number, key = bulkKey) => {
     const dbBefore = await databaseCounters(api.pool);
     const cpuBefore = { worker: cpuSeconds(workerPid), receiver: cpuSeconds(receiver.child.pid!), api: process.cpuUsage(), postgres: postgresCpuSeconds(pgDir) };
-    const e2e = await endToEnd(client, bulkKey, api.pool, receiverUrl, size.events, size.subscriptions, progress);
+    const e2e = await endToEnd(client, key, api.pool, receiverUrl, size.events, size.subscriptions, progress);
     const apiCpu = process.cpuUsage(cpuBefore.api);
     const cpu = {
       worker: cpuSeconds(workerPid) - cpuBefore.worker,
@@ -137,6 +141,11 @@ async function main(): Promise<void> {
     return { e2e, cpu, db };
   };
   const { e2e, cpu, db } = await measureEndToEnd(gql, worker.child.pid!);
+  assertDataKeys('(c)', e2e.samples, Object.keys(ORDER_SCHEMA.properties));
+
+  if (shapedKey) progress(`(c2) end to end, every subscription shaped (${SHAPED_QUERY}): ${size.events} events × ${size.subscriptions} subscriptions …`);
+  const shaped = shapedKey ? await measureEndToEnd(gql, worker.child.pid!, shapedKey) : undefined;
+  if (shaped) assertDataKeys('(c2)', shaped.e2e.samples, ['orderId', 'total']);
 
   if (!noBaselineSender) progress(`(f) hand-rolled pg-boss sender: ${e2e.deliveries} deliveries (one job each, batch 100 × 4 loops, undici POST, no signing, no attempt log) …`);
   const sender = noBaselineSender ? undefined : await handRolledSenderBaseline({ databaseUrl, pgDir, receiverUrl, events: size.events, subscriptions: size.subscriptions }, progress);
@@ -186,6 +195,17 @@ async function main(): Promise<void> {
       : []),
     ['duplicates at the receiver', String(e2e.duplicates)],
     ['CPU per delivery in (c), all processes', cpuPerDelivery(cpu, e2e.deliveries)],
+    ...(shaped
+      ? ([
+          [
+            `end to end, every subscription shaped (c2)`,
+            `${fmt(shaped.e2e.deliveriesPerS)} deliveries/s in ${shaped.e2e.totalSeconds.toFixed(1)} s; publish ${fmt(shaped.e2e.publishPerS)} events/s; ${shaped.e2e.duplicates} duplicates`,
+          ],
+          ['ratio shaped ÷ unshaped (c2 ÷ c)', `${(shaped.e2e.deliveriesPerS / e2e.deliveriesPerS).toFixed(2)} deliveries/s, ${(shaped.e2e.publishPerS / e2e.publishPerS).toFixed(2)} publish events/s`],
+          ['CPU per delivery in (c2), all processes', cpuPerDelivery(shaped.cpu, shaped.e2e.deliveries)],
+          ['PostgreSQL work per delivery in (c2)', `${fmt(shaped.db.walBytes / shaped.e2e.deliveries)} WAL bytes, ${(shaped.db.rowWrites / shaped.e2e.deliveries).toFixed(1)} row writes`],
+        ] as [string, string][])
+      : []),
     ...(traced
       ? ([
           [`end to end with tracing on (OTLP http/json to a local collector)`, `${fmt(traced.e2e.deliveriesPerS)} deliveries/s in ${traced.e2e.totalSeconds.toFixed(1)} s (${((100 * traced.e2e.deliveriesPerS) / e2e.deliveriesPerS).toFixed(0)} % of tracing off); publish ${fmt(traced.e2e.publishPerS)} events/s`],
@@ -242,6 +262,17 @@ async function main(): Promise<void> {
       latency_ms: { p50: lat.p50, p95: lat.p95, p99: lat.p99 },
       baseline: { pgboss_jobs_per_s: Math.round(pgboss.drainPerS), http_posts_per_s: Math.round(httpPerS) },
       ratio_vs_pgboss: Number((e2e.deliveriesPerS / pgboss.drainPerS).toFixed(3)),
+      ...(shaped
+        ? {
+            shaped: {
+              deliveries_per_s: Math.round(shaped.e2e.deliveriesPerS),
+              publish_events_per_s: Math.round(shaped.e2e.publishPerS),
+              ratio_vs_unshaped: Number((shaped.e2e.deliveriesPerS / e2e.deliveriesPerS).toFixed(3)),
+              cpu_ms_per_delivery: Number(((1000 * (shaped.cpu.worker + shaped.cpu.postgres + shaped.cpu.api + shaped.cpu.receiver)) / shaped.e2e.deliveries).toFixed(3)),
+              unshaped_cpu_ms_per_delivery: Number(((1000 * (cpu.worker + cpu.postgres + cpu.api + cpu.receiver)) / e2e.deliveries).toFixed(3)),
+            },
+          }
+        : {}),
       ...(sender ? { hand_rolled_sender: { deliveries_per_s: Math.round(sender.deliveriesPerS), ratio: Number((e2e.deliveriesPerS / sender.deliveriesPerS).toFixed(3)) } } : {}),
       worker_rss_mb: workerRss,
       ...(slow
