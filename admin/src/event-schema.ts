@@ -1,7 +1,8 @@
 /**
  * Reading the tenant's event schema (`eventSchema.sdl`) in the console:
  * which `Subscription` field an event type is, and the GraphQL type its
- * payloads get, as SDL. Parsed with graphql-js, not pattern-matched.
+ * payloads get, as SDL. Parsed with graphql-js, not pattern-matched; loaded
+ * on demand (import()) so graphql-js stays out of the main bundle.
  */
 
 import { Kind, parse, print, type DefinitionNode, type ObjectTypeDefinitionNode, type TypeNode } from 'graphql';
@@ -41,30 +42,39 @@ function namedType(type: TypeNode): string {
   return type.kind === Kind.NAMED_TYPE ? type.name.value : namedType(type.type);
 }
 
-/** The part of the event schema for one root field; null when the SDL has no such field. */
-export function graphqlTypeOf(sdl: string, rootField: string): GraphqlType | null {
+/**
+ * The GraphQL type of each of these (non-archived) event types, read from the
+ * event schema's `Subscription` field for it; an event type the SDL has no
+ * field for is left out.
+ */
+export function graphqlTypes(sdl: string, eventTypeNames: readonly string[]): Map<string, GraphqlType> {
   let definitions: readonly DefinitionNode[];
   try {
     definitions = parse(sdl).definitions;
   } catch {
-    return null;
+    return new Map();
   }
   const objects = new Map<string, ObjectTypeDefinitionNode>();
   for (const definition of definitions) if (definition.kind === Kind.OBJECT_TYPE_DEFINITION) objects.set(definition.name.value, definition);
-  const field = objects.get('Subscription')?.fields?.find((f) => f.name.value === rootField);
-  if (!field) return null;
-  // The root type first, then the types it references, each once, in the order they are reached.
-  const reached: ObjectTypeDefinitionNode[] = [];
-  const queue = [namedType(field.type)];
-  const seen = new Set(queue);
-  while (queue.length) {
-    const object = objects.get(queue.shift()!);
-    if (!object) continue;
-    reached.push(object);
-    for (const child of object.fields ?? []) {
-      const name = namedType(child.type);
-      if (!seen.has(name)) seen.add(name), queue.push(name);
+  const rootFields = objects.get('Subscription')?.fields ?? [];
+  const types = new Map<string, GraphqlType>();
+  for (const [eventType, rootField] of rootFieldNames(eventTypeNames)) {
+    const field = rootFields.find((f) => f.name.value === rootField);
+    if (!field) continue;
+    // The root type first, then the types it references, each once, in the order they are reached.
+    const reached: ObjectTypeDefinitionNode[] = [];
+    const queue = [namedType(field.type)];
+    const seen = new Set(queue);
+    while (queue.length) {
+      const object = objects.get(queue.shift()!);
+      if (!object) continue;
+      reached.push(object);
+      for (const child of object.fields ?? []) {
+        const name = namedType(child.type);
+        if (!seen.has(name)) seen.add(name), queue.push(name);
+      }
     }
+    types.set(eventType, { field: `${rootField}: ${print(field.type)}`, sdl: reached.map((object) => print(object)).join('\n\n') });
   }
-  return { field: `${rootField}: ${print(field.type)}`, sdl: reached.map((object) => print(object)).join('\n\n') };
+  return types;
 }

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, fieldErrors } from '../api';
 import { downloadAsyncApi } from '../asyncapi';
 import { json, timeAgo } from '../format';
-import { graphqlTypeOf, rootFieldNames } from '../event-schema';
+import type { GraphqlType as GraphqlTypeSdl } from '../event-schema';
 import type { EventSchemaQuery, EventTypeArchiveMutation, EventTypesQuery, EventTypeUpdateMutation } from '../generated/graphql.js';
 import { EVENT_SCHEMA, EVENT_TYPE_ARCHIVE, EVENT_TYPE_UPDATE, EVENT_TYPES, type EventTypeRow } from '../queries';
 import { useSession } from '../session-context';
@@ -27,7 +27,7 @@ export function EventTypes() {
   const [generation, setGeneration] = useState(0);
   const [showArchived, setShowArchived] = useState(false);
   // The event schema changes with every save: reloaded after each one.
-  const [eventSchema, setEventSchema] = useState<{ sdl: string; fieldOf: Map<string, string> } | null>(null);
+  const [graphqlTypes, setGraphqlTypes] = useState<Map<string, GraphqlTypeSdl>>(new Map());
   const [schemaVersion, setSchemaVersion] = useState(0);
 
   useEffect(() => {
@@ -43,9 +43,9 @@ export function EventTypes() {
 
   useEffect(() => {
     let cancelled = false;
-    gql<EventSchemaQuery>(EVENT_SCHEMA).then(
-      (data) => !cancelled && setEventSchema({ sdl: data.eventSchema.sdl, fieldOf: rootFieldNames(data.eventTypes.nodes.map((t) => t.name)) }),
-      () => !cancelled && setEventSchema(null),
+    Promise.all([import('../event-schema'), gql<EventSchemaQuery>(EVENT_SCHEMA)]).then(
+      ([{ graphqlTypes }, data]) => !cancelled && setGraphqlTypes(graphqlTypes(data.eventSchema.sdl, data.eventTypes.nodes.map((t) => t.name))),
+      () => !cancelled && setGraphqlTypes(new Map()),
     );
     return () => {
       cancelled = true;
@@ -115,7 +115,7 @@ export function EventTypes() {
                       <td>${row.description ?? html`<span class="muted">—</span>`}</td>
                       <td class="opt schemas">
                         ${row.schema ? html`<details><summary>JSON Schema</summary><pre>${json(row.schema)}</pre></details>` : html`<span class="muted">any payload</span>`}
-                        ${row.archived ? null : html`<${GraphqlType} eventSchema=${eventSchema} name=${row.name} />`}
+                        ${row.archived ? null : html`<${GraphqlType} type=${graphqlTypes.get(row.name)} />`}
                       </td>
                       <td class="opt">${timeAgo(row.createdAt)}</td>
                       <td class="actions">
@@ -135,12 +135,10 @@ export function EventTypes() {
 }
 
 /** The GraphQL type payloads of this event type have in the event schema (what payload queries select from). */
-function GraphqlType({ eventSchema, name }: { eventSchema: { sdl: string; fieldOf: Map<string, string> } | null; name: string }) {
-  const field = eventSchema?.fieldOf.get(name);
-  const type = eventSchema && field ? graphqlTypeOf(eventSchema.sdl, field) : null;
+function GraphqlType({ type }: { type: GraphqlTypeSdl | undefined }) {
   if (!type) return null;
   return html`<details data-testid="graphql-type">
     <summary>GraphQL type</summary>
-    <pre><code>${`# Subscription.${type.field}${type.sdl ? `\n\n${type.sdl}` : '\n# untyped: the JSON Schema gives no object with properties'}`}</code></pre>
+    <pre><code>${`# Subscription.${type.field}${type.sdl ? `\n\n${type.sdl}` : '\n# any JSON: no JSON Schema, or none the event schema can type'}`}</code></pre>
   </details>`;
 }
