@@ -113,10 +113,10 @@ export function EventTypes() {
                     (row) => html`<tr key=${row.id} data-event-type=${row.name} class=${row.archived ? 'archived' : ''}>
                       <td><code>${row.name}</code>${row.archived ? html` <span class="badge badge-archived">archived</span>` : null}</td>
                       <td>${row.description ?? html`<span class="muted">—</span>`}</td>
-                      <td class="opt schemas">
+                      <td class="opt"><div class="schemas">
                         ${row.schema ? html`<details><summary>JSON Schema</summary><pre>${json(row.schema)}</pre></details>` : html`<span class="muted">any payload</span>`}
                         ${row.archived ? null : html`<${GraphqlType} type=${graphqlTypes.get(row.name)} />`}
-                      </td>
+                      </div></td>
                       <td class="opt">${timeAgo(row.createdAt)}</td>
                       <td class="actions">
                         <button type="button" class="secondary" onClick=${() => setEditing({ kind: 'edit', row })} aria-label=${`Edit ${row.name}`}>Edit</button>
