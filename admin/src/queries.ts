@@ -48,7 +48,7 @@ export const DELIVERY_RETRY = /* GraphQL */ `mutation DeliveryRetry($id: ID!) {
 ${DELIVERY_FIELDS}`;
 
 export const SUBSCRIPTION_FIELDS = /* GraphQL */ `fragment SubscriptionFields on WebhookSubscription {
-  id url description eventTypes status disabledReason filter headers
+  id url description eventTypes status disabledReason filter headers payloadQuery
   lastSuccessAt failingSince createdAt
 }`;
 
@@ -112,12 +112,12 @@ export const EVENT_TYPES = /* GraphQL */ `query EventTypes($first: Int, $after: 
 ${EVENT_TYPE_FIELDS}`;
 
 export const EVENT_TYPE_CREATE = /* GraphQL */ `mutation EventTypeCreate($input: EventTypeCreateInput!) {
-  eventTypeCreate(input: $input) { eventType { ...EventTypeFields } userErrors { field message code } }
+  eventTypeCreate(input: $input) { eventType { ...EventTypeFields } userErrors { field message code } warnings { field code message } }
 }
 ${EVENT_TYPE_FIELDS}`;
 
 export const EVENT_TYPE_UPDATE = /* GraphQL */ `mutation EventTypeUpdate($input: EventTypeUpdateInput!) {
-  eventTypeUpdate(input: $input) { eventType { ...EventTypeFields } userErrors { field message code } }
+  eventTypeUpdate(input: $input) { eventType { ...EventTypeFields } userErrors { field message code } warnings { field code message } }
 }
 ${EVENT_TYPE_FIELDS}`;
 
@@ -128,6 +128,21 @@ ${EVENT_TYPE_FIELDS}`;
 
 export const EVENT_PUBLISH = /* GraphQL */ `mutation EventPublish($input: EventPublishInput!) {
   eventPublish(input: $input) { event { id eventType } userErrors { field message code } }
+}`;
+
+/** The tenant's event schema (what payload queries select from) and the event types in it (the non-archived ones). */
+export const EVENT_SCHEMA = /* GraphQL */ `query EventSchema {
+  eventSchema { sdl }
+  eventTypes(first: 100) { nodes { name } }
+}`;
+
+/** The last event of one type: what the subscription form previews against. */
+export const LAST_EVENT = /* GraphQL */ `query LastEvent($eventType: String!) {
+  events(first: 1, filter: { eventTypes: [$eventType] }) { nodes { id payload } }
+}`;
+
+export const SUBSCRIPTION_PREVIEW = /* GraphQL */ `mutation SubscriptionPreview($input: WebhookSubscriptionPreviewInput!) {
+  webhookSubscriptionPreview(input: $input) { matches body userErrors { field code message } }
 }`;
 
 /** Deliveries per minute by status and latency percentiles, for the counters and the chart. */

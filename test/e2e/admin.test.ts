@@ -280,6 +280,84 @@ test('event types: server validation next to the field, edit, publish a test eve
   assert.deepEqual(page.problems, []);
 });
 
+test('payload queries: the GraphQL type of an event type, an invalid query inline, then a preview of the shaped body', { skip }, async (t) => {
+  const acme = await tenant(app, 'Shaping tenant');
+  const receiver = await startReceiver();
+  const page = await browser!.newPage();
+  t.after(() => Promise.all([page.close(), receiver.close()]));
+  const fieldError = (label: string) => page.locator('.field.has-error').filter({ has: page.getByLabel(label) }).locator('.field-error');
+
+  // An event type with a JSON Schema, created in the console, shows the GraphQL type generated from it.
+  await page.goto(`${app.url}/admin/event-types#key=${acme.key}`);
+  await page.getByRole('button', { name: 'New event type' }).click();
+  await page.getByLabel('Name').fill('order.created');
+  await page.getByLabel('JSON Schema').fill(
+    JSON.stringify({
+      type: 'object',
+      required: ['orderId'],
+      properties: { orderId: { type: 'string' }, total: { type: 'number' }, customer: { type: 'object', properties: { email: { type: 'string' }, name: { type: 'string' } } } },
+    }),
+  );
+  await page.getByRole('button', { name: 'Create event type' }).click();
+  const row = page.locator('tr[data-event-type="order.created"]');
+  await row.getByText('GraphQL type').click();
+  const graphqlType = await row.getByTestId('graphql-type').locator('pre').innerText();
+  assert.match(graphqlType, /Subscription\.orderCreated: OrderCreated!/);
+  // Fields in the order the stored (jsonb) schema lists its properties: compared as sets.
+  const fieldsOf = (type: string) => graphqlType.match(new RegExp(`type ${type} \\{([^}]*)\\}`))?.[1]?.trim().split(/\s*\n\s*/).sort();
+  assert.deepEqual(fieldsOf('OrderCreated'), ['customer: OrderCreatedCustomer', 'orderId: String!', 'total: Float']);
+  assert.deepEqual(fieldsOf('OrderCreatedCustomer'), ['email: String', 'name: String']);
+  await browser!.screenshot(page, 'admin-event-type-graphql', { selector: 'tr[data-event-type="order.created"]' });
+  const event = await publish(acme, 'order.created', { orderId: 'o-7', total: 42.5, customer: { email: 'ada@example.com', name: 'Ada' } });
+
+  // An unknown field is refused on save, with graphql-js's message under the editor; the event schema is beside it.
+  await page.getByRole('link', { name: 'Subscriptions' }).click();
+  await page.getByRole('button', { name: 'New subscription' }).click();
+  await page.getByTestId('event-schema-sdl').filter({ hasText: 'orderCreated: OrderCreated!' }).waitFor();
+  await page.getByLabel('Endpoint URL').fill(`${receiver.url}/shaped`);
+  await page.getByLabel('Event types').fill('order.created');
+  await page.getByLabel('Payload query (GraphQL)').fill('subscription { orderCreated { orderId nope } }');
+  await page.getByRole('button', { name: 'Create subscription' }).click();
+  await fieldError('Payload query (GraphQL)').filter({ hasText: 'Cannot query field "nope" on type "OrderCreated".' }).waitFor();
+  assert.deepEqual((await app.gql('{ webhookSubscriptions { nodes { id } } }', {}, acme.key)).data.webhookSubscriptions.nodes, [], 'nothing was saved');
+
+  await page.getByLabel('Payload query (GraphQL)').fill('subscription { orderCreated { orderId customer { email } } }');
+  await page.getByRole('button', { name: 'Create subscription' }).click();
+  await page.getByRole('button', { name: 'I have stored it' }).click();
+  const listed = await app.gql('{ webhookSubscriptions { nodes { payloadQuery } } }', {}, acme.key);
+  assert.deepEqual(listed.data.webhookSubscriptions.nodes, [{ payloadQuery: 'subscription { orderCreated { orderId customer { email } } }' }]);
+
+  // Editing it, the preview runs the query on the last order.created event: the body as it would be sent.
+  await page.locator('[data-subscription-id]').getByRole('button', { name: 'Edit' }).click();
+  assert.equal(await page.getByLabel('Payload query (GraphQL)').inputValue(), 'subscription { orderCreated { orderId customer { email } } }');
+  await page.getByLabel('Preview against the last event of').selectOption('order.created');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  const body = JSON.parse(await page.getByTestId('preview-body').innerText());
+  assert.equal(body.type, 'order.created');
+  assert.deepEqual(body.data, { orderId: 'o-7', customer: { email: 'ada@example.com' } });
+  assert.equal(await page.getByTestId('preview-matches').getAttribute('data-matches'), 'true');
+  assert.match(await page.getByTestId('preview-matches').innerText(), new RegExp(event.id));
+  // A filter the event fails: no match. An invalid query: the preview's error under the editor.
+  await page.getByLabel('Payload filter (JSON)').fill('{"data.total": {"$gt": 100}}');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await page.locator('[data-testid="preview-matches"][data-matches="false"]').waitFor();
+  await browser!.screenshot(page, 'admin-payload-query-preview', { fullPage: true });
+  await page.getByLabel('Payload query (GraphQL)').fill('subscription { orderCreated { total { amount } } }');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await fieldError('Payload query (GraphQL)').filter({ hasText: 'Field "total" must not have a selection' }).waitFor();
+  await page.getByTestId('preview').waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(receiver.requests.length, 0, 'a preview sends nothing');
+
+  // Dropping a field the saved query selects: saved, with the warning naming the subscription.
+  await page.getByRole('link', { name: 'Event types' }).click();
+  await page.getByRole('button', { name: 'Edit order.created' }).click();
+  await page.getByLabel('JSON Schema').fill('{"type": "object", "properties": {"orderId": {"type": "string"}}}');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('status').filter({ hasText: /Saved order\.created\. Warning: The payload query of webhook subscription .+ no longer matches/ }).waitFor();
+  assert.deepEqual(page.problems, []);
+});
+
 test('the AsyncAPI catalog button downloads the tenant catalog with the session key', { skip }, async (t) => {
   const acme = await tenant(app, 'Catalog tenant');
   await eventType(acme, 'invoice.paid', { type: 'object', properties: { total: { type: 'number' } } });

@@ -7,8 +7,12 @@ import { EVENT_TYPE_CREATE, EVENT_TYPE_UPDATE, type EventTypeRow } from '../quer
 import { useSession } from '../session-context';
 import { ErrorBox, Field, useId } from './ui';
 
-/** Create an event type, or edit its description and JSON Schema; server errors sit next to their field. */
-export function EventTypeForm({ existing, onSaved, onCancel }: { existing?: EventTypeRow; onSaved: (row: EventTypeRow) => void; onCancel: () => void }) {
+/**
+ * Create an event type, or edit its description and JSON Schema; server
+ * errors sit next to their field. Saved with warnings (a payload query that
+ * selects a field the new schema dropped), onSaved gets their messages.
+ */
+export function EventTypeForm({ existing, onSaved, onCancel }: { existing?: EventTypeRow; onSaved: (row: EventTypeRow, warnings: string[]) => void; onCancel: () => void }) {
   const { gql } = useSession();
   const [name, setName] = useState(existing?.name ?? '');
   const [description, setDescription] = useState(existing?.description ?? '');
@@ -39,7 +43,7 @@ export function EventTypeForm({ existing, onSaved, onCancel }: { existing?: Even
         setGeneral(other.length || Object.keys(byField).length ? other : ['The server did not save the event type.']);
         return;
       }
-      onSaved(result.eventType);
+      onSaved(result.eventType, result.warnings.map((w) => w.message));
     } catch (error) {
       setGeneral([error instanceof ApiError ? error.message : String(error)]);
     } finally {

@@ -3,8 +3,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, fieldErrors } from '../api';
 import { downloadAsyncApi } from '../asyncapi';
 import { json, timeAgo } from '../format';
-import type { EventTypeArchiveMutation, EventTypesQuery, EventTypeUpdateMutation } from '../generated/graphql.js';
-import { EVENT_TYPE_ARCHIVE, EVENT_TYPE_UPDATE, EVENT_TYPES, type EventTypeRow } from '../queries';
+import type { GraphqlType as GraphqlTypeSdl } from '../event-schema';
+import type { EventSchemaQuery, EventTypeArchiveMutation, EventTypesQuery, EventTypeUpdateMutation } from '../generated/graphql.js';
+import { EVENT_SCHEMA, EVENT_TYPE_ARCHIVE, EVENT_TYPE_UPDATE, EVENT_TYPES, type EventTypeRow } from '../queries';
 import { useSession } from '../session-context';
 import { EventTypeForm } from './EventTypeForm';
 import { PublishForm } from './PublishForm';
@@ -12,7 +13,11 @@ import { Empty, ErrorBox, Loading, Notice } from './ui';
 
 type Editing = { kind: 'none' } | { kind: 'create' } | { kind: 'edit'; row: EventTypeRow };
 
-/** Event types: list, create, edit description and schema, archive/restore, publish a test event. */
+/**
+ * Event types: list with each one's JSON Schema and the GraphQL type the event
+ * schema gives it, create, edit description and schema (showing warnings about
+ * payload queries), archive/restore, publish a test event.
+ */
 export function EventTypes() {
   const { gql, key } = useSession();
   const [rows, setRows] = useState<EventTypeRow[] | null>(null);
@@ -21,6 +26,9 @@ export function EventTypes() {
   const [notice, setNotice] = useState<string | null>(null);
   const [generation, setGeneration] = useState(0);
   const [showArchived, setShowArchived] = useState(false);
+  // The event schema changes with every save: reloaded after each one.
+  const [graphqlTypes, setGraphqlTypes] = useState<Map<string, GraphqlTypeSdl>>(new Map());
+  const [schemaVersion, setSchemaVersion] = useState(0);
 
   useEffect(() => {
     let cancelled = false;
@@ -33,8 +41,21 @@ export function EventTypes() {
     };
   }, [generation]);
 
-  const upsert = (row: EventTypeRow) =>
+  useEffect(() => {
+    let cancelled = false;
+    Promise.all([import('../event-schema'), gql<EventSchemaQuery>(EVENT_SCHEMA)]).then(
+      ([{ graphqlTypes }, data]) => !cancelled && setGraphqlTypes(graphqlTypes(data.eventSchema.sdl, data.eventTypes.nodes.map((t) => t.name))),
+      () => !cancelled && setGraphqlTypes(new Map()),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [generation, schemaVersion]);
+
+  const upsert = (row: EventTypeRow) => {
     setRows((current) => ((current ?? []).some((r) => r.id === row.id) ? current!.map((r) => (r.id === row.id ? row : r)) : [row, ...(current ?? [])]));
+    setSchemaVersion((v) => v + 1);
+  };
 
   const setArchived = async (row: EventTypeRow, archived: boolean) => {
     setNotice(null);
@@ -68,7 +89,7 @@ export function EventTypes() {
     ${notice ? html`<${Notice}>${notice}<//>` : null}
     ${editing.kind !== 'none'
       ? html`<${EventTypeForm} key=${editing.kind === 'edit' ? editing.row.id : 'new'} existing=${editing.kind === 'edit' ? editing.row : undefined}
-          onSaved=${(row: EventTypeRow) => (upsert(row), setEditing({ kind: 'none' }), setNotice(`Saved ${row.name}.`))}
+          onSaved=${(row: EventTypeRow, warnings: string[]) => (upsert(row), setEditing({ kind: 'none' }), setNotice(`Saved ${row.name}.${warnings.length ? ` Warning: ${warnings.join(' ')}` : ''}`))}
           onCancel=${() => setEditing({ kind: 'none' })} />`
       : null}
     ${error ? html`<${ErrorBox} onRetry=${() => setGeneration((g) => g + 1)}>${error}<//>` : null}
@@ -92,7 +113,10 @@ export function EventTypes() {
                     (row) => html`<tr key=${row.id} data-event-type=${row.name} class=${row.archived ? 'archived' : ''}>
                       <td><code>${row.name}</code>${row.archived ? html` <span class="badge badge-archived">archived</span>` : null}</td>
                       <td>${row.description ?? html`<span class="muted">—</span>`}</td>
-                      <td class="opt">${row.schema ? html`<details><summary>JSON Schema</summary><pre>${json(row.schema)}</pre></details>` : html`<span class="muted">any payload</span>`}</td>
+                      <td class="opt"><div class="schemas">
+                        ${row.schema ? html`<details><summary>JSON Schema</summary><pre>${json(row.schema)}</pre></details>` : html`<span class="muted">any payload</span>`}
+                        ${row.archived ? null : html`<${GraphqlType} type=${graphqlTypes.get(row.name)} />`}
+                      </div></td>
                       <td class="opt">${timeAgo(row.createdAt)}</td>
                       <td class="actions">
                         <button type="button" class="secondary" onClick=${() => setEditing({ kind: 'edit', row })} aria-label=${`Edit ${row.name}`}>Edit</button>
@@ -108,4 +132,13 @@ export function EventTypes() {
           </div>`}
     ${rows && rows.some((r) => !r.archived) ? html`<${PublishForm} eventTypes=${rows.filter((r) => !r.archived)} />` : null}
   </div>`;
+}
+
+/** The GraphQL type payloads of this event type have in the event schema (what payload queries select from). */
+function GraphqlType({ type }: { type: GraphqlTypeSdl | undefined }) {
+  if (!type) return null;
+  return html`<details data-testid="graphql-type">
+    <summary>GraphQL type</summary>
+    <pre><code>${`# Subscription.${type.field}${type.sdl ? `\n\n${type.sdl}` : '\n# any JSON: no JSON Schema, or none the event schema can type'}`}</code></pre>
+  </details>`;
 }

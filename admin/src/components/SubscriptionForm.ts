@@ -5,6 +5,7 @@ import { json, parseJsonField } from '../format';
 import type { SubscriptionCreateMutation, SubscriptionUpdateMutation } from '../generated/graphql.js';
 import { SUBSCRIPTION_CREATE, SUBSCRIPTION_UPDATE, type SubscriptionRow } from '../queries';
 import { useSession } from '../session-context';
+import { PayloadQueryEditor, payloadQueryInput } from './PayloadQueryEditor';
 import { ErrorBox, Field, useId } from './ui';
 
 interface Props {
@@ -21,6 +22,7 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
   const [eventTypes, setEventTypes] = useState(existing?.eventTypes.join(', ') ?? '*');
   const [description, setDescription] = useState(existing?.description ?? '');
   const [filter, setFilter] = useState(json(existing?.filter));
+  const [payloadQuery, setPayloadQuery] = useState(existing?.payloadQuery ?? '');
   const [headers, setHeaders] = useState(existing?.headers && Object.keys(existing.headers).length ? json(existing.headers) : '');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string[]>([]);
@@ -42,6 +44,7 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
       eventTypes: eventTypes.split(/[\s,]+/).filter(Boolean),
       description: description.trim() || null,
       filter: parsedFilter.ok ? parsedFilter.value : null,
+      payloadQuery: payloadQueryInput(payloadQuery),
       headers: parsedHeaders.ok ? (parsedHeaders.value ?? (existing ? null : undefined)) : null,
     };
     setBusy(true);
@@ -74,6 +77,8 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
     <${Field} label="Description" name="description" value=${description} onInput=${setDescription} error=${errors.description} />
     <${Field} label="Payload filter (JSON)" name="filter" multiline monospace rows=${3} value=${filter} onInput=${setFilter} error=${errors.filter}
       hint='Optional. Only matching events are delivered; the payload is under data, e.g. {"data.amount": {"$gte": 100}}' />
+    <${PayloadQueryEditor} value=${payloadQuery} onInput=${setPayloadQuery} error=${errors.payloadQuery}
+      onError=${(message: string | undefined) => setErrors(({ payloadQuery: _, ...rest }) => (message ? { ...rest, payloadQuery: message } : rest))} filter=${filter} />
     <${Field} label="Custom headers (JSON)" name="headers" multiline monospace rows=${3} value=${headers} onInput=${setHeaders} error=${errors.headers}
       hint='Optional. Sent with every delivery, e.g. {"x-team": "billing"}. Values are stored encrypted and shown as "********"; leave "********" to keep a value.' />
     <div class="actions">

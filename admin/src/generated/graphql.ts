@@ -97,6 +97,20 @@ export type WebhookSubscriptionCreateInput = {
   url: string;
 };
 
+/** What to try: an event, and the subscription's filter and payload query (saved ones by id, or given here). */
+export type WebhookSubscriptionPreviewInput = {
+  /** Event type name of the event to try. */
+  eventType: string;
+  /** A filter to try instead of the saved one. */
+  filter?: unknown;
+  /** A subscription whose patterns, filter and payload query to use (the ones given below take their place). */
+  id?: string | number | null | undefined;
+  /** The payload to try. */
+  payload: unknown;
+  /** A payload query to try instead of the saved one. */
+  payloadQuery?: string | null | undefined;
+};
+
 /** ENABLED receives deliveries; DISABLED was switched off by a client; FAILING_DISABLED was switched off by hookgraph after failing too long. */
 export type WebhookSubscriptionStatus =
   /** Switched off by a client, or by hookgraph when the receiver answered 410 Gone; receives nothing. */
@@ -166,7 +180,7 @@ export type DeliveryRetryMutationVariables = Exact<{
 
 export type DeliveryRetryMutation = { deliveryRetry: { delivery: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string } } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
-export type SubscriptionFieldsFragment = { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string };
+export type SubscriptionFieldsFragment = { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string };
 
 export type SubscriptionsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -174,7 +188,7 @@ export type SubscriptionsQueryVariables = Exact<{
 }>;
 
 
-export type SubscriptionsQuery = { webhookSubscriptions: { nodes: Array<{ id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type SubscriptionsQuery = { webhookSubscriptions: { nodes: Array<{ id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type SubscriptionOptionsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -184,7 +198,7 @@ export type SubscriptionOptionsQuery = { webhookSubscriptions: { nodes: Array<{ 
 export type SubscriptionUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SubscriptionUpdatedSubscription = { webhookSubscriptionUpdated: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } };
+export type SubscriptionUpdatedSubscription = { webhookSubscriptionUpdated: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } };
 
 export type SubscriptionFailuresQueryVariables = Exact<{
   filter?: DeliveryFilter | null | undefined;
@@ -198,14 +212,14 @@ export type SubscriptionCreateMutationVariables = Exact<{
 }>;
 
 
-export type SubscriptionCreateMutation = { webhookSubscriptionCreate: { secret: string | null, webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionCreateMutation = { webhookSubscriptionCreate: { secret: string | null, webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionUpdateMutationVariables = Exact<{
   input: WebhookSubscriptionUpdateInput;
 }>;
 
 
-export type SubscriptionUpdateMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionUpdateMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionRotateMutationVariables = Exact<{
   id: string | number;
@@ -220,7 +234,7 @@ export type SubscriptionStatusMutationVariables = Exact<{
 }>;
 
 
-export type SubscriptionStatusMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionStatusMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionDeleteMutationVariables = Exact<{
   id: string | number;
@@ -252,14 +266,14 @@ export type EventTypeCreateMutationVariables = Exact<{
 }>;
 
 
-export type EventTypeCreateMutation = { eventTypeCreate: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type EventTypeCreateMutation = { eventTypeCreate: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }>, warnings: Array<{ field: Array<string> | null, code: string, message: string }> } };
 
 export type EventTypeUpdateMutationVariables = Exact<{
   input: EventTypeUpdateInput;
 }>;
 
 
-export type EventTypeUpdateMutation = { eventTypeUpdate: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type EventTypeUpdateMutation = { eventTypeUpdate: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }>, warnings: Array<{ field: Array<string> | null, code: string, message: string }> } };
 
 export type EventTypeArchiveMutationVariables = Exact<{
   input: EventTypeArchiveInput;
@@ -274,6 +288,25 @@ export type EventPublishMutationVariables = Exact<{
 
 
 export type EventPublishMutation = { eventPublish: { event: { id: string, eventType: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+
+export type EventSchemaQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type EventSchemaQuery = { eventSchema: { sdl: string }, eventTypes: { nodes: Array<{ name: string }> } };
+
+export type LastEventQueryVariables = Exact<{
+  eventType: string;
+}>;
+
+
+export type LastEventQuery = { events: { nodes: Array<{ id: string, payload: unknown }> } };
+
+export type SubscriptionPreviewMutationVariables = Exact<{
+  input: WebhookSubscriptionPreviewInput;
+}>;
+
+
+export type SubscriptionPreviewMutation = { webhookSubscriptionPreview: { matches: boolean | null, body: string | null, userErrors: Array<{ field: Array<string> | null, code: string, message: string }> } };
 
 export type DeliveryStatsQueryVariables = Exact<{
   since: string;
@@ -290,7 +323,7 @@ export type SubscriptionQueryVariables = Exact<{
 }>;
 
 
-export type SubscriptionQuery = { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null };
+export type SubscriptionQuery = { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null };
 
 export type DeliveryChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
