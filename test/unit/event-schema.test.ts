@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildEventSchema, camelCase } from '../../src/domain/event-schema.js';
+import { checkPayloadQuery, shapePayload } from '../../src/domain/payload-query.js';
+import { WorkMeter } from '../../src/domain/work-meter.js';
+
+test('event type names camel-case into root fields', () => {
+  assert.equal(camelCase('order.created'), 'orderCreated');
+  assert.equal(camelCase('billing.invoice-paid_v2'), 'billingInvoicePaidV2');
+});
+
+test('names that collide get _2, _3 in event type name order, whatever order the types come in', () => {
+  const types = [
+    { name: 'order_created', schema: { type: 'object', properties: { b: { type: 'string' } } } },
+    { name: 'order', schema: { type: 'object', properties: { created: { type: 'object', properties: { c: { type: 'integer' } } } } } },
+    { name: 'order.created', schema: { type: 'object', properties: { a: { type: 'string' } } } },
+  ];
+  const one = buildEventSchema(types);
+  const two = buildEventSchema([...types].reverse());
+  assert.equal(one.sdl, two.sdl);
+  assert.equal(one.fieldOf.get('order.created'), 'orderCreated');
+  assert.equal(one.fieldOf.get('order_created'), 'orderCreated_2');
+  // `order`'s nested `created` object would be OrderCreated, which order.created's own type holds.
+  assert.match(one.sdl, /order: Order!/);
+  assert.match(one.sdl, /type Order \{\n\s+created: OrderCreated_3\n/);
+  assert.match(one.sdl, /orderCreated: OrderCreated!/);
+  assert.match(one.sdl, /orderCreated_2: OrderCreated_2!/);
+});
+
+test('what the mapping cannot type is JSON; recursion stops at JSON; integers beyond 32 bits are Float', () => {
+  const { sdl } = buildEventSchema([
+    {
+      name: 'tree.grown',
+      schema: {
+        type: 'object',
+        $defs: { node: { type: 'object', properties: { child: { $ref: '#/$defs/node' }, label: { type: 'string' } } } },
+        properties: {
+          root: { $ref: '#/$defs/node' },
+          either: { anyOf: [{ type: 'string' }, { type: 'number' }] },
+          'bad-name': { type: 'object', properties: { 'x-y': { type: 'string' } } },
+          big: { type: 'integer', maximum: 2 ** 40 },
+          small: { type: 'integer', minimum: 0, maximum: 100 },
+          tags: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+    { name: 'free.form' },
+  ]);
+  assert.match(sdl, /treeGrown: JSON!/); // a property name GraphQL cannot spell makes the whole object JSON
+  assert.match(sdl, /freeForm: JSON!/);
+  const nested = buildEventSchema([
+    { name: 'tree.grown', schema: { type: 'object', $defs: { node: { type: 'object', properties: { child: { $ref: '#/$defs/node' }, label: { type: 'string' } } } }, properties: { root: { $ref: '#/$defs/node' }, big: { type: 'integer', maximum: 2 ** 40 }, small: { type: 'integer', maximum: 100 }, tags: { type: 'array', items: { type: 'string' } } } } },
+  ]).sdl;
+  assert.match(nested, /root: TreeGrownRoot\n/);
+  assert.match(nested, /type TreeGrownRoot \{\n\s+child: JSON\n\s+label: String\n/);
+  assert.match(nested, /big: Float/);
+  assert.match(nested, /small: Int/);
+  assert.match(nested, /tags: \[String!\]\n/);
+});
+
+test('shaping keeps response keys such as __proto__ as plain keys and never reads inherited properties', () => {
+  const schema = buildEventSchema([{ name: 'a.b', schema: { type: 'object', properties: { constructor: { type: 'string' }, x: { type: 'string' } } } }]);
+  const check = checkPayloadQuery('subscription { aB { constructor x y: x } }', schema, ['*']);
+  assert.ok(check.ok, check.ok ? '' : check.message);
+  const data = shapePayload(check.plan['a.b'], JSON.parse('{"x":"1"}'), new WorkMeter(1000));
+  assert.equal(JSON.stringify(data), '{"constructor":null,"x":"1","y":"1"}');
+});
