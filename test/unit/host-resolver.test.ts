@@ -91,9 +91,10 @@ test('at most maxInFlight lookups run, maxQueued wait, the rest are refused at o
   assert.deepEqual(outcomes, ['refused.test EAI_AGAIN'], 'over the queue: refused before anything answers');
   assert.equal(asked('queued.test'), 0, 'the queued name waits for a slot');
   await Promise.all(all);
-  // The queued name was asked only once a hanging one gave up, and answered within its own deadline.
-  assert.deepEqual(outcomes.slice(1, 3).sort(), ['hang1.test EAI_AGAIN', 'hang2.test EAI_AGAIN']);
-  assert.equal(outcomes[3], 'queued.test 93.184.216.39');
+  // The queued name was asked only once a hanging one gave up (which of the two, and whether the
+  // other gives up before the queued answer arrives, is up to the timers), and it was answered.
+  assert.match(outcomes[1], /^hang[12]\.test EAI_AGAIN$/, 'a hanging lookup gives up first');
+  assert.deepEqual(outcomes.slice(1).sort(), ['hang1.test EAI_AGAIN', 'hang2.test EAI_AGAIN', 'queued.test 93.184.216.39']);
   assert.ok(dns.questions.indexOf('queued.test A') > dns.questions.indexOf('hang2.test AAAA'));
   assert.equal(asked('refused.test'), 0);
 });
