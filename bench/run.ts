@@ -13,9 +13,10 @@ import { assertDataKeys, endToEnd, graphql, latency, ORDER_SCHEMA, setUpTenant, 
 import { liveFanOut } from './live.js';
 import { COLLECTOR, cpuSeconds, MAIN, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
 import { slowReceiver } from './slow-receiver.js';
+import { walBreakdown } from './wal.js';
 
 /**
- * `npm run bench [-- --quick] [-- --profile] [-- --tracing] [-- --backlog[=N]]`: hookgraph's
+ * `npm run bench [-- --quick] [-- --profile] [-- --wal-detail] [-- --tracing] [-- --backlog[=N]]`: hookgraph's
  * throughput and latency on this machine, next to the raw pg-boss and raw
  * HTTP figures it is built from and a hand-rolled pg-boss webhook sender.
  * Not a test: it measures, and checks only that a phase sent what it says.
@@ -37,6 +38,8 @@ const LATENCY_RATE = Number(process.argv.find((a) => a.startsWith('--rate='))?.s
 /** (e) graphql-ws clients watching every delivery while events flow; `--no-live` skips it. */
 const noLive = process.argv.includes('--no-live');
 const LIVE = { clients: 200, perSecond: 20 };
+/** After (c), where its WAL went, per table and index (`--wal-detail`; reads the WAL back, slow). */
+const walDetail = process.argv.includes('--wal-detail');
 /** Runs (c) a second time, last, with OpenTelemetry tracing on in the api and the worker, exporting to a local collector. */
 const tracing = process.argv.includes('--tracing');
 /** (c2) (c) again right after it with every subscription shaped by a payload query; `--no-shaped` skips it. */
@@ -137,10 +140,17 @@ async function main(): Promise<void> {
     };
     // Other backends flush their statistics at most once a second.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const db = databaseDelta(dbBefore, await databaseCounters(api.pool));
-    return { e2e, cpu, db };
+    const dbAfter = await databaseCounters(api.pool);
+    const db = databaseDelta(dbBefore, dbAfter);
+    return { e2e, cpu, db, wal: { from: dbBefore.wal, to: dbAfter.wal } };
   };
-  const { e2e, cpu, db } = await measureEndToEnd(gql, worker.child.pid!);
+  const { e2e, cpu, db, wal } = await measureEndToEnd(gql, worker.child.pid!);
+  if (walDetail) {
+    progress(`  WAL of (c) per delivery, by relation (${e2e.deliveries} deliveries):`);
+    for (const share of await walBreakdown(api.pool, wal.from, wal.to)) {
+      progress(`    ${share.what.padEnd(56)} ${fmt(share.bytes / e2e.deliveries).padStart(6)} bytes  ${(share.records / e2e.deliveries).toFixed(2)} records`);
+    }
+  }
   assertDataKeys('(c)', e2e.samples, Object.keys(ORDER_SCHEMA.properties));
 
   if (shapedKey) progress(`(c2) end to end, every subscription shaped (${SHAPED_QUERY}): ${size.events} events × ${size.subscriptions} subscriptions …`);
@@ -215,7 +225,7 @@ async function main(): Promise<void> {
       : []),
     [
       'PostgreSQL work per delivery in (c)',
-      `${fmt(db.walBytes / e2e.deliveries)} WAL bytes, ${(db.rowWrites / e2e.deliveries).toFixed(1)} row writes; delivery updates ${fmt(db.deliveryUpdates)} (${db.deliveryUpdates ? Math.round((100 * db.deliveryHotUpdates) / db.deliveryUpdates) : 0} % HOT), delivery table ${fmt(db.deliveryTableBytes / 2 ** 20)} MiB`,
+      `${fmt(db.walBytes / e2e.deliveries)} WAL bytes (${(db.walFpi / e2e.deliveries).toFixed(2)} full-page images), ${(db.rowWrites / e2e.deliveries).toFixed(1)} row writes; delivery updates ${fmt(db.deliveryUpdates)} (${db.deliveryUpdates ? Math.round((100 * db.deliveryHotUpdates) / db.deliveryUpdates) : 0} % HOT), delivery table ${fmt(db.deliveryTableBytes / 2 ** 20)} MiB`,
     ],
     ['CPU during (c): worker / postgres / api / receiver', `${cpu.worker.toFixed(1)} / ${cpu.postgres.toFixed(1)} / ${cpu.api.toFixed(1)} / ${cpu.receiver.toFixed(1)} s of ${e2e.totalSeconds.toFixed(1)} s wall (2 cores)`],
     [
@@ -325,6 +335,8 @@ async function main(): Promise<void> {
 
 interface DatabaseCounters {
   wal: string;
+  /** Full-page images written to the WAL (the first change of a page after a checkpoint). */
+  walFpi: number;
   rowWrites: number;
   deliveryUpdates: number;
   deliveryHotUpdates: number;
@@ -334,14 +346,15 @@ interface DatabaseCounters {
 /** WAL position and row-write counters; the statistics are flushed first so they are current. */
 async function databaseCounters(pool: import('pg').Pool): Promise<DatabaseCounters> {
   await pool.query('select pg_stat_force_next_flush()');
-  const { rows } = await pool.query<{ wal: string; writes: string; upd: string; hot: string; bytes: string }>(
+  const { rows } = await pool.query<{ wal: string; fpi: string; writes: string; upd: string; hot: string; bytes: string }>(
     `select pg_current_wal_lsn()::text as wal, pg_table_size('delivery')::text as bytes,
+            (select wal_fpi from pg_stat_wal)::text as fpi,
             (select sum(n_tup_ins + n_tup_upd + n_tup_del) from pg_stat_all_tables)::text as writes,
             (select n_tup_upd from pg_stat_user_tables where relname = 'delivery')::text as upd,
             (select n_tup_hot_upd from pg_stat_user_tables where relname = 'delivery')::text as hot`,
   );
   const row = rows[0]!;
-  return { wal: row.wal, rowWrites: Number(row.writes), deliveryUpdates: Number(row.upd), deliveryHotUpdates: Number(row.hot), deliveryTableBytes: Number(row.bytes) };
+  return { wal: row.wal, walFpi: Number(row.fpi), rowWrites: Number(row.writes), deliveryUpdates: Number(row.upd), deliveryHotUpdates: Number(row.hot), deliveryTableBytes: Number(row.bytes) };
 }
 
 function databaseDelta(before: DatabaseCounters, after: DatabaseCounters) {
@@ -351,6 +364,7 @@ function databaseDelta(before: DatabaseCounters, after: DatabaseCounters) {
   };
   return {
     walBytes: lsn(after.wal) - lsn(before.wal),
+    walFpi: after.walFpi - before.walFpi,
     rowWrites: after.rowWrites - before.rowWrites,
     deliveryUpdates: after.deliveryUpdates - before.deliveryUpdates,
     deliveryHotUpdates: after.deliveryHotUpdates - before.deliveryHotUpdates,
