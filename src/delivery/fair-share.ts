@@ -115,7 +115,8 @@ export class FairShare<J extends Shared> {
     const start: J[] = [];
     for (const job of jobs) {
       const share = job.subscription === null ? undefined : this.share(job.subscription);
-      if (share && !job.ordered && (share.held.length > 0 || share.running >= this.cap(job.subscription!))) {
+      // Held too: what a fetch of batch jobs brings beyond the free slots.
+      if (share && !job.ordered && (share.held.length > 0 || share.running >= this.cap(job.subscription!) || this.free(false) <= 0)) {
         share.held.push(job);
         this.heldCount++;
         continue;

@@ -39,9 +39,35 @@ export interface DeliveryJobV1 {
   m?: string;
 }
 
+/**
+ * The first attempt of several new deliveries of one subscription, made by
+ * one publish call (`b`: their ids, at most `BATCH_MAX`): one job instead of
+ * one per delivery, so the queue writes of a busy publish are shared. Each
+ * delivery is attempted and recorded on its own; the job is completed once
+ * every one of them is settled. Retries, deferrals and manual re-queues get
+ * jobs of their own (`DeliveryJobV1`).
+ */
+export interface DeliveryBatchJobV1 {
+  v: 1;
+  b: string[];
+}
+
+/** Deliveries per batch job: a subscription's default in-flight share, so a batch usually starts at once. */
+export const BATCH_MAX = 32;
+
 export function isDeliveryJob(data: unknown): data is DeliveryJobV1 {
   const job = data as DeliveryJobV1 | null;
   return !!job && job.v === 1 && typeof job.d === 'string' && Number.isInteger(job.a) && Number.isInteger(job.s);
+}
+
+export function isDeliveryBatchJob(data: unknown): data is DeliveryBatchJobV1 {
+  const job = data as DeliveryBatchJobV1 | null;
+  return !!job && job.v === 1 && Array.isArray(job.b) && job.b.length > 0 && job.b.every((id) => typeof id === 'string');
+}
+
+/** A batch member as the job of its first attempt would have been. */
+export function memberJob(deliveryId: string): DeliveryJobV1 {
+  return { v: 1, d: deliveryId, a: 0, s: 0 };
 }
 
 /**
@@ -53,9 +79,14 @@ export function isDeliveryJob(data: unknown): data is DeliveryJobV1 {
  * `created_on` by id, which is what keeps `ordered` subscriptions in order).
  */
 export function deliveryJobId(job: DeliveryJobV1): string {
-  const hex = createHash('sha256').update(`${job.d}:${job.a}:${job.r ?? 0}${job.m ? `:${job.m}` : ''}`).digest('hex');
+  return jobIdOf(job.d, `${job.d}:${job.a}:${job.r ?? 0}${job.m ? `:${job.m}` : ''}`);
+}
+
+/** A UUID starting with the delivery id's time-ordered half, the rest from a hash of `key`. */
+function jobIdOf(deliveryId: string, key: string): string {
+  const hex = createHash('sha256').update(key).digest('hex');
   const variant = ((parseInt(hex[0], 16) & 0x3) | 0x8).toString(16);
-  return `${job.d.slice(0, 18)}-${variant}${hex.slice(1, 4)}-${hex.slice(4, 16)}`;
+  return `${deliveryId.slice(0, 18)}-${variant}${hex.slice(1, 4)}-${hex.slice(4, 16)}`;
 }
 
 export interface DeliveryJobTarget {
@@ -112,6 +143,43 @@ export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1>
   if (target.startAfter) job.startAfter = target.startAfter.toISOString();
   if (target.ordered) job.singletonKey = target.webhookSubscriptionId;
   return job;
+}
+
+/**
+ * The jobs of new deliveries (first attempts, no deferral): unordered ones
+ * share batch jobs per queue and subscription, in runs of at most
+ * `BATCH_MAX`; ordered ones keep a job each (their key holds one job at a
+ * time). A delivery belongs to one batch only, so the batch's id is derived
+ * from its first member's.
+ */
+export async function enqueueNew(boss: PgBoss, tx: Tx, targets: readonly DeliveryJobTarget[]): Promise<void> {
+  const single: DeliveryJobTarget[] = [];
+  const batches = new Map<string, Map<string, DeliveryJobTarget[]>>();
+  for (const target of targets) {
+    if (target.ordered || target.attemptCount !== 0 || target.deferrals || target.requeue || target.startAfter) {
+      single.push(target);
+      continue;
+    }
+    const queue = queueFor(false, target.deliveryId);
+    let bySubscription = batches.get(queue);
+    if (!bySubscription) batches.set(queue, (bySubscription = new Map()));
+    let members = bySubscription.get(target.webhookSubscriptionId);
+    if (!members) bySubscription.set(target.webhookSubscriptionId, (members = []));
+    members.push(target);
+  }
+  await enqueue(boss, tx, single);
+  for (const [queue, bySubscription] of batches) {
+    const jobs: JobInsert<DeliveryBatchJobV1 | DeliveryJobV1>[] = [];
+    for (const [subscription, members] of bySubscription) {
+      for (let i = 0; i < members.length; i += BATCH_MAX) {
+        const run = members.slice(i, i + BATCH_MAX);
+        // A lone delivery keeps the plain shape: same job, and readable by workers that predate batches.
+        if (run.length === 1) jobs.push(deliveryJob(run[0]));
+        else jobs.push({ id: jobIdOf(run[0].deliveryId, `${run[0].deliveryId}:batch`), data: { v: 1, b: run.map((t) => t.deliveryId) }, group: { id: subscription } });
+      }
+    }
+    await boss.insert(queue, jobs, { db: tx.jobs });
+  }
 }
 
 /**

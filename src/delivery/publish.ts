@@ -9,7 +9,7 @@ import type { Db, Tx } from '../store/db.js';
 import * as deliveries from '../store/deliveries.js';
 import * as events from '../store/events.js';
 import * as eventTypes from '../store/event-types.js';
-import { enqueue, inShard, shardPicker } from './jobs.js';
+import { enqueueNew, inShard, shardPicker } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { sequentialUuidv7 } from './sequential-ids.js';
 import { SubscriptionCache, type TenantEntry } from './subscription-cache.js';
@@ -188,7 +188,7 @@ export class Publisher {
       }
     }
     const inserted = await deliveries.insertPending(tx, tenantId, planned);
-    await enqueue(
+    await enqueueNew(
       this.options.boss,
       tx,
       inserted.map((d) => ({ deliveryId: d.id, attemptCount: 0, scheduleIndex: 0, webhookSubscriptionId: d.webhookSubscriptionId, ordered: d.ordered })),

@@ -10,7 +10,18 @@ import { Doorbell, pause } from './doorbell.js';
 import { CapCache, FairShare, type Shared } from './fair-share.js';
 import { GroupCommit } from './group-commit.js';
 import { listenForJobs, type JobWakeups } from './job-wakeups.js';
-import { DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, enqueue, isDeliveryJob, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
+import {
+  DELIVERY_SHARD_QUEUES,
+  ORDERED_DELIVERY_QUEUE,
+  enqueue,
+  isDeliveryBatchJob,
+  isDeliveryJob,
+  memberJob,
+  queueFor,
+  type DeliveryBatchJobV1,
+  type DeliveryJobTarget,
+  type DeliveryJobV1,
+} from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { decideOutcome } from './outcome.js';
 import { PGBOSS_SCHEMA, deliveryExpireSeconds } from './queue.js';
@@ -49,10 +60,31 @@ const FETCH_RETRY_MAX_MS = 5_000;
 
 type DeliveryJob = Job<DeliveryJobV1>;
 
-/** A job this worker fetched; from then on it holds a slot (or is held) until it is settled. */
+/**
+ * A job this worker fetched, or one delivery of a batch job; from then on it
+ * holds a slot (or is held) until it is settled.
+ */
 interface Fetched extends Shared {
+  /** For a batch member: the batch job with the member's own `data`. */
   job: DeliveryJob;
   queue: string;
+  batch?: Batch;
+}
+
+/**
+ * A fetched batch job (`DeliveryBatchJobV1`): completed in the transaction
+ * that settles its last open member, or, when its last members were settled
+ * by transactions that overlapped, in one of its own right after.
+ */
+interface Batch {
+  job: Job<unknown>;
+  queue: string;
+  /** Members not yet settled by a committed transaction. */
+  open: number;
+  /** Members being settled by transactions not over yet. */
+  settling: number;
+  /** Completed, or being completed by a transaction not over yet. */
+  completing: boolean;
 }
 
 interface Claim {
@@ -99,6 +131,8 @@ export class DeliveryWorker {
   private wakeups: JobWakeups | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
+  /** Deliveries per fetched job lately (batch jobs hold several): sizes fetches to the free slots. */
+  private membersPerJob = 1;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     const { config, log } = options;
@@ -160,6 +194,8 @@ export class DeliveryWorker {
     if (held.length) await this.deferHeld(held, true);
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
     await this.outcomes.drain();
+    // Batch jobs whose last members were settled by the last group commits.
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
     await this.sender.close();
   }
 
@@ -182,10 +218,12 @@ export class DeliveryWorker {
         continue;
       }
       bell.clear();
-      let jobs: DeliveryJob[];
+      let jobs: Job<DeliveryJobV1 | DeliveryBatchJobV1>[];
+      // Batch jobs bring several deliveries each; what a fetch brings beyond the free slots is held.
+      const batchSize = ordered ? want : Math.max(1, Math.min(want, Math.round(want / this.membersPerJob)));
       try {
         const ignoreGroups = ordered ? undefined : this.share.saturated();
-        jobs = await boss.fetch<DeliveryJobV1>(queue, { batchSize: want, ignoreGroups });
+        jobs = await boss.fetch<DeliveryJobV1 | DeliveryBatchJobV1>(queue, { batchSize, ignoreGroups });
         failures = 0;
       } catch (error) {
         this.share.unreserve(ordered, want);
@@ -195,12 +233,13 @@ export class DeliveryWorker {
         continue;
       }
       const fetchedAt = Date.now();
-      const fetched: Fetched[] = jobs.map((job) => ({ job, queue, ordered, fetchedAt, subscription: isDeliveryJob(job.data) ? (job.groupId ?? null) : null }));
+      const fetched = expand(jobs, queue, ordered, fetchedAt);
+      if (jobs.length > 0 && !ordered) this.membersPerJob = 0.8 * this.membersPerJob + (0.2 * fetched.length) / jobs.length;
       await this.refreshCaps(fetched, fetchedAt);
       const start = this.share.admit(fetched, want, ordered);
       this.options.metrics?.jobsHeld.set(this.share.held);
       await this.launch(start);
-      if (jobs.length < want) await bell.wait(this.pollMs());
+      if (jobs.length < batchSize) await bell.wait(this.pollMs());
     }
   }
 
@@ -432,15 +471,50 @@ export class DeliveryWorker {
     this.slotsFreed();
   }
 
-  /** Completes jobs inside `tx`, fenced to the attempt this worker fetched (a job re-run elsewhere is left alone). */
+  /**
+   * Completes jobs inside `tx`, fenced to the attempt this worker fetched (a
+   * job re-run elsewhere is left alone). Batch members settle their batch: its
+   * job is completed with the last open member, only once that member's
+   * transaction commits (see `Batch`), so a crash before leaves it to run
+   * again, its settled members then skipped as stale or finished.
+   */
   private async completeJobs(tx: Tx, done: readonly Fetched[]): Promise<void> {
     const byQueue = new Map<string, JobAttempt[]>();
-    for (const { queue, job } of done) {
+    const add = (queue: string, job: Job<unknown>) => {
       let list = byQueue.get(queue);
       if (!list) byQueue.set(queue, (list = []));
       list.push({ id: job.id, retryCount: job.retryCount });
+    };
+    const members = new Map<Batch, number>();
+    for (const f of done) {
+      if (f.batch) members.set(f.batch, (members.get(f.batch) ?? 0) + 1);
+      else add(f.queue, f.job);
+    }
+    for (const [batch, count] of members) {
+      batch.settling += count;
+      const completes = !batch.completing && count === batch.open;
+      if (completes) {
+        batch.completing = true;
+        add(batch.queue, batch.job);
+      }
+      tx.onSettled((committed) => {
+        batch.settling -= count;
+        if (committed) batch.open -= count;
+        else if (completes) batch.completing = false;
+        if (batch.open === 0 && !batch.completing) this.completeBatch(batch);
+      });
     }
     for (const [name, jobs] of byQueue) await this.options.boss.complete(name, jobs, null, { db: tx.jobs });
+  }
+
+  /** A batch whose last members were settled by overlapping transactions: completed on its own. */
+  private completeBatch(batch: Batch): void {
+    batch.completing = true;
+    const { job } = batch;
+    const done = this.options.db
+      .transaction((tx) => this.options.boss.complete(batch.queue, [{ id: job.id, retryCount: job.retryCount }], null, { db: tx.jobs }), WORKER)
+      .catch((error: unknown) => this.options.log.warn('could not complete a settled batch job; it runs again when pg-boss expires it, its deliveries skipped', { err: error }));
+    void this.track(done);
   }
 
   /**
@@ -552,6 +626,21 @@ function logAttempt(log: Logger, { row, result, outcome }: Finished, attemptNumb
     // Not applied: the delivery was deleted or taken over meanwhile; the attempt is still recorded.
     outcome: attemptNumber === undefined ? null : outcome.status,
   });
+}
+
+/** Fetched jobs as the deliveries they carry: one each, or a batch job's members. */
+function expand(jobs: readonly Job<DeliveryJobV1 | DeliveryBatchJobV1>[], queue: string, ordered: boolean, fetchedAt: number): Fetched[] {
+  const out: Fetched[] = [];
+  for (const job of jobs) {
+    const { data } = job;
+    if (isDeliveryBatchJob(data)) {
+      const batch: Batch = { job, queue, open: data.b.length, settling: 0, completing: false };
+      for (const id of data.b) out.push({ job: { ...job, data: memberJob(id) }, queue, ordered, fetchedAt, subscription: job.groupId ?? null, batch });
+    } else {
+      out.push({ job: job as DeliveryJob, queue, ordered, fetchedAt, subscription: isDeliveryJob(data) ? (job.groupId ?? null) : null });
+    }
+  }
+  return out;
 }
 
 /**

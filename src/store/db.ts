@@ -33,6 +33,8 @@ export interface Tx extends Sql {
   readonly jobs: JobsDb;
   /** Queues live messages; they go out with the COMMIT (PostgreSQL delivers them only if it commits). */
   announce(...messages: readonly LiveMessage[]): void;
+  /** Runs `callback` once the transaction is over: `true` if it committed, `false` if it rolled back (or the COMMIT failed). */
+  onSettled(callback: (committed: boolean) => void): void;
 }
 
 export interface TransactionOptions {
@@ -52,6 +54,7 @@ async function run<R>(kysely: Kysely<any>, text: string, values: readonly unknow
 
 class Transaction implements Tx {
   private readonly messages: LiveMessage[] = [];
+  readonly settled: ((committed: boolean) => void)[] = [];
   readonly jobs: JobsDb = { executeSql: (text: string, values?: unknown[]) => this.query(text, values) };
 
   constructor(
@@ -65,6 +68,10 @@ class Transaction implements Tx {
 
   announce(...messages: readonly LiveMessage[]): void {
     for (const message of messages) this.messages.push(message);
+  }
+
+  onSettled(callback: (committed: boolean) => void): void {
+    this.settled.push(callback);
   }
 
   /**
@@ -112,17 +119,20 @@ export class Db implements Sql {
         const em = this.orm.em.fork();
         em.setTransactionContext(connection as never);
         const tx = new Transaction(em, connection);
+        let result: T;
         try {
-          const result = await body(tx);
+          result = await body(tx);
           await em.flush();
           await tx.commit();
-          return result;
         } catch (error) {
           await run(connection, 'rollback', []).catch(() => undefined);
+          for (const callback of tx.settled) callback(false);
           throw error;
         } finally {
           em.resetTransactionContext();
         }
+        for (const callback of tx.settled) callback(true);
+        return result;
       });
   }
 }

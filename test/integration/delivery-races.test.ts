@@ -100,7 +100,7 @@ test('stop fetches nothing new, lets the attempts in flight finish and commits t
     await stopping;
     const deliveries = (await Promise.all(inFlight.map((id) => deliveriesOf(t, id)))).flat();
     assert.deepEqual(deliveries.map((d) => d.status), Array(5).fill('SUCCEEDED'), 'outcomes committed before stop resolved');
-    const { rows: jobs } = await pool.query(`select distinct state from pgboss.job where data->>'d' = any($1::text[])`, [deliveries.map((d) => d.id)]);
+    const { rows: jobs } = await pool.query(`select distinct state from pgboss.job where data->>'d' = any($1::text[]) or data->'b' ?| $1::text[]`, [deliveries.map((d) => d.id)]);
     assert.deepEqual(jobs.map((j) => j.state), ['completed'], 'their jobs completed with them');
     for (const id of later) assert.equal((await deliveriesOf(t, id))[0].status, 'PENDING', 'published during the stop: left for another worker');
     assert.equal(receiver.requests.length, 5);
