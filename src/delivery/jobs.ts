@@ -170,9 +170,13 @@ export async function enqueueNew(boss: PgBoss, tx: Tx, targets: readonly Deliver
   await enqueue(boss, tx, single);
   for (const [queue, bySubscription] of batches) {
     const jobs: JobInsert<DeliveryBatchJobV1 | DeliveryJobV1>[] = [];
-    for (const [subscription, members] of bySubscription) {
-      for (let i = 0; i < members.length; i += BATCH_MAX) {
+    // Round robin over the subscriptions (pg-boss fetches in insertion order): a fetch brings a
+    // batch of each rather than many of one, which would wait in the worker for that one's share.
+    const longest = Math.max(...[...bySubscription.values()].map((members) => members.length));
+    for (let i = 0; i < longest; i += BATCH_MAX) {
+      for (const [subscription, members] of bySubscription) {
         const run = members.slice(i, i + BATCH_MAX);
+        if (run.length === 0) continue;
         // A lone delivery keeps the plain shape: same job, and readable by workers that predate batches.
         if (run.length === 1) jobs.push(deliveryJob(run[0]));
         else jobs.push({ id: jobIdOf(run[0].deliveryId, `${run[0].deliveryId}:batch`), data: { v: 1, b: run.map((t) => t.deliveryId) }, group: { id: subscription } });

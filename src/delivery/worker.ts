@@ -11,6 +11,7 @@ import { CapCache, FairShare, type Shared } from './fair-share.js';
 import { GroupCommit } from './group-commit.js';
 import { listenForJobs, type JobWakeups } from './job-wakeups.js';
 import {
+  BATCH_MAX,
   DELIVERY_SHARD_QUEUES,
   ORDERED_DELIVERY_QUEUE,
   enqueue,
@@ -131,8 +132,11 @@ export class DeliveryWorker {
   private wakeups: JobWakeups | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
-  /** Deliveries per fetched job lately (batch jobs hold several): sizes fetches to the free slots. */
-  private membersPerJob = 1;
+  /**
+   * Deliveries per fetched job lately (batch jobs hold several): sizes fetches to the free slots.
+   * Starts at a full batch: fetching too little costs another fetch, too much a hold and deferral.
+   */
+  private membersPerJob = BATCH_MAX;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     const { config, log } = options;
@@ -234,7 +238,7 @@ export class DeliveryWorker {
       }
       const fetchedAt = Date.now();
       const fetched = expand(jobs, queue, ordered, fetchedAt);
-      if (jobs.length > 0 && !ordered) this.membersPerJob = 0.8 * this.membersPerJob + (0.2 * fetched.length) / jobs.length;
+      if (jobs.length > 0 && !ordered) this.membersPerJob = (this.membersPerJob + fetched.length / jobs.length) / 2;
       await this.refreshCaps(fetched, fetchedAt);
       const start = this.share.admit(fetched, want, ordered);
       this.options.metrics?.jobsHeld.set(this.share.held);
