@@ -86,4 +86,32 @@ test('two worker processes together keep a subscription within its rate limit, a
 
   const { rows } = await app.app.pool.query(`select status, count(*)::int as n from delivery group by status`);
   assert.deepEqual(rows, [{ status: 'SUCCEEDED', n: 2 * EVENTS }]);
+  await Promise.all(workers.map(({ worker }) => worker.stop()));
+});
+
+test('jobs deferred for their in-flight share take rate-limit slots when they come back', { timeout: 60_000 }, async () => {
+  // maxInFlight 1 and a first request that takes longer than the hold limit (2 s): the other jobs the
+  // worker fetched wait for the share, are deferred back to the queue, and come back together. They
+  // never had a slot, so they take one each now instead of going out at once.
+  const rate = 2;
+  const sink = await startReceiver();
+  after(() => sink.close());
+  sink.respond((_request, index) => ({ status: 200, delayMs: index === 0 ? 2_600 : 0 }));
+  const t = await tenant(app, 'Held tenant');
+  await eventType(t, 'invoice.paid');
+  await subscription(t, { url: sink.url, eventTypes: ['invoice.paid'], rateLimitPerSecond: rate, maxInFlight: 1 });
+  const worker = spawnHookgraph('worker', { ...app.env, HOOKGRAPH_LOG_LEVEL: 'info', HOOKGRAPH_DELIVERY_TIMEOUT: '5s' });
+  after(() => worker.stop());
+  await worker.waitForLog('ready');
+
+  const result = await app.gql(PUBLISH_MANY, { input: { events: Array.from({ length: 6 }, (_, n) => ({ eventType: 'invoice.paid', payload: { n } })) } }, t.key);
+  const published: string[] = result.data.eventsPublish.events.map((e: any) => e.id);
+  await sink.waitFor(6, 30_000);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  assert.deepEqual(sink.requests.map((r) => String(r.headers['webhook-id'])).sort(), [...published].sort(), 'every event exactly once');
+  const arrivals = sink.requests.map((r) => r.receivedAt).sort((a, b) => a - b);
+  // As above: RATE + 1 allows for requests arriving a little after their slots, by amounts that differ.
+  const most = mostWithin(arrivals, 1000);
+  assert.ok(most <= rate + 1, `${most} requests within 1 s (limit ${rate}/s): ${arrivals.map((a) => a - arrivals[0]).join(', ')}`);
+  await worker.stop();
 });
