@@ -511,6 +511,8 @@ export class DeliveryWorker {
    * Replaces held jobs by deferred ones (the rate limit's mechanism: a new job
    * with the deferral count raised, the held one completed, in one
    * transaction). `dueNow` when stopping, so other workers take them at once.
+   * A job keeps a rate-limit slot only if it had one: held jobs were never
+   * claimed, so most reserve theirs when they come back.
    */
   private async deferHeld(held: readonly Fetched[], dueNow: boolean): Promise<void> {
     this.options.metrics?.jobsHeld.set(this.share.held);
