@@ -134,3 +134,26 @@ test('jobs deferred for their in-flight share take rate-limit slots when they co
   assert.ok(most <= rate + 1, `${most} requests within 1 s (limit ${rate}/s): ${arrivals.map((a) => a - arrivals[0]).join(', ')}`);
   await worker.stop();
 });
+
+test('an ordered subscription under a rate limit keeps publish order across two workers, at the rate', { timeout: 60_000 }, async () => {
+  const sink = await startReceiver();
+  after(() => sink.close());
+  const t = await tenant(app, 'Ordered tenant');
+  await eventType(t, 'invoice.paid');
+  await subscription(t, { url: sink.url, eventTypes: ['invoice.paid'], rateLimitPerSecond: RATE, ordered: true });
+  const workers = await Promise.all([startWorker(), startWorker()]);
+  const count = 10;
+  const result = await app.gql(PUBLISH_MANY, { input: { events: Array.from({ length: count }, (_, n) => ({ eventType: 'invoice.paid', payload: { n } })) } }, t.key);
+  const published: string[] = result.data.eventsPublish.events.map((e: any) => e.id);
+  await sink.waitFor(count, 30_000);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Ordered deliveries wait for their slot in the worker: one at a time, in publish order.
+  assert.deepEqual(
+    sink.requests.map((r) => String(r.headers['webhook-id'])),
+    published,
+  );
+  const arrivals = sink.requests.map((r) => r.receivedAt);
+  const most = mostWithin(arrivals, 1000);
+  assert.ok(most <= RATE + 1, `${most} requests within 1 s (limit ${RATE}/s): ${arrivals.map((a) => a - arrivals[0]).join(', ')}`);
+  await Promise.all(workers.map(({ worker }) => worker.stop()));
+});
