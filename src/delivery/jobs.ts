@@ -26,6 +26,10 @@ export const DELIVERY_QUEUES: readonly string[] = [...DELIVERY_SHARD_QUEUES, ORD
  * - `s`: index into the retry schedule of the attempt this job makes.
  * - `r`: how often this attempt was deferred, by the rate limit or by the
  *   subscription's in-flight share (keeps job ids unique).
+ * - `k`: set when the rate limit deferred this attempt to a slot it reserved:
+ *   the job starts at its slot and is sent without reserving another. Kept
+ *   when the job is deferred again for its share; a job deferred only for its
+ *   share never had a slot and reserves one when it comes back.
  * - `m`: set on manual re-queues (deliveryRetry, replay): a fresh id, so the
  *   new job never collides with the finished job pg-boss still keeps for the
  *   same attempt count (a CANCELLED delivery never advanced its count).
@@ -36,6 +40,7 @@ export interface DeliveryJobV1 {
   a: number;
   s: number;
   r?: number;
+  k?: 1;
   m?: string;
 }
 
@@ -96,6 +101,8 @@ export interface DeliveryJobTarget {
   webhookSubscriptionId: string;
   ordered: boolean;
   deferrals?: number;
+  /** The attempt holds its rate-limit slot (see `k`). */
+  keepsSlot?: boolean;
   startAfter?: Date;
   /** Manual re-queue id (see `m`). */
   requeue?: string;
@@ -138,6 +145,7 @@ export function shardPicker(chunk: number): () => number {
 export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1> {
   const data: DeliveryJobV1 = { v: 1, d: target.deliveryId, a: target.attemptCount, s: target.scheduleIndex };
   if (target.deferrals) data.r = target.deferrals;
+  if (target.keepsSlot) data.k = 1;
   if (target.requeue) data.m = target.requeue;
   const job: JobInsert<DeliveryJobV1> = { id: deliveryJobId(data), data, group: { id: target.webhookSubscriptionId } };
   if (target.startAfter) job.startAfter = target.startAfter.toISOString();

@@ -26,7 +26,7 @@ import {
 import type { Metrics } from './metrics.js';
 import { decideOutcome } from './outcome.js';
 import { PGBOSS_SCHEMA, deliveryExpireSeconds } from './queue.js';
-import { RateLimiter } from './rate-limit.js';
+import { slotsOf, type Slot } from './rate-limit.js';
 import { recordAttempts, type AppliedAttempt, type FinishedAttempt } from './record.js';
 import { SecretCache, buildRequest, recordedHeaders } from './request.js';
 import { Sender, type SendResult } from './sender.js';
@@ -117,7 +117,6 @@ type Finished = FinishedAttempt & { fetched: Fetched };
 export class DeliveryWorker {
   private readonly sender: Sender;
   private readonly secrets: SecretCache;
-  private readonly limiter = new RateLimiter();
   private readonly userAgent = USER_AGENT;
   private readonly caps = new CapCache();
   private readonly share: FairShare<Fetched>;
@@ -353,19 +352,20 @@ export class DeliveryWorker {
 
   /**
    * Jobs the one-statement claim left out: stale or finished (skipped),
-   * subscription no longer enabled (CANCELLED), rate limited (deferred to
-   * their slot, or for ordered ones waited for in-process), or claimable
-   * after all. Completes these and `done` in its transaction; returns the
-   * claims and every job settled without an attempt.
+   * subscription no longer enabled (CANCELLED), rate limited (a slot from the
+   * shared budget: sent at once if it is now, else deferred to it, or for
+   * ordered ones waited for in-process), or claimable after all. Completes
+   * these and `done` in its transaction; returns the claims and every job
+   * settled without an attempt.
    */
   private async claimCarefully(jobs: readonly Fetched[], done: readonly Fetched[]): Promise<{ claims: Claim[]; settled: Fetched[] }> {
     const { db, metrics } = this.options;
     const rows = await deliveries.forSending(db, jobs.map((f) => f.job.data.d));
-    const now = Date.now();
     const candidates: Claim[] = [];
     const settled: Fetched[] = [...done];
     const cancelled: DueDelivery[] = [];
-    const deferred: DeliveryJobTarget[] = [];
+    /** Rate limited and without a slot yet, in batch order. */
+    const limited: Claim[] = [];
     for (const fetched of jobs) {
       const { data } = fetched.job;
       const row = rows.get(data.d);
@@ -379,26 +379,38 @@ export class DeliveryWorker {
         settled.push(fetched);
         continue;
       }
-      let waitMs = 0;
-      if (row.rateLimitPerSecond && !data.r) waitMs = this.limiter.reserve(row.webhookSubscriptionId, row.rateLimitPerSecond, now);
-      if (waitMs > 0 && !fetched.ordered) {
-        deferred.push({
-          deliveryId: row.id,
-          attemptCount: data.a,
-          scheduleIndex: data.s,
-          webhookSubscriptionId: row.webhookSubscriptionId,
-          ordered: false,
-          deferrals: (data.r ?? 0) + 1,
-          startAfter: new Date(now + waitMs),
-        });
-        settled.push(fetched);
-        continue;
-      }
-      candidates.push({ fetched, row, waitMs });
+      (row.rateLimitPerSecond && !data.k ? limited : candidates).push({ fetched, row, waitMs: 0 });
     }
+    const deferred: { target: DeliveryJobTarget; waitMs: number }[] = [];
     const claims = await db.transaction(async (tx) => {
+      // One statement for every rate-limited subscription of the batch; its rows stay locked until this commits.
+      const slots = await this.reserveSlots(tx, limited);
+      for (const claim of limited) {
+        const { row, fetched } = claim;
+        const slot = slots.get(row.webhookSubscriptionId)?.shift();
+        // No slot: the subscription lost its rate limit (or was deleted) since it was read.
+        if (slot && slot.waitMs > 0 && !fetched.ordered) {
+          const { data } = fetched.job;
+          deferred.push({
+            target: {
+              deliveryId: row.id,
+              attemptCount: data.a,
+              scheduleIndex: data.s,
+              webhookSubscriptionId: row.webhookSubscriptionId,
+              ordered: false,
+              deferrals: (data.r ?? 0) + 1,
+              keepsSlot: true,
+              startAfter: slot.at,
+            },
+            waitMs: slot.waitMs,
+          });
+          settled.push(fetched);
+          continue;
+        }
+        candidates.push({ ...claim, waitMs: slot?.waitMs ?? 0 });
+      }
       await deliveries.cancelNotEnabled(tx, cancelled);
-      await enqueue(this.options.boss, tx, deferred);
+      await enqueue(this.options.boss, tx, deferred.map((d) => d.target));
       const claimed = await deliveries.markSending(tx, candidates.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
       // Not claimed: a retry or replay moved the delivery on meanwhile, and made its own job.
       const lost = candidates.filter((c) => !claimed.has(c.row.id)).map((c) => c.fetched);
@@ -407,8 +419,18 @@ export class DeliveryWorker {
       return candidates.filter((c) => claimed.has(c.row.id));
     }, WORKER);
     if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
-    for (const target of deferred) this.wakeAt(queueFor(false, target.deliveryId), target.startAfter!.getTime());
+    // The slot is on the database's clock; this process's timer counts the wait from now.
+    const now = Date.now();
+    for (const { target, waitMs } of deferred) this.wakeAt(queueFor(false, target.deliveryId), now + waitMs);
     return { claims, settled };
+  }
+
+  /** Reserves a slot for each of these claims from their subscriptions' shared budgets; per subscription, earliest first. */
+  private async reserveSlots(tx: Tx, limited: readonly Claim[]): Promise<Map<string, Slot[]>> {
+    const counts = new Map<string, number>();
+    for (const { row } of limited) counts.set(row.webhookSubscriptionId, (counts.get(row.webhookSubscriptionId) ?? 0) + 1);
+    const reservations = await webhookSubscriptions.reserveSendSlots(tx, counts);
+    return new Map([...reservations].map(([id, reservation]) => [id, slotsOf(reservation, counts.get(id)!)]));
   }
 
   /**
@@ -567,6 +589,8 @@ export class DeliveryWorker {
    * Replaces held jobs by deferred ones (the rate limit's mechanism: a new job
    * with the deferral count raised, the held one completed, in one
    * transaction). `dueNow` when stopping, so other workers take them at once.
+   * A job keeps a rate-limit slot only if it had one: held jobs were never
+   * claimed, so most reserve theirs when they come back.
    */
   private async deferHeld(held: readonly Fetched[], dueNow: boolean): Promise<void> {
     this.options.metrics?.jobsHeld.set(this.share.held);
@@ -580,6 +604,7 @@ export class DeliveryWorker {
         webhookSubscriptionId: subscription!,
         ordered: false,
         deferrals,
+        keepsSlot: job.data.k === 1,
         startAfter: new Date(now + (dueNow ? 0 : HOLD_DEFER_MS * 2 ** Math.min(4, deferrals - 1))),
       };
     });

@@ -197,6 +197,52 @@ export async function inFlightCaps(db: Sql, ids: readonly string[]): Promise<Map
 }
 
 /**
+ * Send slots reserved for a subscription by `reserveSendSlots`, in integer
+ * microseconds on the database clock: the first slot lies `firstWaitUs` after
+ * `nowUs`, each next one `stepUs` later.
+ */
+export interface SlotReservation {
+  nowUs: number;
+  firstWaitUs: number;
+  stepUs: number;
+}
+
+/**
+ * The rate limit shared by every worker process (GCRA): reserves `count`
+ * consecutive send slots for each subscription, 1/rate apart, from its
+ * theoretical arrival time or now if that has passed (no burst after idling),
+ * and moves the arrival time past them, in one statement for the whole claim
+ * batch. The step is rounded up to whole microseconds, so slots are never
+ * closer than 1/rate. The rows are locked in id order (two workers reserving
+ * for the same subscriptions wait for each other instead of deadlocking);
+ * `statement_timestamp()` is the database's clock, read before any lock wait,
+ * so a wait measured from it can only come out longer. Subscriptions without a rate limit
+ * (removed meanwhile) or gone are left out of the answer. Only `rate_tat`
+ * changes: no indexed column (HOT), no `updated_at` (not a change of the
+ * subscription), nothing announced.
+ */
+export async function reserveSendSlots(tx: Tx, wants: ReadonlyMap<string, number>): Promise<Map<string, SlotReservation>> {
+  if (wants.size === 0) return new Map();
+  // Everything is computed from the updated row itself: an update that waited for another worker's is
+  // re-evaluated on the row that worker left (a value read by a separate scan would be the old one).
+  const { rows } = await tx.query<{ id: string; nowUs: string; firstWaitUs: string; stepUs: string }>(
+    `with locked as materialized (
+       select id from webhook_subscription where id = any($1::uuid[]) and rate_limit_per_second is not null order by id for no key update
+     )
+     update webhook_subscription s
+        set rate_tat = greatest(s.rate_tat, statement_timestamp()) + w.n * ceil(1000000.0 / s.rate_limit_per_second)::bigint * interval '1 microsecond'
+       from locked l, unnest($1::uuid[], $2::int[]) as w(id, n)
+      where s.id = l.id and w.id = s.id and s.rate_limit_per_second is not null
+      returning s.id,
+        (extract(epoch from statement_timestamp()) * 1000000)::bigint as "nowUs",
+        (extract(epoch from s.rate_tat - statement_timestamp()) * 1000000)::bigint - w.n * ceil(1000000.0 / s.rate_limit_per_second)::bigint as "firstWaitUs",
+        ceil(1000000.0 / s.rate_limit_per_second)::bigint as "stepUs"`,
+    [[...wants.keys()], [...wants.values()]],
+  );
+  return new Map(rows.map((r) => [r.id, { nowUs: Number(r.nowUs), firstWaitUs: Number(r.firstWaitUs), stepUs: Number(r.stepUs) }]));
+}
+
+/**
  * Key-share locks the subscriptions before their deliveries are written: a
  * subscription delete locks its row, then cascades to its deliveries; taking
  * the locks in the same order makes it wait for this transaction instead of

@@ -62,6 +62,15 @@ export class WebhookSubscription {
   rateLimitPerSecond?: number | null;
 
   /**
+   * The rate limit's theoretical arrival time: the next free send slot, shared
+   * by every worker process (reserved per claim batch, see
+   * webhookSubscriptions.reserveSendSlots). Written by workers only; not
+   * indexed, so its updates stay HOT. Lazy: the API never reads it.
+   */
+  @Property({ type: 'timestamptz', nullable: true, lazy: true })
+  rateTat?: Date | null;
+
+  /**
    * Most attempts of this subscription one worker runs at once (1..1000);
    * null: the worker's HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT, which also caps it.
    */
