@@ -397,7 +397,7 @@ export class DeliveryWorker {
       this.options.log.error('delivery attempt failed inside hookgraph', { deliveryId: row.id, err: error });
       result = { startedAt, durationMs: Date.now() - startedAt.getTime(), errorKind: 'INTERNAL', error: 'internal error in hookgraph before the request was sent' };
     }
-    const outcome = decideOutcome(result, this.options.config.retrySchedule, data.s, Date.now());
+    const outcome = decideOutcome(result, row.retrySchedule ?? this.options.config.retrySchedule, data.s, Date.now());
     return { fetched, row, claimedCount: data.a, requestHeaders, result, outcome };
   }
 

@@ -93,6 +93,8 @@ export interface NewWebhookSubscription {
   maxInFlight: number | null;
   payloadQuery: string | null;
   payloadPlan: PayloadPlan | null;
+  /** Delays in ms; null: the server's schedule. */
+  retrySchedule: number[] | null;
   ordered: boolean;
   secretEncrypted: string;
 }
@@ -119,6 +121,7 @@ export interface WebhookSubscriptionChanges {
   maxInFlight?: number | null;
   payloadQuery?: string | null;
   payloadPlan?: PayloadPlan | null;
+  retrySchedule?: number[] | null;
   ordered?: boolean;
   secretEncrypted?: string;
   previousSecretEncrypted?: string | null;

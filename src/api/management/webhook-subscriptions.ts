@@ -101,6 +101,7 @@ export async function createWebhookSubscription(
       maxInFlight: fields.maxInFlight ?? null,
       payloadQuery: shaping?.payloadQuery ?? null,
       payloadPlan: shaping?.payloadPlan ?? null,
+      retrySchedule: fields.retrySchedule ?? null,
       ordered: fields.ordered ?? false,
       secretEncrypted: secret.sealed,
     }),
@@ -127,6 +128,7 @@ export async function updateWebhookSubscription(
       metadata: fields.metadata,
       rateLimitPerSecond: fields.rateLimitPerSecond,
       maxInFlight: fields.maxInFlight,
+      retrySchedule: fields.retrySchedule,
       ordered: fields.ordered,
     };
     // A new query, or new patterns under the stored one, are checked together.
