@@ -13,6 +13,8 @@ import { listenForJobs, type JobWakeups } from './job-wakeups.js';
 import { DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, enqueue, isDeliveryJob, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { decideOutcome } from './outcome.js';
+import { operationalEvents } from './operational.js';
+import { Publisher } from './publish.js';
 import { PGBOSS_SCHEMA, deliveryExpireSeconds } from './queue.js';
 import { RateLimiter } from './rate-limit.js';
 import { recordAttempts, type AppliedAttempt, type FinishedAttempt } from './record.js';
@@ -30,6 +32,8 @@ export interface DeliveryWorkerOptions {
   metrics?: Metrics;
   /** Defaults to a guard built from HOOKGRAPH_ALLOW_TARGETS (tests pass one with a fake resolver). */
   guard?: AddressGuard;
+  /** Publishes the operational events of group commits; defaults to one of the worker's own. */
+  publisher?: Publisher;
 }
 
 /** Worker bookkeeping (claims, outcomes) commits without waiting for the WAL flush: see TransactionOptions.durable. */
@@ -96,6 +100,7 @@ export class DeliveryWorker {
   private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
   private readonly stopping = new AbortController();
   private readonly expireMs: number;
+  private readonly publisher: Publisher;
   private wakeups: JobWakeups | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
@@ -107,6 +112,7 @@ export class DeliveryWorker {
     // receiver's host, and one of them hanging must not leave the others queued behind its connections.
     this.sender = new Sender({ guard, timeoutMs: config.deliveryTimeoutMs, connectionsPerOrigin: config.workerInFlight });
     this.secrets = new SecretCache(options.secretKey);
+    this.publisher = options.publisher ?? new Publisher({ config, db: options.db, boss: options.boss, metrics: options.metrics });
     this.expireMs = deliveryExpireSeconds(config.deliveryTimeoutMs) * 1000;
     this.share = new FairShare<Fetched>({ inFlight: config.workerInFlight, perSubscription: config.subscriptionInFlight }, (id) => this.caps.get(id));
     this.outcomes = new GroupCommit<Finished>({
@@ -405,10 +411,12 @@ export class DeliveryWorker {
   private async commitOutcomes(group: Finished[]): Promise<void> {
     const { db, config } = this.options;
     const applied = await db.transaction(async (tx) => {
-      const written = await recordAttempts(tx, group, config.disableAfterMs);
-      const failed = await this.scheduleRetries(tx, written);
+      const recorded = await recordAttempts(tx, group, config.disableAfterMs);
+      const failed = await this.scheduleRetries(tx, recorded.applied);
+      // In the same transaction as the changes they report: both commit, or neither.
+      await this.publisher.publishOperational(tx, operationalEvents(recorded));
       await this.completeJobs(tx, group.filter((f) => !failed.has(f)).map((f) => f.fetched));
-      return written;
+      return recorded.applied;
     }, WORKER);
     this.afterCommit(group, applied);
   }
