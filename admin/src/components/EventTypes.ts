@@ -111,7 +111,9 @@ export function EventTypes() {
                 <tbody>
                   ${visible.map(
                     (row) => html`<tr key=${row.id} data-event-type=${row.name} class=${row.archived ? 'archived' : ''}>
-                      <td><code>${row.name}</code>${row.archived ? html` <span class="badge badge-archived">archived</span>` : null}</td>
+                      <td><code>${row.name}</code>${row.archived ? html` <span class="badge badge-archived">archived</span>` : null}${row.system
+                        ? html` <span class="badge badge-system" title="Published by hookgraph about this tenant's webhook health; subscribe with hookgraph.* (not matched by *)">system</span>`
+                        : null}</td>
                       <td>${row.description ?? html`<span class="muted">—</span>`}</td>
                       <td class="opt"><div class="schemas">
                         ${row.schema ? html`<details><summary>JSON Schema</summary><pre>${json(row.schema)}</pre></details>` : html`<span class="muted">any payload</span>`}
@@ -119,8 +121,8 @@ export function EventTypes() {
                       </div></td>
                       <td class="opt">${timeAgo(row.createdAt)}</td>
                       <td class="actions">
-                        <button type="button" class="secondary" onClick=${() => setEditing({ kind: 'edit', row })} aria-label=${`Edit ${row.name}`}>Edit</button>
-                        ${row.archived
+                        ${row.system ? html`<span class="muted">built in</span>` : html`<button type="button" class="secondary" onClick=${() => setEditing({ kind: 'edit', row })} aria-label=${`Edit ${row.name}`}>Edit</button>`}
+                        ${row.system ? null : row.archived
                           ? html`<button type="button" class="secondary" onClick=${() => setArchived(row, false)} aria-label=${`Restore ${row.name}`}>Restore</button>`
                           : html`<button type="button" class="secondary" onClick=${() => confirm(`Archive ${row.name}? New events of this type will be refused.`) && setArchived(row, true)} aria-label=${`Archive ${row.name}`}>Archive</button>`}
                       </td>
@@ -130,7 +132,7 @@ export function EventTypes() {
               </table>
             </div>
           </div>`}
-    ${rows && rows.some((r) => !r.archived) ? html`<${PublishForm} eventTypes=${rows.filter((r) => !r.archived)} />` : null}
+    ${rows && rows.some((r) => !r.archived && !r.system) ? html`<${PublishForm} eventTypes=${rows.filter((r) => !r.archived && !r.system)} />` : null}
   </div>`;
 }
 
