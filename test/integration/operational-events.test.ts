@@ -216,3 +216,25 @@ test("operational events stay in their tenant", async () => {
   assert.equal(await statusOf(a, target.id), 'DISABLED');
   assert.equal(watchingB.requests.length, 0);
 });
+
+test('FAILING_DISABLED raises hookgraph.subscription.disabled with the delivery that tipped it', async () => {
+  // A second hookgraph whose failure window is short enough to run out within one delivery's schedule.
+  const failingApp = await startTestApp({ label: 'operational-failing', env: { HOOKGRAPH_DISABLE_AFTER: '150ms', HOOKGRAPH_RETRY_SCHEDULE: '0,200ms,200ms' } });
+  after(() => failingApp.stop());
+  const t = await tenant(failingApp, 'failing');
+  await eventType(t, 'order.created');
+  const [watching, failing] = [await receiver(), await receiver()];
+  failing.respond(() => ({ status: 500 }));
+  const watcher = await subscription(t, { url: watching.url, eventTypes: ['hookgraph.subscription.*'] });
+  const target = await subscription(t, { url: failing.url, eventTypes: ['order.created'] });
+  const event = await publish(t, 'order.created', { orderId: 'o-5' });
+  const [request] = await watching.waitFor(1, 15_000);
+  const verified = new Webhook(watcher.secret).verify(request.body, request.headers as Record<string, string>) as any;
+  assert.equal(verified.type, 'hookgraph.subscription.disabled');
+  const { data } = verified;
+  assert.deepEqual({ ...data, deliveryId: undefined }, { webhookSubscriptionId: target.id, url: failing.url, status: 'FAILING_DISABLED', reason: 'FAILING', eventId: event.id, deliveryId: undefined });
+  const status = (await failingApp.gql(SUBSCRIPTION, { id: target.id }, t.key)).data.webhookSubscription.status;
+  assert.equal(status, 'FAILING_DISABLED');
+  const [delivery] = (await failingApp.gql(DELIVERIES, { id: target.id }, t.key)).data.deliveries.nodes;
+  assert.equal(data.deliveryId, delivery.id);
+});
