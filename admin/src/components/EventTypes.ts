@@ -97,11 +97,13 @@ export function EventTypes() {
       ? error
         ? null
         : html`<${Loading} label="Loading event types…" />`
-      : rows.length === 0
-        ? html`<${Empty} title="No event types yet.">
-            <p>Event types name what producers publish (e.g. <code>order.created</code>) and can carry a JSON Schema that every payload must satisfy.</p>
-          <//>`
-        : html`<div>
+      : html`${rows.every((r) => r.system)
+          ? html`<${Empty} title="No event types yet.">
+              <p>Event types name what producers publish (e.g. <code>order.created</code>) and can carry a JSON Schema that every payload must satisfy.
+                The <span class="badge badge-system">system</span> ones below are hookgraph's own, about this tenant's webhook health.</p>
+            <//>`
+          : null}
+        ${visible.length === 0 ? null : html`<div>
             ${archivedCount
               ? html`<label class="check"><input type="checkbox" checked=${showArchived} onChange=${(e: Event) => setShowArchived((e.currentTarget as HTMLInputElement).checked)} /> Show ${archivedCount} archived</label>`
               : null}
@@ -131,7 +133,7 @@ export function EventTypes() {
                 </tbody>
               </table>
             </div>
-          </div>`}
+          </div>`}`}
     ${rows && rows.some((r) => !r.archived && !r.system) ? html`<${PublishForm} eventTypes=${rows.filter((r) => !r.archived && !r.system)} />` : null}
   </div>`;
 }
