@@ -140,6 +140,8 @@ test('hookgraph.delivery.failed arrives when a delivery uses up its schedule', a
   const [watching, failing] = [await receiver(), await receiver()];
   failing.respond(() => ({ status: 500, body: 'down' }));
   const watcher = await subscription(t, { url: watching.url, eventTypes: ['hookgraph.delivery.*'] });
+  const shaping = await receiver();
+  await subscription(t, { url: shaping.url, eventTypes: ['hookgraph.delivery.failed'], payloadQuery: 'subscription { hookgraphDeliveryFailed { deliveryId attemptCount } }' });
   const target = await subscription(t, { url: failing.url, eventTypes: ['order.created'] });
 
   const event = await publish(t, 'order.created', { orderId: 'o-2' });
@@ -162,6 +164,9 @@ test('hookgraph.delivery.failed arrives when a delivery uses up its schedule', a
   // The subscription is still enabled (one failed delivery is not a 410), so no disabled event.
   assert.equal(await statusOf(t, target.id), 'ENABLED');
   assert.equal(watching.requests.length, 1);
+  // Fanned out like any event: a payload query over the event schema shapes it.
+  const [shapedRequest] = await shaping.waitFor(1, 15_000);
+  assert.deepEqual(JSON.parse(shapedRequest.body).data, { deliveryId: delivery.id, attemptCount: 3 });
 });
 
 test('deliveries of operational events raise no operational events themselves', async () => {
