@@ -104,9 +104,11 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
     metrics.watchBacklog(db);
     if (live) watchLive(metrics.registry, live);
     const guard = new AddressGuard(config.allowTargets);
+    // One fan-out cache per process: the API's publishes and the worker's operational events share it.
+    const publisher = new Publisher({ config, db, boss, metrics });
     // api processes only send jobs; serve and worker deliver them and run retention.
     if (role !== 'api') {
-      const worker = new DeliveryWorker({ config, db, boss, log, secretKey: keys.secretKey, metrics, guard });
+      const worker = new DeliveryWorker({ config, db, boss, log, secretKey: keys.secretKey, metrics, guard, publisher });
       await worker.start();
       onStop('delivery worker', () => worker.stop());
       await startRetention({ boss, db, log, retentionDays: config.retentionDays });
@@ -122,7 +124,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
       guard,
       boss,
       metrics,
-      publisher: new Publisher({ config, db, boss, metrics }),
+      publisher,
       operations: new DeliveryOperations({ db, boss, config }),
       eventSchemas: new EventSchemas(db),
     };

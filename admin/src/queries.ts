@@ -48,7 +48,7 @@ export const DELIVERY_RETRY = /* GraphQL */ `mutation DeliveryRetry($id: ID!) {
 ${DELIVERY_FIELDS}`;
 
 export const SUBSCRIPTION_FIELDS = /* GraphQL */ `fragment SubscriptionFields on WebhookSubscription {
-  id url description eventTypes status disabledReason filter headers payloadQuery
+  id url description eventTypes status disabledReason filter headers payloadQuery retrySchedule
   lastSuccessAt failingSince createdAt
 }`;
 
@@ -101,7 +101,7 @@ export const SUBSCRIPTION_TEST = /* GraphQL */ `mutation SubscriptionTest($id: I
   webhookSubscriptionTest(input: { id: $id }) { event { id } userErrors { field message code } }
 }`;
 
-export const EVENT_TYPE_FIELDS = /* GraphQL */ `fragment EventTypeFields on EventType { id name description schema archived createdAt }`;
+export const EVENT_TYPE_FIELDS = /* GraphQL */ `fragment EventTypeFields on EventType { id name description schema archived system createdAt }`;
 
 export const EVENT_TYPES = /* GraphQL */ `query EventTypes($first: Int, $after: String, $includeArchived: Boolean) {
   eventTypes(first: $first, after: $after, includeArchived: $includeArchived) {

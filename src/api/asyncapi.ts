@@ -1,3 +1,4 @@
+import { SYSTEM_EVENT_TYPES } from '../domain/operational-events.js';
 import type { Express } from 'express';
 import { ApiKeyScope } from '../domain/entities/ApiKey.js';
 import { VERSION } from '../delivery/version.js';
@@ -145,7 +146,7 @@ export function mountAsyncApi(app: Express, services: Services): void {
       if (principal.kind === 'anonymous' || principal.kind === 'invalid') return refuse(401, 'UNAUTHENTICATED', 'Send a tenant API key as "Authorization: Bearer <key>".');
       if (principal.kind === 'root') return refuse(403, 'FORBIDDEN', 'The root key only manages tenants; use a tenant API key.');
       if (!allows(principal.scopes, ApiKeyScope.READ)) return refuse(403, 'FORBIDDEN', 'This key lacks the scope for the event catalog (needs READ).');
-      const types = await eventTypes.active(services.db, principal.tenantId);
+      const types = [...(await eventTypes.active(services.db, principal.tenantId)), ...SYSTEM_EVENT_TYPES];
       const body = JSON.stringify(asyncApiDocument(types));
       // The same cap as a GraphQL answer: many large schemas make a large catalog.
       if (Buffer.byteLength(body) > services.config.maxResponseBytes) {

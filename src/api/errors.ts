@@ -16,6 +16,8 @@ export enum UserErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   /** An event type name is not dot-separated lowercase segments. */
   INVALID_EVENT_TYPE_NAME = 'INVALID_EVENT_TYPE_NAME',
+  /** The name is in the `hookgraph` namespace, reserved for hookgraph's own event types. */
+  RESERVED_NAME = 'RESERVED_NAME',
   /** An event type pattern is malformed. */
   INVALID_PATTERN = 'INVALID_PATTERN',
   /** A JSON Schema does not compile. */

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { buildEventSchema, type EventSchema, type EventTypeSource } from '../domain/event-schema.js';
+import { SYSTEM_EVENT_TYPES } from '../domain/operational-events.js';
 import type { Db } from '../store/db.js';
 import * as eventTypes from '../store/event-types.js';
 
@@ -24,7 +25,8 @@ export class EventSchemas {
     const version = await eventTypes.schemaVersion(this.db, tenantId);
     const cached = this.cache.get(tenantId);
     if (cached?.version === version) return cached.eventSchema;
-    const eventSchema = buildEventSchema(await eventTypes.active(this.db, tenantId));
+    // hookgraph's own event types are part of every tenant's schema, so payload queries can shape them too.
+    const eventSchema = buildEventSchema([...(await eventTypes.active(this.db, tenantId)), ...SYSTEM_EVENT_TYPES]);
     this.cache.set(tenantId, { version, eventSchema });
     return eventSchema;
   }
@@ -32,6 +34,6 @@ export class EventSchemas {
   /** The schema the tenant's event types would give with `changed` in place of its namesake (archived: left out); not cached. */
   async withChange(tenantId: string, changed: EventTypeSource & { archived: boolean }): Promise<EventSchema> {
     const others = (await eventTypes.active(this.db, tenantId)).filter((t) => t.name !== changed.name);
-    return buildEventSchema(changed.archived ? others : [...others, changed]);
+    return buildEventSchema([...(changed.archived ? others : [...others, changed]), ...SYSTEM_EVENT_TYPES]);
   }
 }

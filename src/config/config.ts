@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseAllowEntry } from '../delivery/address-guard.js';
+import { parseRetrySchedule } from '../delivery/retry-policy.js';
 import { parseDuration } from './duration.js';
 
 /** Everything hookgraph reads from the environment, parsed once. */
@@ -94,14 +95,9 @@ function duration(env: Env, name: string, fallback: string, min = 0): number {
 
 function retrySchedule(env: Env): number[] {
   const name = 'HOOKGRAPH_RETRY_SCHEDULE';
-  const raw = value(env, name) ?? DEFAULT_RETRY_SCHEDULE;
-  const parts = raw.split(',');
-  if (parts.length > 50) throw new ConfigError(name, 'at most 50 attempts');
-  return parts.map((part, index) => {
-    const parsed = parseDuration(part);
-    if (parsed === undefined) throw new ConfigError(name, `entry ${index + 1} "${part.trim()}" is not a duration`);
-    return parsed;
-  });
+  const parsed = parseRetrySchedule((value(env, name) ?? DEFAULT_RETRY_SCHEDULE).split(','));
+  if (!parsed.ok) throw new ConfigError(name, parsed.message);
+  return parsed.schedule;
 }
 
 function databaseUrl(env: Env): string | undefined {

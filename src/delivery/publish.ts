@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { uuidv7 } from '../domain/ids.js';
 import { validatePayload } from '../domain/json-schema.js';
 import { isValidEventTypeName } from '../domain/patterns.js';
+import { isSystemEventTypeName, type OperationalEvent } from '../domain/operational-events.js';
 import { OverBudget, WorkMeter } from '../domain/work-meter.js';
 import { shapePayload, type PayloadPlan, type PlannedField } from '../domain/payload-query.js';
 import type { Db, Tx } from '../store/db.js';
@@ -43,7 +44,7 @@ export type PublishedEvent = events.StoredEvent;
 export interface PublishProblem {
   index: number;
   path: string[];
-  code: 'REQUIRED' | 'INVALID' | 'TOO_LARGE' | 'NOT_FOUND' | 'ARCHIVED' | 'SCHEMA_MISMATCH' | 'INVALID_EVENT_TYPE_NAME';
+  code: 'REQUIRED' | 'INVALID' | 'TOO_LARGE' | 'NOT_FOUND' | 'ARCHIVED' | 'SCHEMA_MISMATCH' | 'INVALID_EVENT_TYPE_NAME' | 'RESERVED_NAME';
   message: string;
 }
 
@@ -115,6 +116,9 @@ export class Publisher {
     const problems: PublishProblem[] = [];
     if (!input.eventType) problems.push({ index, path: ['eventType'], code: 'REQUIRED', message: 'eventType is required.' });
     else if (!isValidEventTypeName(input.eventType)) problems.push({ index, path: ['eventType'], code: 'INVALID_EVENT_TYPE_NAME', message: `"${input.eventType.slice(0, 140)}" is not a valid event type name.` });
+    else if (isSystemEventTypeName(input.eventType)) {
+      problems.push({ index, path: ['eventType'], code: 'RESERVED_NAME', message: `"${input.eventType}" is one of hookgraph's own event types: only hookgraph publishes them.` });
+    }
     if (input.payload === undefined || input.payload === null) problems.push({ index, path: ['payload'], code: 'REQUIRED', message: 'payload is required.' });
     const key = input.idempotencyKey;
     if (key !== undefined && key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
@@ -174,29 +178,84 @@ export class Publisher {
     if (lost.length) await this.resolveIdempotency(tx, tenantId, lost.map((f) => f.p), results, lost.map((f) => f.index));
 
     const entry = only ? undefined : await this.subscriptions.forTenant(tx, tenantId, version);
+    const created = fresh.filter(({ p, index }) => {
+      const at = createdAt.get(p.id);
+      if (at) results[index] = { id: p.id, tenantId, eventType: p.input.eventType, body: p.body, idempotencyKey: p.key, occurredAt: p.occurredAt, createdAt: at };
+      return at !== undefined;
+    });
+    const planned = this.plan(created.map(({ p, index }) => ({ p, index, targets: only ?? matchWithin(entry!, p, index, meter) })), meter);
+    const count = await this.insertDeliveries(tx, tenantId, planned);
+    for (const [index, first] of repeats) results[index] = results[first];
+    this.options.metrics?.eventsPublished.inc(createdAt.size);
+    return { ok: true, events: results as PublishedEvent[], deliveries: count };
+  }
+
+  /**
+   * Operational events (see domain/operational-events.ts), published inside
+   * `tx`, the transaction that makes the change they report (the worker's
+   * group commit): fanned out like any event to the tenant's ENABLED
+   * subscriptions whose patterns match, with their deliveries and jobs in the
+   * same transaction. An event no subscription takes is not stored at all, so
+   * a tenant without such subscriptions pays one version read (the cache is
+   * in memory); nothing at all is read when there are no events.
+   */
+  async publishOperational(tx: Tx, operational: readonly OperationalEvent[]): Promise<{ events: number; deliveries: number }> {
+    const published = { events: 0, deliveries: 0 };
+    if (operational.length === 0) return published;
+    const byTenant = new Map<string, OperationalEvent[]>();
+    for (const event of operational) {
+      let list = byTenant.get(event.tenantId);
+      if (!list) byTenant.set(event.tenantId, (list = []));
+      list.push(event);
+    }
+    // Stored filters and payload queries were bounded when saved; this must not fail the commit it rides on.
+    const meter = new WorkMeter(Infinity);
+    for (const [tenantId, list] of byTenant) {
+      const entry = await this.subscriptions.forTenant(tx, tenantId);
+      const matched = list
+        .map((event, index) => {
+          const p = this.prepare({ eventType: event.eventType, payload: event.payload });
+          return { p, index, targets: matchWithin(entry, p, index, meter) };
+        })
+        .filter((m) => m.targets.length > 0);
+      if (matched.length === 0) continue;
+      await events.insertMany(
+        tx,
+        tenantId,
+        matched.map(({ p }) => ({ id: p.id, eventType: p.input.eventType, body: p.body, idempotencyKey: null, occurredAt: p.occurredAt })),
+        null,
+      );
+      published.events += matched.length;
+      published.deliveries += await this.insertDeliveries(tx, tenantId, this.plan(matched, meter));
+    }
+    this.options.metrics?.eventsPublished.inc(published.events);
+    return published;
+  }
+
+  /** One PENDING delivery per event and target, its body shaped where the target's payload query names the type. */
+  private plan(matched: readonly { p: Prepared; index: number; targets: readonly { id: string; ordered: boolean; plan?: PayloadPlan | null }[] }[], meter: WorkMeter): deliveries.NewDelivery[] {
     const planned: deliveries.NewDelivery[] = [];
     const nextShard = shardPicker(this.options.config.workerBatchSize);
-    for (const { p, index } of fresh) {
-      const created = createdAt.get(p.id);
-      if (!created) continue;
-      results[index] = { id: p.id, tenantId, eventType: p.input.eventType, body: p.body, idempotencyKey: p.key, occurredAt: p.occurredAt, createdAt: created };
-      const targets = only ?? matchWithin(entry!, p, index, meter);
+    for (const { p, index, targets } of matched) {
       for (const sub of targets) {
         const id = sub.ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard());
-        const fields = (sub as { plan?: PayloadPlan | null }).plan?.[p.input.eventType];
+        const fields = sub.plan?.[p.input.eventType];
         planned.push({ id, eventId: p.id, webhookSubscriptionId: sub.id, ordered: sub.ordered, body: fields ? shapedWithin(p, fields, index, meter) : null });
       }
     }
+    return planned;
+  }
+
+  /** Inserts the deliveries and their first jobs in `tx`; returns how many were inserted. */
+  private async insertDeliveries(tx: Tx, tenantId: string, planned: readonly deliveries.NewDelivery[]): Promise<number> {
     const inserted = await deliveries.insertPending(tx, tenantId, planned);
     await enqueueNew(
       this.options.boss,
       tx,
       inserted.map((d) => ({ deliveryId: d.id, attemptCount: 0, scheduleIndex: 0, webhookSubscriptionId: d.webhookSubscriptionId, ordered: d.ordered })),
     );
-    for (const [index, first] of repeats) results[index] = results[first];
-    this.options.metrics?.eventsPublished.inc(createdAt.size);
     this.options.metrics?.deliveriesCreated.inc(inserted.length);
-    return { ok: true, events: results as PublishedEvent[], deliveries: inserted.length };
+    return inserted.length;
   }
 
   /**

@@ -21,6 +21,21 @@ export interface AppliedAttempt<A extends FinishedAttempt = FinishedAttempt> {
   attemptNumber: number;
 }
 
+/** A subscription the batch disabled, with the attempts that did it (410s, or failures past the window). */
+export interface DisabledBy<A extends FinishedAttempt = FinishedAttempt> {
+  subscription: webhookSubscriptions.DisabledSubscription;
+  causes: AppliedAttempt<A>[];
+}
+
+/** What a batch of attempts changed, for the operational events about it. */
+export interface RecordedAttempts<A extends FinishedAttempt = FinishedAttempt> {
+  applied: AppliedAttempt<A>[];
+  /** Subscriptions set DISABLED (410) or FAILING_DISABLED by this batch. */
+  disabled: DisabledBy<A>[];
+  /** Deliveries this batch made FAILED because they used up their retry schedule (a 410 is not that). */
+  failed: AppliedAttempt<A>[];
+}
+
 /**
  * Writes a batch of attempts and their consequences inside `tx`: attempt rows
  * (invariant 3), delivery statuses, subscription health (410 → DISABLED; a
@@ -35,14 +50,16 @@ export interface AppliedAttempt<A extends FinishedAttempt = FinishedAttempt> {
  * expired and was re-run elsewhere still records its HTTP try, but cannot
  * move the delivery back. Attempt numbers are the next free number of the
  * delivery, so such late tries never share a number with a real one.
- * Returns the applied attempts; only they may schedule retries.
+ * Returns the applied attempts (only they may schedule retries), the
+ * subscriptions it disabled and the deliveries that FAILED.
  */
-export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished: readonly A[], disableAfterMs: number): Promise<AppliedAttempt<A>[]> {
-  if (finished.length === 0) return [];
+export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished: readonly A[], disableAfterMs: number): Promise<RecordedAttempts<A>> {
+  const none: RecordedAttempts<A> = { applied: [], disabled: [], failed: [] };
+  if (finished.length === 0) return none;
   await webhookSubscriptions.lockForDeliveries(tx, finished.map((a) => a.row.webhookSubscriptionId));
   const current = await deliveries.lockForOutcome(tx, finished.map((a) => a.row.id));
   const present = finished.filter((a) => current.has(a.row.id));
-  if (present.length === 0) return [];
+  if (present.length === 0) return none;
   const numberOf = await attempts.insertNumbered(
     tx,
     present.map((a) => ({
@@ -76,12 +93,19 @@ export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished
     })),
   );
   const succeeded = subscriptionsWith(applied, 'success');
-  await webhookSubscriptions.recordHealth(
+  const disabled = await webhookSubscriptions.recordHealth(
     tx,
     { succeeded, failed: subscriptionsWith(applied, 'failure').filter((id) => !succeeded.includes(id)), gone: subscriptionsWith(applied, 'gone') },
     disableAfterMs,
   );
-  return applied;
+  return {
+    applied,
+    disabled: disabled.map((subscription) => {
+      const effect = subscription.status === 'DISABLED' ? 'gone' : 'failure';
+      return { subscription, causes: applied.filter((a) => a.attempt.row.webhookSubscriptionId === subscription.id && a.attempt.outcome.subscription === effect) };
+    }),
+    failed: applied.filter((a) => a.attempt.outcome.status === 'FAILED' && a.attempt.outcome.subscription === 'failure'),
+  };
 }
 
 function subscriptionsWith(applied: readonly AppliedAttempt[], effect: AttemptOutcome['subscription']): string[] {

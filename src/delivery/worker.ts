@@ -25,6 +25,8 @@ import {
 } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { decideOutcome } from './outcome.js';
+import { operationalEvents } from './operational.js';
+import { Publisher } from './publish.js';
 import { PGBOSS_SCHEMA, deliveryExpireSeconds } from './queue.js';
 import { slotsOf, type Slot } from './rate-limit.js';
 import { recordAttempts, type AppliedAttempt, type FinishedAttempt } from './record.js';
@@ -42,6 +44,8 @@ export interface DeliveryWorkerOptions {
   metrics?: Metrics;
   /** Defaults to a guard built from HOOKGRAPH_ALLOW_TARGETS (tests pass one with a fake resolver). */
   guard?: AddressGuard;
+  /** Publishes the operational events of group commits; defaults to one of the worker's own. */
+  publisher?: Publisher;
 }
 
 /** Worker bookkeeping (claims, outcomes) commits without waiting for the WAL flush: see TransactionOptions.durable. */
@@ -128,6 +132,7 @@ export class DeliveryWorker {
   private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
   private readonly stopping = new AbortController();
   private readonly expireMs: number;
+  private readonly publisher: Publisher;
   private wakeups: JobWakeups | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
@@ -144,6 +149,7 @@ export class DeliveryWorker {
     // receiver's host, and one of them hanging must not leave the others queued behind its connections.
     this.sender = new Sender({ guard, timeoutMs: config.deliveryTimeoutMs, connectionsPerOrigin: config.workerInFlight });
     this.secrets = new SecretCache(options.secretKey);
+    this.publisher = options.publisher ?? new Publisher({ config, db: options.db, boss: options.boss, metrics: options.metrics });
     this.expireMs = deliveryExpireSeconds(config.deliveryTimeoutMs) * 1000;
     this.share = new FairShare<Fetched>({ inFlight: config.workerInFlight, perSubscription: config.subscriptionInFlight }, (id) => this.caps.get(id));
     this.outcomes = new GroupCommit<Finished>({
@@ -462,7 +468,7 @@ export class DeliveryWorker {
       this.options.log.error('delivery attempt failed inside hookgraph', { deliveryId: row.id, err: error });
       result = { startedAt, durationMs: Date.now() - startedAt.getTime(), errorKind: 'INTERNAL', error: 'internal error in hookgraph before the request was sent' };
     }
-    const outcome = decideOutcome(result, this.options.config.retrySchedule, data.s, Date.now());
+    const outcome = decideOutcome(result, row.retrySchedule ?? this.options.config.retrySchedule, data.s, Date.now());
     return { fetched, row, claimedCount: data.a, requestHeaders, result, outcome };
   }
 
@@ -470,10 +476,12 @@ export class DeliveryWorker {
   private async commitOutcomes(group: Finished[]): Promise<void> {
     const { db, config } = this.options;
     const applied = await db.transaction(async (tx) => {
-      const written = await recordAttempts(tx, group, config.disableAfterMs);
-      const failed = await this.scheduleRetries(tx, written);
+      const recorded = await recordAttempts(tx, group, config.disableAfterMs);
+      const failed = await this.scheduleRetries(tx, recorded.applied);
+      // In the same transaction as the changes they report: both commit, or neither.
+      await this.publisher.publishOperational(tx, operationalEvents(recorded));
       await this.completeJobs(tx, group.filter((f) => !failed.has(f)).map((f) => f.fetched));
-      return written;
+      return recorded.applied;
     }, WORKER);
     this.afterCommit(group, applied);
   }

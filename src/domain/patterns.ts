@@ -10,10 +10,16 @@
  *   `order.created` and `order.item.added`, but not `order` itself;
  * - `*` anywhere else matches exactly one segment: `*.created` matches
  *   `order.created`, not `billing.invoice.created`;
- * - the pattern `*` alone therefore matches every event type.
+ * - the pattern `*` alone therefore matches every event type of the tenant;
+ * - hookgraph's own types (`hookgraph.subscription.disabled`, …) are matched
+ *   only by patterns that spell out `hookgraph` as their first segment
+ *   (`hookgraph.*`, `hookgraph.delivery.failed`): `*` and `*.delivery.failed`
+ *   do not bring them to a subscription that never asked for them.
  * Matching walks segments; no regular expressions are built from input.
  */
 export const MAX_EVENT_TYPE_NAME_LENGTH = 128;
+/** First segment of hookgraph's own event types (see operational-events.ts). */
+const SYSTEM_NAMESPACE = 'hookgraph';
 export const MAX_SEGMENTS = 16;
 
 const SEGMENT = /^[a-z][a-z0-9_-]*$/;
@@ -45,6 +51,7 @@ export function patternMatches(pattern: string, type: string): boolean {
   if (!isValidPattern(pattern)) return false;
   const want = pattern.split('.');
   const have = type.split('.');
+  if (have[0] === SYSTEM_NAMESPACE && want[0] !== SYSTEM_NAMESPACE) return false;
   const last = want.length - 1;
   for (let i = 0; i < want.length; i++) {
     if (i === last && want[i] === '*') return have.length > last;

@@ -228,6 +228,10 @@ export interface DueDelivery {
   /** The subscription's own in-flight cap (null: the worker's default). */
   maxInFlight: number | null;
   ordered: boolean;
+  /** The subscription's own retry delays in ms; null: the server's schedule. */
+  retrySchedule: number[] | null;
+  /** The event's type (operational events are told apart by it). */
+  eventType: string;
   /** The publish span's W3C traceparent, when the event was published with tracing on. */
   traceparent: string | null;
   /** When the event was published (its row's created_at): the start of the publish → success latency. */
@@ -245,7 +249,8 @@ const REF_COLUMNS = `d.id, d.tenant_id as "tenantId", d.event_id as "eventId", d
 
 const DUE_COLUMNS = `${REF_COLUMNS}, coalesce(d.body, e.body) as body, e.created_at as "publishedAt", e.traceparent, s.url, s.headers,
   s.status as "subscriptionStatus", s.secret_encrypted as "secretEncrypted", s.previous_secret_encrypted as "previousSecretEncrypted",
-  s.previous_secret_expires_at as "previousSecretExpiresAt", s.rate_limit_per_second as "rateLimitPerSecond", s.max_in_flight as "maxInFlight", s.ordered`;
+  s.previous_secret_expires_at as "previousSecretExpiresAt", s.rate_limit_per_second as "rateLimitPerSecond", s.max_in_flight as "maxInFlight", s.ordered,
+  s.retry_schedule as "retrySchedule", e.event_type as "eventType"`;
 
 /*
  * Batches are addressed as `id = any($1)`, and every other condition is kept

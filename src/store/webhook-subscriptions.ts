@@ -93,6 +93,8 @@ export interface NewWebhookSubscription {
   maxInFlight: number | null;
   payloadQuery: string | null;
   payloadPlan: PayloadPlan | null;
+  /** Delays in ms; null: the server's schedule. */
+  retrySchedule: number[] | null;
   ordered: boolean;
   secretEncrypted: string;
 }
@@ -119,6 +121,7 @@ export interface WebhookSubscriptionChanges {
   maxInFlight?: number | null;
   payloadQuery?: string | null;
   payloadPlan?: PayloadPlan | null;
+  retrySchedule?: number[] | null;
   ordered?: boolean;
   secretEncrypted?: string;
   previousSecretEncrypted?: string | null;
@@ -252,6 +255,14 @@ export async function lockForDeliveries(tx: Tx, ids: readonly string[]): Promise
   await tx.query('select 1 from webhook_subscription where id = any($1::uuid[]) order by id for key share', [[...new Set(ids)]]);
 }
 
+/** A subscription `recordHealth` disabled. */
+export interface DisabledSubscription {
+  id: string;
+  tenantId: string;
+  url: string;
+  status: WebhookSubscriptionStatus.DISABLED | WebhookSubscriptionStatus.FAILING_DISABLED;
+}
+
 /**
  * Health after a group of attempts: successes clear a failure streak, failures
  * start one (and disable a subscription whose streak is older than
@@ -259,10 +270,15 @@ export async function lockForDeliveries(tx: Tx, ids: readonly string[]): Promise
  * A subscription row is touched only when something changes (first failure
  * of a streak, first success after one, at most one success stamp per
  * second), so a busy subscription's row is not a lock hot spot. Announces
- * every status change.
+ * every status change; returns the subscriptions it disabled.
  */
-export async function recordHealth(tx: Tx, health: { succeeded: readonly string[]; failed: readonly string[]; gone: readonly string[] }, disableAfterMs: number): Promise<void> {
+export async function recordHealth(
+  tx: Tx,
+  health: { succeeded: readonly string[]; failed: readonly string[]; gone: readonly string[] },
+  disableAfterMs: number,
+): Promise<DisabledSubscription[]> {
   const { succeeded, failed, gone } = health;
+  const disabled: DisabledSubscription[] = [];
   if (succeeded.length) {
     await tx.query(
       `update webhook_subscription set last_success_at = now(), failing_since = null
@@ -272,27 +288,30 @@ export async function recordHealth(tx: Tx, health: { succeeded: readonly string[
   }
   if (failed.length) {
     await tx.query(`update webhook_subscription set failing_since = now() where id = any($1::uuid[]) and failing_since is null`, [failed]);
-    const { rows } = await tx.query<{ id: string; tenantId: string }>(
+    const { rows } = await tx.query<{ id: string; tenantId: string; url: string }>(
       `update webhook_subscription
           set status = 'FAILING_DISABLED', updated_at = now(),
               disabled_reason = 'every delivery failed since ' || to_char(failing_since at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
         where id = any($1::uuid[]) and status = 'ENABLED' and failing_since < now() - $2::int * interval '1 millisecond'
-        returning id, tenant_id as "tenantId"`,
+        returning id, tenant_id as "tenantId", url`,
       [failed, disableAfterMs],
     );
     tx.announce(...rows.map((row) => subscriptionChanged(row, 'FAILING_DISABLED')));
+    disabled.push(...rows.map((row) => ({ ...row, status: WebhookSubscriptionStatus.FAILING_DISABLED as const })));
   }
   if (gone.length) {
-    const { rows } = await tx.query<{ id: string; tenantId: string }>(
+    const { rows } = await tx.query<{ id: string; tenantId: string; url: string }>(
       `update webhook_subscription
           set status = 'DISABLED', updated_at = now(),
               disabled_reason = 'the receiver answered 410 Gone at ' || to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
         where id = any($1::uuid[]) and status = 'ENABLED'
-        returning id, tenant_id as "tenantId"`,
+        returning id, tenant_id as "tenantId", url`,
       [gone],
     );
     tx.announce(...rows.map((row) => subscriptionChanged(row, 'DISABLED')));
+    disabled.push(...rows.map((row) => ({ ...row, status: WebhookSubscriptionStatus.DISABLED as const })));
   }
+  return disabled;
 }
 
 /** A subscription's stored secrets and headers, as the sealing data step reads them. */

@@ -94,6 +94,13 @@ test('creates a subscription from the console and shows its secret exactly once'
   await page.getByLabel('Endpoint URL').fill(`${receiver.url}/hooks`);
   await page.getByLabel('Event types').fill('order.*, invoice.paid');
   await page.getByLabel('Custom headers (JSON)').fill('{"x-team": "billing"}');
+  // A bad retry schedule entry is named under its field; a good one is saved.
+  await page.getByLabel('Retry schedule').fill('0, 5x');
+  await page.getByRole('button', { name: 'Create subscription' }).click();
+  const scheduleError = page.locator('.field.has-error').filter({ has: page.getByLabel('Retry schedule') }).locator('.field-error');
+  await scheduleError.waitFor();
+  assert.match(await scheduleError.innerText(), /entry 2 "5x"/);
+  await page.getByLabel('Retry schedule').fill('0, 30s, 5m');
   await page.getByRole('button', { name: 'Create subscription' }).click();
   const secretField = page.getByRole('textbox', { name: 'Signing secret' });
   await secretField.waitFor();
@@ -112,8 +119,8 @@ test('creates a subscription from the console and shows its secret exactly once'
   await page.reload();
   await card.waitFor();
   assert.ok(!(await page.content()).includes(secret), 'the secret is never shown again');
-  const listed = await app.gql('{ webhookSubscriptions { nodes { url eventTypes headers } } }', {}, key);
-  assert.deepEqual(listed.data.webhookSubscriptions.nodes, [{ url: `${receiver.url}/hooks`, eventTypes: ['order.*', 'invoice.paid'], headers: { 'x-team': '********' } }]);
+  const listed = await app.gql('{ webhookSubscriptions { nodes { url eventTypes headers retrySchedule } } }', {}, key);
+  assert.deepEqual(listed.data.webhookSubscriptions.nodes, [{ url: `${receiver.url}/hooks`, eventTypes: ['order.*', 'invoice.paid'], headers: { 'x-team': '********' }, retrySchedule: ['0', '30s', '5m'] }]);
 });
 
 test('a published delivery appears live and turns SUCCEEDED without reload; counters follow', { skip }, async (t) => {
@@ -239,6 +246,10 @@ test('event types: server validation next to the field, edit, publish a test eve
   page.on('dialog', (dialog) => void dialog.accept());
   await page.goto(`${app.url}/admin/event-types#key=${acme.key}`);
   await page.getByText('No event types yet.').waitFor();
+  // hookgraph's own types are listed, marked as system, with nothing to edit or archive.
+  const systemRow = page.locator('tr[data-event-type="hookgraph.subscription.disabled"]');
+  await systemRow.getByText('system', { exact: true }).waitFor();
+  assert.equal(await systemRow.getByRole('button').count(), 0);
   await page.getByRole('button', { name: 'New event type' }).click();
 
   const fieldError = (label: string) => page.locator('.field.has-error').filter({ has: page.getByLabel(label) }).locator('.field-error');
@@ -370,7 +381,9 @@ test('the AsyncAPI catalog button downloads the tenant catalog with the session 
   assert.equal(download.suggestedFilename(), 'asyncapi.json');
   const catalog = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
   assert.equal(catalog.asyncapi, '3.0.0');
-  assert.deepEqual(Object.keys(catalog.channels), ['invoice.paid']);
+  assert.deepEqual(Object.keys(catalog.channels), [
+    'hookgraph.delivery.failed', 'hookgraph.subscription.circuit_closed', 'hookgraph.subscription.circuit_opened', 'hookgraph.subscription.disabled', 'invoice.paid',
+  ]);
   assert.deepEqual(page.problems, []);
 });
 

@@ -57,6 +57,22 @@ test('hostile patterns match nothing and do not throw', () => {
   assert.equal(patternMatches('ORDER.*', 'ORDER.created'), false);
 });
 
+test("hookgraph's own types are matched only by patterns that name the hookgraph namespace", () => {
+  for (const type of ['hookgraph.subscription.disabled', 'hookgraph.delivery.failed', 'hookgraph.test']) {
+    assert.equal(patternMatches('*', type), false);
+    assert.equal(patternMatches('*.*', type), false);
+    assert.equal(patternMatches('hookgraph.*', type), true);
+  }
+  assert.equal(patternMatches('*.delivery.failed', 'hookgraph.delivery.failed'), false);
+  assert.equal(patternMatches('hookgraph.delivery.*', 'hookgraph.delivery.failed'), true);
+  assert.equal(patternMatches('hookgraph.*.disabled', 'hookgraph.subscription.disabled'), true);
+  assert.equal(patternMatches('hookgraph.delivery.failed', 'hookgraph.delivery.failed'), true);
+  assert.equal(anyPatternMatches(['*', 'order.*'], 'hookgraph.subscription.disabled'), false);
+  assert.equal(anyPatternMatches(['*', 'hookgraph.*'], 'hookgraph.subscription.disabled'), true);
+  // Other types whose name merely starts alike are not in the namespace.
+  assert.equal(patternMatches('*', 'hookgraphs.created'), true);
+});
+
 test('anyPatternMatches', () => {
   assert.equal(anyPatternMatches(['billing.*', 'order.created'], 'order.created'), true);
   assert.equal(anyPatternMatches(['billing.*', 'order.created'], 'order.deleted'), false);

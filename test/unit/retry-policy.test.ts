@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JITTER, MAX_RETRY_AFTER_MS, nextRetry, parseRetryAfter } from '../../src/delivery/retry-policy.js';
+import { JITTER, MAX_RETRY_AFTER_MS, MAX_SCHEDULE_DELAY_MS, MAX_SCHEDULE_ENTRIES, formatDelay, nextRetry, parseRetryAfter, parseRetrySchedule } from '../../src/delivery/retry-policy.js';
 
 const SCHEDULE = [0, 5_000, 300_000, 1_800_000];
 const http = (status: number, retryAfterMs?: number) => ({ kind: 'HTTP_STATUS' as const, status, retryAfterMs });
@@ -52,4 +52,24 @@ test('parses Retry-After as seconds or an HTTP date', () => {
   assert.equal(parseRetryAfter('Wed, 31 Dec 2025 00:00:00 GMT', now), 0);
   assert.equal(parseRetryAfter('soon', now), undefined);
   assert.equal(parseRetryAfter(undefined, now), undefined);
+});
+
+test('parses a retry schedule entry by entry, naming the bad one', () => {
+  assert.deepEqual(parseRetrySchedule(['0', ' 200ms ', '1.5s', '5m', '2h', '1d']), { ok: true, schedule: [0, 200, 1_500, 300_000, 7_200_000, 86_400_000] });
+  const bad = parseRetrySchedule(['0', '5s', 'later']);
+  assert.equal(bad.ok, false);
+  assert.equal(!bad.ok && bad.index, 2);
+  assert.match(!bad.ok ? bad.message : '', /entry 3 "later"/);
+  const long = parseRetrySchedule(['0', '8d'], MAX_SCHEDULE_DELAY_MS);
+  assert.equal(!long.ok && long.index, 1);
+  assert.match(!long.ok ? long.message : '', /7d/);
+  assert.equal(parseRetrySchedule([]).ok, false);
+  assert.equal(parseRetrySchedule(Array.from({ length: MAX_SCHEDULE_ENTRIES + 1 }, () => '1s')).ok, false);
+  assert.equal(parseRetrySchedule(Array.from({ length: MAX_SCHEDULE_ENTRIES }, () => '1s')).ok, true);
+});
+
+test('formats delays in the largest exact unit, so they parse back to the same schedule', () => {
+  const schedule = [0, 200, 1_500, 5_000, 300_000, 7_200_000, 86_400_000, 90_000];
+  assert.deepEqual(schedule.map(formatDelay), ['0', '200ms', '1500ms', '5s', '5m', '2h', '1d', '90s']);
+  assert.deepEqual(parseRetrySchedule(schedule.map(formatDelay)), { ok: true, schedule });
 });

@@ -97,11 +97,13 @@ export function EventTypes() {
       ? error
         ? null
         : html`<${Loading} label="Loading event types…" />`
-      : rows.length === 0
-        ? html`<${Empty} title="No event types yet.">
-            <p>Event types name what producers publish (e.g. <code>order.created</code>) and can carry a JSON Schema that every payload must satisfy.</p>
-          <//>`
-        : html`<div>
+      : html`${rows.every((r) => r.system)
+          ? html`<${Empty} title="No event types yet.">
+              <p>Event types name what producers publish (e.g. <code>order.created</code>) and can carry a JSON Schema that every payload must satisfy.
+                The <span class="badge badge-system">system</span> ones below are hookgraph's own, about this tenant's webhook health.</p>
+            <//>`
+          : null}
+        ${visible.length === 0 ? null : html`<div>
             ${archivedCount
               ? html`<label class="check"><input type="checkbox" checked=${showArchived} onChange=${(e: Event) => setShowArchived((e.currentTarget as HTMLInputElement).checked)} /> Show ${archivedCount} archived</label>`
               : null}
@@ -111,7 +113,9 @@ export function EventTypes() {
                 <tbody>
                   ${visible.map(
                     (row) => html`<tr key=${row.id} data-event-type=${row.name} class=${row.archived ? 'archived' : ''}>
-                      <td><code>${row.name}</code>${row.archived ? html` <span class="badge badge-archived">archived</span>` : null}</td>
+                      <td><code>${row.name}</code>${row.archived ? html` <span class="badge badge-archived">archived</span>` : null}${row.system
+                        ? html` <span class="badge badge-system" title="Published by hookgraph about this tenant's webhook health; subscribe with hookgraph.* (not matched by *)">system</span>`
+                        : null}</td>
                       <td>${row.description ?? html`<span class="muted">—</span>`}</td>
                       <td class="opt"><div class="schemas">
                         ${row.schema ? html`<details><summary>JSON Schema</summary><pre>${json(row.schema)}</pre></details>` : html`<span class="muted">any payload</span>`}
@@ -119,8 +123,8 @@ export function EventTypes() {
                       </div></td>
                       <td class="opt">${timeAgo(row.createdAt)}</td>
                       <td class="actions">
-                        <button type="button" class="secondary" onClick=${() => setEditing({ kind: 'edit', row })} aria-label=${`Edit ${row.name}`}>Edit</button>
-                        ${row.archived
+                        ${row.system ? html`<span class="muted">built in</span>` : html`<button type="button" class="secondary" onClick=${() => setEditing({ kind: 'edit', row })} aria-label=${`Edit ${row.name}`}>Edit</button>`}
+                        ${row.system ? null : row.archived
                           ? html`<button type="button" class="secondary" onClick=${() => setArchived(row, false)} aria-label=${`Restore ${row.name}`}>Restore</button>`
                           : html`<button type="button" class="secondary" onClick=${() => confirm(`Archive ${row.name}? New events of this type will be refused.`) && setArchived(row, true)} aria-label=${`Archive ${row.name}`}>Archive</button>`}
                       </td>
@@ -129,8 +133,8 @@ export function EventTypes() {
                 </tbody>
               </table>
             </div>
-          </div>`}
-    ${rows && rows.some((r) => !r.archived) ? html`<${PublishForm} eventTypes=${rows.filter((r) => !r.archived)} />` : null}
+          </div>`}`}
+    ${rows && rows.some((r) => !r.archived && !r.system) ? html`<${PublishForm} eventTypes=${rows.filter((r) => !r.archived && !r.system)} />` : null}
   </div>`;
 }
 

@@ -23,6 +23,7 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
   const [description, setDescription] = useState(existing?.description ?? '');
   const [filter, setFilter] = useState(json(existing?.filter));
   const [payloadQuery, setPayloadQuery] = useState(existing?.payloadQuery ?? '');
+  const [retrySchedule, setRetrySchedule] = useState(existing?.retrySchedule?.join(', ') ?? '');
   const [headers, setHeaders] = useState(existing?.headers && Object.keys(existing.headers).length ? json(existing.headers) : '');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string[]>([]);
@@ -45,6 +46,8 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
       description: description.trim() || null,
       filter: parsedFilter.ok ? parsedFilter.value : null,
       payloadQuery: payloadQueryInput(payloadQuery),
+      // Blank: the server's schedule.
+      retrySchedule: retrySchedule.trim() ? retrySchedule.split(',').map((entry) => entry.trim()) : null,
       headers: parsedHeaders.ok ? (parsedHeaders.value ?? (existing ? null : undefined)) : null,
     };
     setBusy(true);
@@ -79,6 +82,8 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
       hint='Optional. Only matching events are delivered; the payload is under data, e.g. {"data.amount": {"$gte": 100}}' />
     <${PayloadQueryEditor} value=${payloadQuery} onInput=${setPayloadQuery} error=${errors.payloadQuery}
       onError=${(message: string | undefined) => setErrors(({ payloadQuery: _, ...rest }) => (message ? { ...rest, payloadQuery: message } : rest))} filter=${filter} />
+    <${Field} label="Retry schedule" name="retrySchedule" monospace value=${retrySchedule} onInput=${setRetrySchedule} error=${errors.retrySchedule}
+      placeholder="server default" hint="Optional. Delay before each attempt, separated by commas, e.g. 0, 30s, 5m, 1h (four attempts, each ±20 %). Blank: the server's HOOKGRAPH_RETRY_SCHEDULE." />
     <${Field} label="Custom headers (JSON)" name="headers" multiline monospace rows=${3} value=${headers} onInput=${setHeaders} error=${errors.headers}
       hint='Optional. Sent with every delivery, e.g. {"x-team": "billing"}. Values are stored encrypted and shown as "********"; leave "********" to keep a value.' />
     <div class="actions">

@@ -89,6 +89,8 @@ export type WebhookSubscriptionCreateInput = {
   payloadQuery?: string | null | undefined;
   /** 1..10000 deliveries per second; null: no limit. */
   rateLimitPerSecond?: number | null | undefined;
+  /** Delay before each attempt (e.g. ["0", "10s", "1m"]: three attempts), in the syntax of HOOKGRAPH_RETRY_SCHEDULE; 1–50 entries of at most 7d each. Null: the server's schedule. */
+  retrySchedule?: Array<string> | null | undefined;
   /** A `whsec_` secret to use; generated when left out. */
   secret?: string | null | undefined;
   /** ENABLED (default) or DISABLED. */
@@ -120,7 +122,7 @@ export type WebhookSubscriptionStatus =
   /** Switched off by hookgraph after every delivery failed for HOOKGRAPH_DISABLE_AFTER (default 5 days); receives nothing. */
   | 'FAILING_DISABLED';
 
-/** Fields left out stay as they are; null clears description, filter, metadata, headers, rateLimitPerSecond and maxInFlight. */
+/** Fields left out stay as they are; null clears description, filter, metadata, headers, rateLimitPerSecond, maxInFlight and retrySchedule. */
 export type WebhookSubscriptionUpdateInput = {
   /** New free text, at most 1000 characters; null clears it. */
   description?: string | null | undefined;
@@ -142,6 +144,8 @@ export type WebhookSubscriptionUpdateInput = {
   payloadQuery?: string | null | undefined;
   /** 1..10000 deliveries per second; null: no limit. */
   rateLimitPerSecond?: number | null | undefined;
+  /** Delay before each attempt (e.g. ["0", "10s", "1m"]: three attempts), in the syntax of HOOKGRAPH_RETRY_SCHEDULE; 1–50 entries of at most 7d each. Null: the server's schedule. */
+  retrySchedule?: Array<string> | null | undefined;
   /** ENABLED or DISABLED; enabling a FAILING_DISABLED subscription resets its failure state. */
   status?: WebhookSubscriptionStatus | null | undefined;
   /** New http(s) url; its host must resolve to public addresses (see HOOKGRAPH_ALLOW_TARGETS). */
@@ -180,7 +184,7 @@ export type DeliveryRetryMutationVariables = Exact<{
 
 export type DeliveryRetryMutation = { deliveryRetry: { delivery: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string } } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
-export type SubscriptionFieldsFragment = { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string };
+export type SubscriptionFieldsFragment = { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string };
 
 export type SubscriptionsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -188,7 +192,7 @@ export type SubscriptionsQueryVariables = Exact<{
 }>;
 
 
-export type SubscriptionsQuery = { webhookSubscriptions: { nodes: Array<{ id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type SubscriptionsQuery = { webhookSubscriptions: { nodes: Array<{ id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type SubscriptionOptionsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -198,7 +202,7 @@ export type SubscriptionOptionsQuery = { webhookSubscriptions: { nodes: Array<{ 
 export type SubscriptionUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SubscriptionUpdatedSubscription = { webhookSubscriptionUpdated: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } };
+export type SubscriptionUpdatedSubscription = { webhookSubscriptionUpdated: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } };
 
 export type SubscriptionFailuresQueryVariables = Exact<{
   filter?: DeliveryFilter | null | undefined;
@@ -212,14 +216,14 @@ export type SubscriptionCreateMutationVariables = Exact<{
 }>;
 
 
-export type SubscriptionCreateMutation = { webhookSubscriptionCreate: { secret: string | null, webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionCreateMutation = { webhookSubscriptionCreate: { secret: string | null, webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionUpdateMutationVariables = Exact<{
   input: WebhookSubscriptionUpdateInput;
 }>;
 
 
-export type SubscriptionUpdateMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionUpdateMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionRotateMutationVariables = Exact<{
   id: string | number;
@@ -234,7 +238,7 @@ export type SubscriptionStatusMutationVariables = Exact<{
 }>;
 
 
-export type SubscriptionStatusMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionStatusMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionDeleteMutationVariables = Exact<{
   id: string | number;
@@ -250,7 +254,7 @@ export type SubscriptionTestMutationVariables = Exact<{
 
 export type SubscriptionTestMutation = { webhookSubscriptionTest: { event: { id: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
-export type EventTypeFieldsFragment = { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string };
+export type EventTypeFieldsFragment = { id: string, name: string, description: string | null, schema: unknown, archived: boolean, system: boolean, createdAt: string };
 
 export type EventTypesQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -259,28 +263,28 @@ export type EventTypesQueryVariables = Exact<{
 }>;
 
 
-export type EventTypesQuery = { eventTypes: { nodes: Array<{ id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type EventTypesQuery = { eventTypes: { nodes: Array<{ id: string, name: string, description: string | null, schema: unknown, archived: boolean, system: boolean, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type EventTypeCreateMutationVariables = Exact<{
   input: EventTypeCreateInput;
 }>;
 
 
-export type EventTypeCreateMutation = { eventTypeCreate: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }>, warnings: Array<{ field: Array<string> | null, code: string, message: string }> } };
+export type EventTypeCreateMutation = { eventTypeCreate: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, system: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }>, warnings: Array<{ field: Array<string> | null, code: string, message: string }> } };
 
 export type EventTypeUpdateMutationVariables = Exact<{
   input: EventTypeUpdateInput;
 }>;
 
 
-export type EventTypeUpdateMutation = { eventTypeUpdate: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }>, warnings: Array<{ field: Array<string> | null, code: string, message: string }> } };
+export type EventTypeUpdateMutation = { eventTypeUpdate: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, system: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }>, warnings: Array<{ field: Array<string> | null, code: string, message: string }> } };
 
 export type EventTypeArchiveMutationVariables = Exact<{
   input: EventTypeArchiveInput;
 }>;
 
 
-export type EventTypeArchiveMutation = { eventTypeArchive: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type EventTypeArchiveMutation = { eventTypeArchive: { eventType: { id: string, name: string, description: string | null, schema: unknown, archived: boolean, system: boolean, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type EventPublishMutationVariables = Exact<{
   input: EventPublishInput;
@@ -323,7 +327,7 @@ export type SubscriptionQueryVariables = Exact<{
 }>;
 
 
-export type SubscriptionQuery = { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null };
+export type SubscriptionQuery = { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null };
 
 export type DeliveryChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 

@@ -5,6 +5,8 @@ import type { Db } from '../../store/db.js';
 import * as eventTypes from '../../store/event-types.js';
 import * as webhookSubscriptions from '../../store/webhook-subscriptions.js';
 import { checkPayloadQuery } from '../../domain/payload-query.js';
+import { isSystemEventTypeName, SYSTEM_EVENT_TYPES, systemEventType, type SystemEventType } from '../../domain/operational-events.js';
+import type { PageQuery } from '../../store/pages.js';
 import type { EventSchemas } from '../event-schemas.js';
 import type { Warning } from './webhook-subscriptions.js';
 import { userError, UserErrorCode, UserInputFailure, type UserError } from '../errors.js';
@@ -23,8 +25,17 @@ function nameErrors(name: string): UserError[] {
       ),
     ];
   }
+  if (isSystemEventTypeName(name)) return [reserved(name, 'created')];
   return [];
 }
+
+/** hookgraph's own event types exist in every tenant already and stay as they are. */
+const reserved = (name: string, verb: string) =>
+  userError(
+    ['input', 'name'],
+    UserErrorCode.RESERVED_NAME,
+    `"${name.slice(0, MAX_EVENT_TYPE_NAME_LENGTH)}" is in the hookgraph namespace, reserved for hookgraph's own event types: they cannot be ${verb}; subscribe to them with a pattern such as "hookgraph.*".`,
+  );
 
 function detailErrors(input: { description?: string | null; schema?: unknown }): UserError[] {
   const errors: UserError[] = [];
@@ -55,8 +66,25 @@ export async function createEventType(db: Db, tenantId: string, input: { name: s
   }
 }
 
+/**
+ * One page of the tenant's event types, newest first, hookgraph's own types
+ * (ids below every stored one) after the stored ones.
+ */
+export async function listEventTypes(db: Db, tenantId: string, filter: { includeArchived?: boolean | null }, page: PageQuery): Promise<(EventTypeEntity | SystemEventType)[]> {
+  const stored = await eventTypes.page(db, tenantId, filter, page);
+  if (stored.length >= page.limit) return stored;
+  const system = SYSTEM_EVENT_TYPES.filter((t) => !page.beforeId || t.id < page.beforeId).sort((a, b) => (a.id < b.id ? 1 : -1));
+  return [...stored, ...system].slice(0, page.limit);
+}
+
+/** The tenant's event type of this name (archived ones too), or hookgraph's own of that name. */
+export async function findEventType(db: Db, tenantId: string, name: string): Promise<EventTypeEntity | SystemEventType | null> {
+  return systemEventType(name) ?? (await eventTypes.byName(db, tenantId, name));
+}
+
 /** Changes `name`'s event type as `changes` say, or throws NOT_FOUND. */
 async function change(db: Db, tenantId: string, name: string, changes: eventTypes.EventTypeChanges): Promise<EventTypeEntity> {
+  if (isSystemEventTypeName(name)) throw new UserInputFailure([reserved(name, 'changed or archived')]);
   const found = isValidEventTypeName(name) ? await db.transaction((tx) => eventTypes.update(tx, tenantId, name, changes)) : undefined;
   if (!found) throw notFound(name);
   return found;

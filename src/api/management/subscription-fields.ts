@@ -1,4 +1,5 @@
 import type { AddressGuard } from '../../delivery/address-guard.js';
+import { MAX_SCHEDULE_DELAY_MS, MAX_SCHEDULE_ENTRIES, parseRetrySchedule } from '../../delivery/retry-policy.js';
 import { WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
 import { validateFilter } from '../../domain/filter.js';
 import { validateHeaders } from '../../domain/headers.js';
@@ -31,6 +32,8 @@ export interface SubscriptionFields {
   secret?: string | null;
   /** Checked against the event schema by the use case (it needs the tenant's event types). */
   payloadQuery?: string | null;
+  /** Delays in the syntax of HOOKGRAPH_RETRY_SCHEDULE; null: the server's schedule. */
+  retrySchedule?: string[] | null;
 }
 
 /** The values to store, normalised; only keys that were given are set. */
@@ -46,6 +49,8 @@ export interface CheckedFields {
   maxInFlight?: number | null;
   ordered?: boolean;
   secret?: string;
+  /** Delays in ms; null: the server's schedule. */
+  retrySchedule?: number[] | null;
 }
 
 const at = (...path: (string | number)[]) => ['input', ...path];
@@ -126,6 +131,16 @@ export async function checkSubscriptionFields(input: SubscriptionFields, guard: 
   }
 
   if (input.ordered !== undefined && input.ordered !== null) fields.ordered = input.ordered;
+
+  if (input.retrySchedule !== undefined) {
+    if (input.retrySchedule === null) fields.retrySchedule = null;
+    else {
+      const parsed = parseRetrySchedule(input.retrySchedule, MAX_SCHEDULE_DELAY_MS);
+      if (parsed.ok) fields.retrySchedule = parsed.schedule;
+      // The message names the bad entry (1-based, as people count).
+      else errors.push(userError(at('retrySchedule'), input.retrySchedule.length > MAX_SCHEDULE_ENTRIES ? UserErrorCode.TOO_LARGE : UserErrorCode.INVALID, parsed.message));
+    }
+  }
 
   if (input.secret !== undefined && input.secret !== null) {
     if (!isValidSigningSecret(input.secret)) errors.push(userError(at('secret'), UserErrorCode.INVALID, 'A secret must be "whsec_" followed by the base64 of 24 to 64 random bytes.'));

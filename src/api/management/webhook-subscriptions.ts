@@ -2,6 +2,7 @@ import type { AddressGuard } from '../../delivery/address-guard.js';
 import { type WebhookSubscription as WebhookSubscriptionEntity, WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
 import { isUuid, uuidv7 } from '../../domain/ids.js';
 import { anyPatternMatches, isWildcard } from '../../domain/patterns.js';
+import { SYSTEM_EVENT_TYPES } from '../../domain/operational-events.js';
 import { updatedHeaders } from '../../domain/subscription-headers.js';
 import { DEFAULT_ROTATION_GRACE_MS, MAX_ROTATION_GRACE_MS, newSecret, rotatedColumns } from '../../domain/subscription-secrets.js';
 import type { Db, Tx } from '../../store/db.js';
@@ -33,7 +34,7 @@ async function findOwn(tx: Tx, tenantId: string, id: string, options?: { lockSec
 
 /** Patterns that match no live (unarchived) event type of the tenant: likely typos, so the payload says so. */
 export async function unmatchedPatternWarnings(db: Db, tenantId: string, patterns: readonly string[]): Promise<Warning[]> {
-  const names = await eventTypes.activeNames(db, tenantId);
+  const names = [...(await eventTypes.activeNames(db, tenantId)), ...SYSTEM_EVENT_TYPES.map((t) => t.name)];
   return patterns
     .map((pattern, i) => ({ pattern, i }))
     .filter(({ pattern }) => !names.some((name) => anyPatternMatches([pattern], name)))
@@ -101,6 +102,7 @@ export async function createWebhookSubscription(
       maxInFlight: fields.maxInFlight ?? null,
       payloadQuery: shaping?.payloadQuery ?? null,
       payloadPlan: shaping?.payloadPlan ?? null,
+      retrySchedule: fields.retrySchedule ?? null,
       ordered: fields.ordered ?? false,
       secretEncrypted: secret.sealed,
     }),
@@ -127,6 +129,7 @@ export async function updateWebhookSubscription(
       metadata: fields.metadata,
       rateLimitPerSecond: fields.rateLimitPerSecond,
       maxInFlight: fields.maxInFlight,
+      retrySchedule: fields.retrySchedule,
       ordered: fields.ordered,
     };
     // A new query, or new patterns under the stored one, are checked together.

@@ -2,11 +2,10 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, Mutation, Query, Resolver,
 import { storableInput } from '../input-guard.js';
 import { ApiKeyScope } from '../../domain/entities/ApiKey.js';
 import { isValidEventTypeName } from '../../domain/patterns.js';
-import * as eventTypes from '../../store/event-types.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { withUserErrors } from '../errors.js';
-import { archiveEventType, createEventType, payloadQueryWarnings, updateEventType } from '../management/event-types.js';
+import { archiveEventType, createEventType, findEventType, listEventTypes, payloadQueryWarnings, updateEventType } from '../management/event-types.js';
 import { ConnectionArgs, connectionType, pageRequest, toConnection } from '../types/connection.js';
 import { EventType, EventTypeArchiveInput, EventTypeCreateInput, EventTypePayload, EventTypeUpdateInput } from '../types/event-type.js';
 
@@ -23,10 +22,10 @@ class EventTypesArgs extends ConnectionArgs {
 @Resolver()
 export class EventTypeResolver {
   @Authorized(ApiKeyScope.READ)
-  @Query(() => EventTypeConnection, { description: "The tenant's event types, newest first." })
+  @Query(() => EventTypeConnection, { description: "The tenant's event types, newest first; hookgraph's own (`system: true`, e.g. `hookgraph.delivery.failed`) come last." })
   async eventTypes(@Args() args: EventTypesArgs, @Ctx() context: Context) {
     const page = pageRequest(args);
-    const rows = await eventTypes.page(context.services.db, tenantOf(context), { includeArchived: args.includeArchived }, page);
+    const rows = await listEventTypes(context.services.db, tenantOf(context), { includeArchived: args.includeArchived }, page);
     return toConnection(rows.map((row) => EventType.from(row)), page);
   }
 
@@ -34,7 +33,7 @@ export class EventTypeResolver {
   @Query(() => EventType, { nullable: true, description: 'An event type by name (archived ones too); null when there is none.' })
   async eventType(@Arg('name', { description: 'Exact name of the event type, e.g. `order.created`.' }) name: string, @Ctx() context: Context): Promise<EventType | null> {
     if (!isValidEventTypeName(name)) return null;
-    const row = await eventTypes.byName(context.services.db, tenantOf(context), name);
+    const row = await findEventType(context.services.db, tenantOf(context), name);
     return row ? EventType.from(row) : null;
   }
 

@@ -1,6 +1,7 @@
 import { MutationWarning } from './webhook-subscription.js';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import type { EventType as EventTypeEntity } from '../../domain/entities/EventType.js';
+import type { SystemEventType } from '../../domain/operational-events.js';
 import { UserError } from '../errors.js';
 import { JSONScalar } from './scalars.js';
 
@@ -24,13 +25,16 @@ export class EventType {
   @Field(() => Date, { nullable: true, description: 'When the type was archived; null while it accepts events.' })
   archivedAt!: Date | null;
 
+  @Field({ description: "True for hookgraph's own event types (`hookgraph.*`): every tenant has them, hookgraph publishes them about the tenant's webhook health, and they cannot be created, changed or archived. Only patterns naming `hookgraph` (e.g. `hookgraph.*`) receive them; `*` does not." })
+  system!: boolean;
+
   @Field({ description: 'When the event type was created.' })
   createdAt!: Date;
 
   @Field({ description: 'When the event type was last changed.' })
   updatedAt!: Date;
 
-  static from(entity: EventTypeEntity): EventType {
+  static from(entity: EventTypeEntity | SystemEventType): EventType {
     return Object.assign(new EventType(), {
       id: entity.id,
       name: entity.name,
@@ -38,6 +42,7 @@ export class EventType {
       schema: entity.schema ?? null,
       archived: !!entity.archivedAt,
       archivedAt: entity.archivedAt ?? null,
+      system: 'system' in entity && entity.system === true,
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
     });

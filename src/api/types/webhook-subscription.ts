@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { WebhookSubscription as WebhookSubscriptionEntity, WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
 import { maskHeaders } from '../../domain/subscription-headers.js';
+import { formatDelay, MAX_SCHEDULE_DELAY_MS, MAX_SCHEDULE_ENTRIES } from '../../delivery/retry-policy.js';
 import { UserError } from '../errors.js';
 import { JSONScalar } from './scalars.js';
 
@@ -59,6 +60,12 @@ export class WebhookSubscription {
   })
   payloadQuery!: string | null;
 
+  @Field(() => [String], {
+    nullable: true,
+    description: "Delay before each attempt, in the syntax of HOOKGRAPH_RETRY_SCHEDULE (`0`, `200ms`, `5s`, `5m`, `2h`, `1d`, each ±20 % jitter); its length is the number of attempts before a delivery is FAILED. Null: the server's schedule.",
+  })
+  retrySchedule!: string[] | null;
+
   @Field({ description: 'Deliveries are sent one at a time, in publish order.' })
   ordered!: boolean;
 
@@ -93,6 +100,7 @@ export class WebhookSubscription {
       rateLimitPerSecond: entity.rateLimitPerSecond ?? null,
       maxInFlight: entity.maxInFlight ?? null,
       payloadQuery: entity.payloadQuery ?? null,
+      retrySchedule: entity.retrySchedule ? entity.retrySchedule.map(formatDelay) : null,
       ordered: entity.ordered,
       secretRotationExpiresAt: rotationEnds && rotationEnds.getTime() > now.getTime() ? rotationEnds : null,
       lastSuccessAt: entity.lastSuccessAt ?? null,
@@ -141,11 +149,17 @@ export class WebhookSubscriptionCreateInput {
   })
   payloadQuery?: string | null;
 
+  @Field(() => [String], {
+    nullable: true,
+    description: `Delay before each attempt (e.g. ["0", "10s", "1m"]: three attempts), in the syntax of HOOKGRAPH_RETRY_SCHEDULE; 1–${MAX_SCHEDULE_ENTRIES} entries of at most ${formatDelay(MAX_SCHEDULE_DELAY_MS)} each. Null: the server's schedule.`,
+  })
+  retrySchedule?: string[] | null;
+
   @Field(() => Boolean, { nullable: true, description: 'Deliver one at a time in publish order (default false).' })
   ordered?: boolean | null;
 }
 
-@InputType({ description: 'Fields left out stay as they are; null clears description, filter, metadata, headers, rateLimitPerSecond and maxInFlight.' })
+@InputType({ description: 'Fields left out stay as they are; null clears description, filter, metadata, headers, rateLimitPerSecond, maxInFlight and retrySchedule.' })
 export class WebhookSubscriptionUpdateInput {
   @Field(() => ID, { description: 'Id of the subscription to change.' })
   id!: string;
@@ -182,6 +196,12 @@ export class WebhookSubscriptionUpdateInput {
     description: 'GraphQL subscription document against `eventSchema.sdl`, e.g. `subscription { orderCreated { orderId total } }` (one named operation per event type to shape); validated when saved. Null or blank clears it.',
   })
   payloadQuery?: string | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: `Delay before each attempt (e.g. ["0", "10s", "1m"]: three attempts), in the syntax of HOOKGRAPH_RETRY_SCHEDULE; 1–${MAX_SCHEDULE_ENTRIES} entries of at most ${formatDelay(MAX_SCHEDULE_DELAY_MS)} each. Null: the server's schedule.`,
+  })
+  retrySchedule?: string[] | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Deliver one at a time in publish order.' })
   ordered?: boolean | null;

@@ -85,6 +85,13 @@ export class WebhookSubscription {
   @Property({ type: 'json', nullable: true })
   payloadPlan?: unknown;
 
+  /**
+   * Delay before each attempt in ms, as HOOKGRAPH_RETRY_SCHEDULE gives it (its
+   * length is the number of attempts); null: the server's schedule.
+   */
+  @Property({ type: 'json', nullable: true })
+  retrySchedule?: number[] | null;
+
   /** Deliver strictly in publish order, one at a time. */
   @Property({ type: 'boolean' })
   ordered: boolean & Opt = false;
