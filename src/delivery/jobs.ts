@@ -27,9 +27,12 @@ export const DELIVERY_QUEUES: readonly string[] = [...DELIVERY_SHARD_QUEUES, ORD
  * - `r`: how often this attempt was deferred, by the rate limit or by the
  *   subscription's in-flight share (keeps job ids unique).
  * - `k`: set when the rate limit deferred this attempt to a slot it reserved:
- *   the job starts at its slot and is sent without reserving another. Kept
- *   when the job is deferred again for its share; a job deferred only for its
- *   share never had a slot and reserves one when it comes back.
+ *   the job is sent without reserving another. Kept when the job is deferred
+ *   again for its share; a job deferred only for its share never had a slot
+ *   and reserves one when it comes back.
+ * - `t`: that slot (epoch ms, the database's clock). The job starts a little
+ *   before it and the worker waits for the slot itself: fetch and claim
+ *   latency vary, a timer much less, so sends keep their spacing.
  * - `m`: set on manual re-queues (deliveryRetry, replay): a fresh id, so the
  *   new job never collides with the finished job pg-boss still keeps for the
  *   same attempt count (a CANCELLED delivery never advanced its count).
@@ -41,6 +44,7 @@ export interface DeliveryJobV1 {
   s: number;
   r?: number;
   k?: 1;
+  t?: number;
   m?: string;
 }
 
@@ -101,8 +105,10 @@ export interface DeliveryJobTarget {
   webhookSubscriptionId: string;
   ordered: boolean;
   deferrals?: number;
-  /** The attempt holds its rate-limit slot (see `k`). */
+  /** The attempt holds its rate-limit slot (see `k`)… */
   keepsSlot?: boolean;
+  /** …which is then (see `t`). */
+  slotAt?: Date;
   startAfter?: Date;
   /** Manual re-queue id (see `m`). */
   requeue?: string;
@@ -146,6 +152,7 @@ export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1>
   const data: DeliveryJobV1 = { v: 1, d: target.deliveryId, a: target.attemptCount, s: target.scheduleIndex };
   if (target.deferrals) data.r = target.deferrals;
   if (target.keepsSlot) data.k = 1;
+  if (target.slotAt) data.t = target.slotAt.getTime();
   if (target.requeue) data.m = target.requeue;
   const job: JobInsert<DeliveryJobV1> = { id: deliveryJobId(data), data, group: { id: target.webhookSubscriptionId } };
   if (target.startAfter) job.startAfter = target.startAfter.toISOString();

@@ -58,6 +58,8 @@ const GROUP_COMMIT_DELAY_MS = 3;
 const HOLD_LIMIT_MS = 2_000;
 /** A deferred held job is due again after this, doubling with each deferral of the attempt up to 16×. */
 const HOLD_DEFER_MS = 1_000;
+/** A rate-limited delivery whose slot is this close is claimed and waits for it in-process; a later one is deferred to this long before its slot. */
+const RATE_SLOT_LEAD_MS = 300;
 /** Polling backstop: NOTIFY (or a freed slot, or a retry falling due) usually wakes a fetch loop first. */
 const POLL_MS = 2_000;
 const POLL_WITHOUT_NOTIFY_MS = 500;
@@ -385,7 +387,8 @@ export class DeliveryWorker {
         settled.push(fetched);
         continue;
       }
-      (row.rateLimitPerSecond && !data.k ? limited : candidates).push({ fetched, row, waitMs: 0 });
+      // A job with its slot comes back a little early and waits for the slot here (see `t`).
+      (row.rateLimitPerSecond && !data.k ? limited : candidates).push({ fetched, row, waitMs: data.t ? Math.max(0, data.t - Date.now()) : 0 });
     }
     const deferred: { target: DeliveryJobTarget; waitMs: number }[] = [];
     const claims = await db.transaction(async (tx) => {
@@ -395,7 +398,8 @@ export class DeliveryWorker {
         const { row, fetched } = claim;
         const slot = slots.get(row.webhookSubscriptionId)?.shift();
         // No slot: the subscription lost its rate limit (or was deleted) since it was read.
-        if (slot && slot.waitMs > 0 && !fetched.ordered) {
+        // A slot soon is waited for here; a later one gets a job that starts just before it.
+        if (slot && slot.waitMs > RATE_SLOT_LEAD_MS && !fetched.ordered) {
           const { data } = fetched.job;
           deferred.push({
             target: {
@@ -406,9 +410,10 @@ export class DeliveryWorker {
               ordered: false,
               deferrals: (data.r ?? 0) + 1,
               keepsSlot: true,
-              startAfter: slot.at,
+              slotAt: slot.at,
+              startAfter: new Date(slot.at.getTime() - RATE_SLOT_LEAD_MS),
             },
-            waitMs: slot.waitMs,
+            waitMs: slot.waitMs - RATE_SLOT_LEAD_MS,
           });
           settled.push(fetched);
           continue;
@@ -613,6 +618,7 @@ export class DeliveryWorker {
         ordered: false,
         deferrals,
         keepsSlot: job.data.k === 1,
+        slotAt: job.data.t === undefined ? undefined : new Date(job.data.t),
         startAfter: new Date(now + (dueNow ? 0 : HOLD_DEFER_MS * 2 ** Math.min(4, deferrals - 1))),
       };
     });
