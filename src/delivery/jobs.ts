@@ -26,6 +26,9 @@ export const DELIVERY_QUEUES: readonly string[] = [...DELIVERY_SHARD_QUEUES, ORD
  * - `s`: index into the retry schedule of the attempt this job makes.
  * - `r`: how often this attempt was deferred, by the rate limit or by the
  *   subscription's in-flight share (keeps job ids unique).
+ * - `c`: set when the last deferral waited for the subscription's open
+ *   circuit, not for a reserved rate-limit slot: the rate limit still applies
+ *   to it, and a closing circuit pulls it forward.
  * - `m`: set on manual re-queues (deliveryRetry, replay): a fresh id, so the
  *   new job never collides with the finished job pg-boss still keeps for the
  *   same attempt count (a CANCELLED delivery never advanced its count).
@@ -36,6 +39,7 @@ export interface DeliveryJobV1 {
   a: number;
   s: number;
   r?: number;
+  c?: 1;
   m?: string;
 }
 
@@ -65,6 +69,8 @@ export interface DeliveryJobTarget {
   webhookSubscriptionId: string;
   ordered: boolean;
   deferrals?: number;
+  /** The deferral waits for an open circuit (see `c`). */
+  circuit?: boolean;
   startAfter?: Date;
   /** Manual re-queue id (see `m`). */
   requeue?: string;
@@ -107,6 +113,7 @@ export function shardPicker(chunk: number): () => number {
 export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1> {
   const data: DeliveryJobV1 = { v: 1, d: target.deliveryId, a: target.attemptCount, s: target.scheduleIndex };
   if (target.deferrals) data.r = target.deferrals;
+  if (target.circuit) data.c = 1;
   if (target.requeue) data.m = target.requeue;
   const job: JobInsert<DeliveryJobV1> = { id: deliveryJobId(data), data, group: { id: target.webhookSubscriptionId } };
   if (target.startAfter) job.startAfter = target.startAfter.toISOString();

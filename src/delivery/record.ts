@@ -13,6 +13,8 @@ export interface FinishedAttempt {
   requestHeaders: Record<string, string>;
   result: SendResult;
   outcome: AttemptOutcome;
+  /** Sent as the probe of its subscription's open circuit. */
+  probe?: boolean;
 }
 
 /** An attempt whose outcome was applied to its delivery: the new attempt_count is `attemptNumber`. */
@@ -21,11 +23,19 @@ export interface AppliedAttempt<A extends FinishedAttempt = FinishedAttempt> {
   attemptNumber: number;
 }
 
+/** What a batch of attempts changed beyond its deliveries. */
+export interface Recorded<A extends FinishedAttempt = FinishedAttempt> {
+  applied: AppliedAttempt<A>[];
+  /** Circuits the batch opened and closed (see delivery/circuit.ts). */
+  circuits: webhookSubscriptions.CircuitChanges;
+}
+
 /**
  * Writes a batch of attempts and their consequences inside `tx`: attempt rows
  * (invariant 3), delivery statuses, subscription health (410 → DISABLED; a
- * failure streak longer than `disableAfterMs` → FAILING_DISABLED); the store
- * announces every change.
+ * failure streak longer than `disableAfterMs` → FAILING_DISABLED; failures in
+ * a row → circuit open; a success → circuit closed; a failed probe → next
+ * probe further off); the store announces every change.
  *
  * The deliveries are locked first (after their subscriptions, in a
  * subscription delete's order). One that vanished meanwhile (its subscription
@@ -35,14 +45,16 @@ export interface AppliedAttempt<A extends FinishedAttempt = FinishedAttempt> {
  * expired and was re-run elsewhere still records its HTTP try, but cannot
  * move the delivery back. Attempt numbers are the next free number of the
  * delivery, so such late tries never share a number with a real one.
- * Returns the applied attempts; only they may schedule retries.
+ * Returns the applied attempts (only they may schedule retries, and only
+ * they count for health) and the circuits opened and closed.
  */
-export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished: readonly A[], disableAfterMs: number): Promise<AppliedAttempt<A>[]> {
-  if (finished.length === 0) return [];
+export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished: readonly A[], policy: webhookSubscriptions.HealthPolicy): Promise<Recorded<A>> {
+  const nothing: Recorded<A> = { applied: [], circuits: { opened: [], closed: [] } };
+  if (finished.length === 0) return nothing;
   await webhookSubscriptions.lockForDeliveries(tx, finished.map((a) => a.row.webhookSubscriptionId));
   const current = await deliveries.lockForOutcome(tx, finished.map((a) => a.row.id));
   const present = finished.filter((a) => current.has(a.row.id));
-  if (present.length === 0) return [];
+  if (present.length === 0) return nothing;
   const numberOf = await attempts.insertNumbered(
     tx,
     present.map((a) => ({
@@ -76,12 +88,24 @@ export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished
     })),
   );
   const succeeded = subscriptionsWith(applied, 'success');
-  await webhookSubscriptions.recordHealth(
+  const failures = new Map<string, number>();
+  for (const { attempt } of applied) {
+    const id = attempt.row.webhookSubscriptionId;
+    if (attempt.outcome.subscription === 'failure' && !succeeded.includes(id)) failures.set(id, (failures.get(id) ?? 0) + 1);
+  }
+  const circuits = await webhookSubscriptions.recordHealth(
     tx,
-    { succeeded, failed: subscriptionsWith(applied, 'failure').filter((id) => !succeeded.includes(id)), gone: subscriptionsWith(applied, 'gone') },
-    disableAfterMs,
+    {
+      succeeded,
+      failed: [...failures].map(([id, count]) => ({ id, failures: count })),
+      gone: subscriptionsWith(applied, 'gone'),
+      failedProbes: applied
+        .filter(({ attempt }) => attempt.probe && attempt.outcome.subscription !== 'success')
+        .map(({ attempt }) => ({ id: attempt.row.webhookSubscriptionId, deliveryId: attempt.row.id })),
+    },
+    policy,
   );
-  return applied;
+  return { applied, circuits };
 }
 
 function subscriptionsWith(applied: readonly AppliedAttempt[], effect: AttemptOutcome['subscription']): string[] {

@@ -5,12 +5,16 @@ import { AddressGuard } from './address-guard.js';
 import type { Db, Tx } from '../store/db.js';
 import * as deliveries from '../store/deliveries.js';
 import { CLAIMABLE, type DueDelivery } from '../store/deliveries.js';
+import * as queueJobs from '../store/queue.js';
 import * as webhookSubscriptions from '../store/webhook-subscriptions.js';
+import type { HealthPolicy } from '../store/webhook-subscriptions.js';
+import { DeliveryStatus } from '../domain/entities/Delivery.js';
+import { circuitPolicy, probeDue, waitUntil, type CircuitPolicy } from './circuit.js';
 import { Doorbell, pause } from './doorbell.js';
 import { CapCache, FairShare, type Shared } from './fair-share.js';
 import { GroupCommit } from './group-commit.js';
 import { listenForJobs, type JobWakeups } from './job-wakeups.js';
-import { DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, enqueue, isDeliveryJob, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
+import { DELIVERY_QUEUES, DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, enqueue, isDeliveryJob, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { decideOutcome } from './outcome.js';
 import { PGBOSS_SCHEMA, deliveryExpireSeconds } from './queue.js';
@@ -60,6 +64,15 @@ interface Claim {
   row: DueDelivery;
   /** Wait before sending (ordered deliveries under a rate limit wait in-process). */
   waitMs: number;
+  /** The probe of its subscription's open circuit. */
+  probe: boolean;
+}
+
+/** A job of an open circuit that waits, without an attempt, until `until`. */
+interface CircuitWait {
+  fetched: Fetched;
+  row: DueDelivery;
+  until: Date;
 }
 
 type Finished = FinishedAttempt & { fetched: Fetched };
@@ -96,6 +109,8 @@ export class DeliveryWorker {
   private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
   private readonly stopping = new AbortController();
   private readonly expireMs: number;
+  private readonly circuit: CircuitPolicy;
+  private readonly health: HealthPolicy;
   private wakeups: JobWakeups | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
@@ -108,6 +123,8 @@ export class DeliveryWorker {
     this.sender = new Sender({ guard, timeoutMs: config.deliveryTimeoutMs, connectionsPerOrigin: config.workerInFlight });
     this.secrets = new SecretCache(options.secretKey);
     this.expireMs = deliveryExpireSeconds(config.deliveryTimeoutMs) * 1000;
+    this.circuit = circuitPolicy(config);
+    this.health = { disableAfterMs: config.disableAfterMs, circuit: this.circuit };
     this.share = new FairShare<Fetched>({ inFlight: config.workerInFlight, perSubscription: config.subscriptionInFlight }, (id) => this.caps.get(id));
     this.outcomes = new GroupCommit<Finished>({
       maxItems: GROUP_COMMIT_ITEMS,
@@ -288,7 +305,7 @@ export class DeliveryWorker {
       if (rest.length === 0) await this.completeJobs(tx, done);
       return rows;
     }, WORKER);
-    const claims: Claim[] = due.map((row) => ({ fetched: byDelivery.get(row.id)!, row, waitMs: 0 }));
+    const claims: Claim[] = due.map((row) => ({ fetched: byDelivery.get(row.id)!, row, waitMs: 0, probe: false }));
     let settled = done;
     if (rest.length) {
       try {
@@ -310,9 +327,11 @@ export class DeliveryWorker {
 
   /**
    * Jobs the one-statement claim left out: stale or finished (skipped),
-   * subscription no longer enabled (CANCELLED), rate limited (deferred to
-   * their slot, or for ordered ones waited for in-process), or claimable
-   * after all. Completes these and `done` in its transaction; returns the
+   * subscription no longer enabled (CANCELLED), circuit open (one of them
+   * per subscription may take the probe; the others wait, see circuit.ts),
+   * rate limited (deferred to their slot, or for ordered ones waited for
+   * in-process), or claimable after all. Completes these and `done` in its
+   * transaction (ordered jobs that wait are moved instead); returns the
    * claims and every job settled without an attempt.
    */
   private async claimCarefully(jobs: readonly Fetched[], done: readonly Fetched[]): Promise<{ claims: Claim[]; settled: Fetched[] }> {
@@ -323,6 +342,8 @@ export class DeliveryWorker {
     const settled: Fetched[] = [...done];
     const cancelled: DueDelivery[] = [];
     const deferred: DeliveryJobTarget[] = [];
+    const waiting: CircuitWait[] = [];
+    const probes = new Map<string, Claim>();
     for (const fetched of jobs) {
       const { data } = fetched.job;
       const row = rows.get(data.d);
@@ -336,8 +357,14 @@ export class DeliveryWorker {
         settled.push(fetched);
         continue;
       }
+      if (row.circuitOpenedAt) {
+        // One probe candidate per subscription; whether it gets the probe is decided in the transaction.
+        if (probeDue(row, now) && !probes.has(row.webhookSubscriptionId)) probes.set(row.webhookSubscriptionId, { fetched, row, waitMs: 0, probe: true });
+        else waiting.push({ fetched, row, until: waitUntil(row, now, this.circuit.leaseMs) });
+        continue;
+      }
       let waitMs = 0;
-      if (row.rateLimitPerSecond && !data.r) waitMs = this.limiter.reserve(row.webhookSubscriptionId, row.rateLimitPerSecond, now);
+      if (row.rateLimitPerSecond && (!data.r || data.c)) waitMs = this.limiter.reserve(row.webhookSubscriptionId, row.rateLimitPerSecond, now);
       if (waitMs > 0 && !fetched.ordered) {
         deferred.push({
           deliveryId: row.id,
@@ -351,21 +378,81 @@ export class DeliveryWorker {
         settled.push(fetched);
         continue;
       }
-      candidates.push({ fetched, row, waitMs });
+      candidates.push({ fetched, row, waitMs, probe: false });
     }
-    const claims = await db.transaction(async (tx) => {
+    const claimable = [...candidates, ...probes.values()];
+    const { claims, waited } = await db.transaction(async (tx) => {
       await deliveries.cancelNotEnabled(tx, cancelled);
       await enqueue(this.options.boss, tx, deferred);
-      const claimed = await deliveries.markSending(tx, candidates.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
+      // Deliveries first, then the subscription rows (a group commit locks in that order too).
+      const claimed = await deliveries.markSending(tx, claimable.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
       // Not claimed: a retry or replay moved the delivery on meanwhile, and made its own job.
-      const lost = candidates.filter((c) => !claimed.has(c.row.id)).map((c) => c.fetched);
-      await this.completeJobs(tx, [...settled, ...lost]);
-      settled.push(...lost);
-      return candidates.filter((c) => claimed.has(c.row.id));
+      const lost = claimable.filter((c) => !claimed.has(c.row.id)).map((c) => c.fetched);
+      const tries = [...probes.values()].filter((c) => claimed.has(c.row.id));
+      const taken = await webhookSubscriptions.takeProbes(tx, tries.map((c) => ({ id: c.row.webhookSubscriptionId, deliveryId: c.row.id })), this.circuit.leaseMs);
+      const beaten = tries.filter((c) => !taken.has(c.row.webhookSubscriptionId));
+      if (beaten.length) {
+        // Another claim took the probe first (or the circuit closed meanwhile: then due at once).
+        const current = await webhookSubscriptions.circuits(tx, beaten.map((c) => c.row.webhookSubscriptionId));
+        const at = Date.now();
+        for (const { fetched, row } of beaten) {
+          const circuit = current.get(row.webhookSubscriptionId);
+          const until = circuit?.circuitOpenedAt ? waitUntil(circuit, at, this.circuit.leaseMs) : new Date(at);
+          waiting.push({ fetched, row: { ...row, status: DeliveryStatus.SENDING }, until });
+        }
+      }
+      const waited = await this.waitForCircuit(tx, waiting);
+      await this.completeJobs(tx, [...settled, ...lost, ...waited.complete]);
+      settled.push(...lost, ...waited.complete, ...waited.moved);
+      const ok = new Set([...candidates.filter((c) => claimed.has(c.row.id)), ...tries.filter((c) => taken.has(c.row.webhookSubscriptionId))]);
+      return { claims: claimable.filter((c) => ok.has(c)), waited };
     }, WORKER);
     if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
     for (const target of deferred) this.wakeAt(queueFor(false, target.deliveryId), target.startAfter!.getTime());
+    for (const { queue, at } of waited.wakes) this.wakeAt(queue, at);
     return { claims, settled };
+  }
+
+  /**
+   * Deliveries of open circuits wait, without an attempt, until their
+   * `until`: RETRYING with that next attempt time and the attempt count
+   * unchanged. An unordered one gets a new job due then (deferral count
+   * raised, marked as waiting for the circuit); an ordered one's job is moved
+   * there in pg-boss's retry state, like a retry, so it keeps the head of its
+   * key. Returns the jobs to complete (replaced, or stale), the jobs moved,
+   * and when to wake the fetch loops.
+   */
+  private async waitForCircuit(tx: Tx, waiting: readonly CircuitWait[]): Promise<{ complete: Fetched[]; moved: Fetched[]; wakes: { queue: string; at: number }[] }> {
+    const result = { complete: [] as Fetched[], moved: [] as Fetched[], wakes: [] as { queue: string; at: number }[] };
+    if (waiting.length === 0) return result;
+    const waits = await deliveries.waitForCircuit(tx, waiting.map((w) => ({ row: w.row, attemptCount: w.fetched.job.data.a, until: w.until })));
+    const replaced: DeliveryJobTarget[] = [];
+    for (const { fetched, row, until } of waiting) {
+      const { data } = fetched.job;
+      if (!waits.has(row.id)) {
+        result.complete.push(fetched);
+        continue;
+      }
+      result.wakes.push({ queue: fetched.queue, at: until.getTime() });
+      if (fetched.ordered) {
+        await this.holdOrdered(tx, fetched, { ...data, r: (data.r ?? 0) + 1, c: 1 }, until, 'waiting for the circuit to close');
+        result.moved.push(fetched);
+        continue;
+      }
+      replaced.push({
+        deliveryId: row.id,
+        attemptCount: data.a,
+        scheduleIndex: data.s,
+        webhookSubscriptionId: row.webhookSubscriptionId,
+        ordered: false,
+        deferrals: (data.r ?? 0) + 1,
+        circuit: true,
+        startAfter: until,
+      });
+      result.complete.push(fetched);
+    }
+    await enqueue(this.options.boss, tx, replaced);
+    return result;
   }
 
   /**
@@ -398,19 +485,26 @@ export class DeliveryWorker {
       result = { startedAt, durationMs: Date.now() - startedAt.getTime(), errorKind: 'INTERNAL', error: 'internal error in hookgraph before the request was sent' };
     }
     const outcome = decideOutcome(result, this.options.config.retrySchedule, data.s, Date.now());
-    return { fetched, row, claimedCount: data.a, requestHeaders, result, outcome };
+    return { fetched, row, claimedCount: data.a, requestHeaders, result, outcome, probe: claim.probe };
   }
 
-  /** One group commit: attempts, outcomes, health, retry jobs and the completion of the group's jobs, in one transaction. */
+  /**
+   * One group commit: attempts, outcomes, health, retry jobs and the
+   * completion of the group's jobs, in one transaction; the jobs of circuits
+   * it closed are pulled forward in it too.
+   */
   private async commitOutcomes(group: Finished[]): Promise<void> {
-    const { db, config } = this.options;
-    const applied = await db.transaction(async (tx) => {
-      const written = await recordAttempts(tx, group, config.disableAfterMs);
-      const failed = await this.scheduleRetries(tx, written);
+    const { db } = this.options;
+    const { applied, pulled } = await db.transaction(async (tx) => {
+      const { applied, circuits } = await recordAttempts(tx, group, this.health);
+      const failed = await this.scheduleRetries(tx, applied);
       await this.completeJobs(tx, group.filter((f) => !failed.has(f)).map((f) => f.fetched));
-      return written;
+      const pulled = await queueJobs.pullForward(tx, circuits.closed.map((c) => c.id), DELIVERY_QUEUES);
+      await deliveries.attemptsNow(tx, pulled);
+      return { applied, pulled };
     }, WORKER);
     this.afterCommit(group, applied);
+    if (pulled.length) this.ringAll();
   }
 
   private afterCommit(group: readonly Finished[], applied: readonly AppliedAttempt<Finished>[]): void {
@@ -469,14 +563,19 @@ export class DeliveryWorker {
     const failed = new Set<Finished>();
     for (const { attempt: f, attemptNumber } of retrying) {
       if (!f.fetched.ordered) continue;
-      const { job } = f.fetched;
-      const db = tx.jobs;
-      await boss.fail(ORDERED_DELIVERY_QUEUE, { id: job.id, retryCount: job.retryCount }, { error: f.outcome.lastError }, { db });
-      const data: DeliveryJobV1 = { v: 1, d: f.row.id, a: attemptNumber, s: f.outcome.nextScheduleIndex! };
-      await boss.update(ORDERED_DELIVERY_QUEUE, data, { id: job.id, startAfter: f.outcome.nextAttemptAt!, db });
+      await this.holdOrdered(tx, f.fetched, { v: 1, d: f.row.id, a: attemptNumber, s: f.outcome.nextScheduleIndex! }, f.outcome.nextAttemptAt!, f.outcome.lastError);
       failed.add(f);
     }
     return failed;
+  }
+
+  /** An ordered job waits for `startAfter` in pg-boss's retry state (which keeps the head of its key), carrying `data` from then on. */
+  private async holdOrdered(tx: Tx, fetched: Fetched, data: DeliveryJobV1, startAfter: Date, error: string | null): Promise<void> {
+    const { boss } = this.options;
+    const { job } = fetched;
+    const db = tx.jobs;
+    await boss.fail(ORDERED_DELIVERY_QUEUE, { id: job.id, retryCount: job.retryCount }, { error }, { db });
+    await boss.update(ORDERED_DELIVERY_QUEUE, data, { id: job.id, startAfter, db });
   }
 
   /** Held jobs that waited too long for their subscription's share go back to the queue before their expiry. */

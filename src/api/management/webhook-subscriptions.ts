@@ -144,6 +144,8 @@ export async function updateWebhookSubscription(
         // A fresh start: the failure window begins again with the next failure.
         changes.disabledReason = null;
         changes.failingSince = null;
+        // …and with a closed circuit.
+        Object.assign(changes, CLOSED_CIRCUIT);
       } else {
         changes.disabledReason = 'Disabled through webhookSubscriptionUpdate.';
       }
@@ -153,6 +155,16 @@ export async function updateWebhookSubscription(
   const warnings = fields.eventTypes ? await unmatchedPatternWarnings(db, tenantId, subscription.eventTypes) : [];
   return { subscription, warnings };
 }
+
+/** The circuit columns of a subscription whose circuit is closed with no failure counted. */
+const CLOSED_CIRCUIT: webhookSubscriptions.WebhookSubscriptionChanges = {
+  consecutiveFailures: 0,
+  circuitOpenedAt: null,
+  circuitNextProbeAt: null,
+  circuitProbeUntil: null,
+  circuitProbeDeliveryId: null,
+  circuitProbes: 0,
+};
 
 /** Deletes a subscription with its deliveries; pending ones are not sent. */
 export async function deleteWebhookSubscription(db: Db, tenantId: string, id: string): Promise<string> {
