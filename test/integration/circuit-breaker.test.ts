@@ -86,8 +86,9 @@ async function deadReceiver(status: number, delayMs = 0) {
   };
 }
 
-function assertGrowingGaps(probes: readonly ReceivedRequest[]): void {
+function assertGrowingGaps(probes: readonly ReceivedRequest[], what: string): void {
   const gaps = probes.slice(1).map((p, i) => p.receivedAt - probes[i].receivedAt);
+  console.log(`circuit breaker (${what}): ${probes.length} failed probes, gaps ${gaps.join(', ')} ms`);
   for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i] > gaps[i - 1], `probe gaps grow: ${gaps.join(', ')} ms`);
 }
 
@@ -149,7 +150,7 @@ test('a dead receiver opens the circuit; probes back off; the first good probe c
   for (const eventId of published) assert.ok(received.has(eventId), `event ${eventId} was delivered after the recovery`);
 
   const probes = dead.probes(open.openedAt!);
-  assertGrowingGaps(probes);
+  assertGrowingGaps(probes, 'one process');
   assertOneAtATime(probes);
 
   // One live message per change: opened, then HALF_OPEN and back for each failed probe, then HALF_OPEN and CLOSED.
@@ -158,6 +159,7 @@ test('a dead receiver opens the circuit; probes back off; the first good probe c
   await eventually(async () => live.buffered.length >= expected || undefined, 10_000, `${expected} live messages`);
   await new Promise((r) => setTimeout(r, 300));
   const messages = live.buffered.map((m) => m.webhookSubscriptionUpdated);
+  console.log(`circuit breaker live messages: ${messages.map((m) => m.circuit.state).join(', ')}`);
   assert.equal(messages.length, expected, `live messages: ${messages.map((m) => m.circuit.state).join(', ')}`);
   for (const m of messages) assert.equal(m.id, id);
   assert.notEqual(messages[0].circuit.state, 'CLOSED');
@@ -179,7 +181,7 @@ test('ordered: the head waits, probes are its attempts, and after the circuit cl
   await eventually(async () => dead.probes(open.openedAt!).length >= 3 || undefined, 30_000, 'three probes');
   // Only the head was ever attempted.
   assert.deepEqual(new Set(receiver.requests.map((r) => String(r.headers['webhook-id']))), new Set([published[0]]));
-  assertGrowingGaps(dead.probes(open.openedAt!));
+  assertGrowingGaps(dead.probes(open.openedAt!), 'ordered');
 
   dead.recover();
   await eventually(async () => {
@@ -217,7 +219,7 @@ test('with two worker processes only one probe is out at a time', { timeout: 120
   const probes = dead.probes(open.openedAt!);
   assert.ok(probes.length >= 4);
   assertOneAtATime(probes);
-  assertGrowingGaps(probes);
+  assertGrowingGaps(probes, 'two workers');
   const seen = new Set(receiver.requests.map((r) => String(r.headers['webhook-id'])));
   for (const eventId of published) assert.ok(seen.has(eventId));
   assert.equal((await circuitOf(api, t, id)).state, 'CLOSED');
