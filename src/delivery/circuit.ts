@@ -24,6 +24,9 @@ import { deliveryExpireSeconds } from './queue.js';
  *   probe's outcome; if the prober dies, it runs out (a little after pg-boss
  *   expires the probe's job), and the next claim takes a new probe.
  *
+ * With nothing waiting (every delivery used up its schedule), the next
+ * delivery to fall due after the probe time is the probe.
+ *
  * The probe's outcome is recorded like any attempt (it counts for its
  * delivery's schedule). A success — of the probe or of any attempt still in
  * flight — closes the circuit; the same commit pulls the subscription's
