@@ -224,3 +224,37 @@ test('with two worker processes only one probe is out at a time', { timeout: 120
   for (const eventId of published) assert.ok(seen.has(eventId));
   assert.equal((await circuitOf(api, t, id)).state, 'CLOSED');
 });
+
+test('a probe answered 410 Gone disables the subscription at once; enabling it again starts with a closed circuit', { timeout: 60_000 }, async () => {
+  const t = await tenant(app);
+  await eventType(t, 'order.gone');
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  let gone = false;
+  receiver.respond(() => ({ status: gone ? 410 : 500 }));
+  const { id } = await subscription(t, { url: receiver.url, eventTypes: ['order.gone'] });
+  await publishMany(app, t, 'order.gone', 4);
+  const open = await eventually(async () => {
+    const c = await circuitOf(app, t, id);
+    return c.state !== 'CLOSED' ? c : undefined;
+  }, 20_000, 'the circuit to open');
+  assert.ok(open.openedAt);
+  gone = true;
+  const disabled = await eventually(async () => {
+    const result = await app.gql(`query($id: ID!) { webhookSubscription(id: $id) { status disabledReason } }`, { id }, t.key);
+    const s = result.data.webhookSubscription;
+    return s.status === 'DISABLED' ? s : undefined;
+  }, 20_000, 'the subscription to be disabled');
+  assert.match(disabled.disabledReason, /410 Gone/);
+  const requests = receiver.requests.length;
+  assert.equal(receiver.requests.filter((r) => r.receivedAt > Date.parse(open.openedAt!) + 150).length, 1, 'the 410 came from the first probe');
+
+  const enabled = await app.gql(
+    `mutation($id: ID!) { webhookSubscriptionUpdate(input: {id: $id, status: ENABLED}) { webhookSubscription { status circuit { state openedAt nextProbeAt } } userErrors { message } } }`,
+    { id },
+    t.key,
+  );
+  assert.deepEqual(enabled.data.webhookSubscriptionUpdate.userErrors, []);
+  assert.deepEqual(enabled.data.webhookSubscriptionUpdate.webhookSubscription, { status: 'ENABLED', circuit: { state: 'CLOSED', openedAt: null, nextProbeAt: null } });
+  assert.equal(receiver.requests.length, requests, 'nothing was sent while disabled');
+});
