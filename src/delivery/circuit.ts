@@ -1,4 +1,6 @@
 import type { Config } from '../config/config.js';
+import { DeliveryStatus } from '../domain/entities/Delivery.js';
+import type { AttemptOutcome } from './outcome.js';
 import { deliveryExpireSeconds } from './queue.js';
 
 /*
@@ -20,19 +22,27 @@ import { deliveryExpireSeconds } from './queue.js';
  * - HALF_OPEN (`circuit_probe_until` in the future): the first claim after
  *   the probe time takes the probe, with a conditional UPDATE of the row that
  *   only one transaction can win (`webhookSubscriptions.takeProbes`), whatever
- *   the number of workers; its delivery is attempted. The lease ends with the
+ *   the number of workers; its delivery is attempted. The take also sets the
+ *   time of the probe after it (the wait doubled), so the deliveries that
+ *   lost the probe wait for exactly that one. The lease ends with the
  *   probe's outcome; if the prober dies, it runs out (a little after pg-boss
  *   expires the probe's job), and the next claim takes a new probe.
  *
  * With nothing waiting (every delivery used up its schedule), the next
  * delivery to fall due after the probe time is the probe.
  *
- * The probe's outcome is recorded like any attempt (it counts for its
- * delivery's schedule). A success — of the probe or of any attempt still in
+ * The probe is recorded like any attempt (an attempt row, the attempt count
+ * one up), but a failed probe does not use up its delivery's retry schedule
+ * either: the delivery waits for the next probe with its schedule where it
+ * was (`probeOutcome`), so however long the receiver is down no delivery
+ * fails for it while the circuit is open (FAILING_DISABLED ends that).
+ * An ordered subscription's head is therefore its probe at every probe time. A success — of the probe or of any attempt still in
  * flight — closes the circuit; the same commit pulls the subscription's
  * waiting jobs forward (`queue.pullForward`, which also NOTIFYs every worker),
  * so they flow at once, the ordered ones in order. A failed probe opens the
- * circuit again with the wait doubled, up to HOOKGRAPH_CIRCUIT_PROBE_MAX.
+ * circuit again until the time its take set (waits doubling up to
+ * HOOKGRAPH_CIRCUIT_PROBE_MAX, measured between probe starts), at least
+ * HOOKGRAPH_CIRCUIT_PROBE_BASE after the failure (a probe that timed out).
  * Every change of state is announced (webhookSubscriptionUpdated), and
  * `recordHealth` returns the circuits a commit opened and closed.
  *
@@ -84,12 +94,26 @@ export function probeDue(c: CircuitColumns, now: number): boolean {
 }
 
 /**
- * Until when a delivery of this open circuit waits: the next probe time, or
- * while a probe is in flight its lease (its success pulls the waiting ones
- * forward long before). Never before `now + minMs`, so a delivery that just
- * lost the probe to another claim does not come straight back.
+ * Until when a delivery of this open circuit waits: the next probe time (while
+ * a probe is in flight, the one after it should it fail; its success pulls
+ * the waiting ones forward long before). Past that, while a slow probe is
+ * still in flight, its lease; never before `now + minMs`.
  */
 export function waitUntil(c: CircuitColumns, now: number, minMs: number): Date {
-  const at = Math.max(c.circuitNextProbeAt?.getTime() ?? 0, c.circuitProbeUntil?.getTime() ?? 0);
-  return new Date(at > now ? at : now + minMs);
+  const next = c.circuitNextProbeAt?.getTime() ?? 0;
+  if (next > now) return new Date(next);
+  const lease = c.circuitProbeUntil?.getTime() ?? 0;
+  return new Date(lease > now ? lease : now + minMs);
+}
+
+/**
+ * A failed probe's delivery waits like the others: RETRYING until the next
+ * probe (at least the base wait from now: a probe that timed out may have
+ * outlasted the time its take set), its schedule index unchanged. Successes
+ * and 410 Gone keep their outcome.
+ */
+export function probeOutcome(outcome: AttemptOutcome, scheduleIndex: number, nextProbeAt: Date | undefined, now: number, policy: Pick<CircuitPolicy, 'probeBaseMs'>): AttemptOutcome {
+  if (outcome.subscription !== 'failure') return outcome;
+  const at = Math.max(nextProbeAt?.getTime() ?? 0, now + policy.probeBaseMs);
+  return { status: DeliveryStatus.RETRYING, nextAttemptAt: new Date(at), nextScheduleIndex: scheduleIndex, subscription: 'failure', lastError: outcome.lastError };
 }

@@ -9,7 +9,7 @@ import * as queueJobs from '../store/queue.js';
 import * as webhookSubscriptions from '../store/webhook-subscriptions.js';
 import type { HealthPolicy } from '../store/webhook-subscriptions.js';
 import { DeliveryStatus } from '../domain/entities/Delivery.js';
-import { circuitPolicy, probeDue, waitUntil, type CircuitPolicy } from './circuit.js';
+import { circuitPolicy, probeDue, probeOutcome, waitUntil, type CircuitPolicy } from './circuit.js';
 import { Doorbell, pause } from './doorbell.js';
 import { CapCache, FairShare, type Shared } from './fair-share.js';
 import { GroupCommit } from './group-commit.js';
@@ -66,6 +66,8 @@ interface Claim {
   waitMs: number;
   /** The probe of its subscription's open circuit. */
   probe: boolean;
+  /** A probe's: when the next probe is due should this one fail. */
+  nextProbeAt?: Date;
 }
 
 /** A job of an open circuit that waits, without an attempt, until `until`. */
@@ -344,6 +346,8 @@ export class DeliveryWorker {
     const deferred: DeliveryJobTarget[] = [];
     const waiting: CircuitWait[] = [];
     const probes = new Map<string, Claim>();
+    /** Waiting rows whose probe was due: how long they wait is known once the probe is taken. */
+    const recheck: { fetched: Fetched; row: DueDelivery }[] = [];
     for (const fetched of jobs) {
       const { data } = fetched.job;
       const row = rows.get(data.d);
@@ -359,8 +363,9 @@ export class DeliveryWorker {
       }
       if (row.circuitOpenedAt) {
         // One probe candidate per subscription; whether it gets the probe is decided in the transaction.
-        if (probeDue(row, now) && !probes.has(row.webhookSubscriptionId)) probes.set(row.webhookSubscriptionId, { fetched, row, waitMs: 0, probe: true });
-        else waiting.push({ fetched, row, until: waitUntil(row, now, this.circuit.leaseMs) });
+        if (!probeDue(row, now)) waiting.push({ fetched, row, until: waitUntil(row, now, this.circuit.leaseMs) });
+        else if (probes.has(row.webhookSubscriptionId)) recheck.push({ fetched, row });
+        else probes.set(row.webhookSubscriptionId, { fetched, row, waitMs: 0, probe: true });
         continue;
       }
       let waitMs = 0;
@@ -389,21 +394,22 @@ export class DeliveryWorker {
       // Not claimed: a retry or replay moved the delivery on meanwhile, and made its own job.
       const lost = claimable.filter((c) => !claimed.has(c.row.id)).map((c) => c.fetched);
       const tries = [...probes.values()].filter((c) => claimed.has(c.row.id));
-      const taken = await webhookSubscriptions.takeProbes(tx, tries.map((c) => ({ id: c.row.webhookSubscriptionId, deliveryId: c.row.id })), this.circuit.leaseMs);
-      const beaten = tries.filter((c) => !taken.has(c.row.webhookSubscriptionId));
-      if (beaten.length) {
-        // Another claim took the probe first (or the circuit closed meanwhile: then due at once).
-        const current = await webhookSubscriptions.circuits(tx, beaten.map((c) => c.row.webhookSubscriptionId));
+      const taken = await webhookSubscriptions.takeProbes(tx, tries.map((c) => ({ id: c.row.webhookSubscriptionId, deliveryId: c.row.id })), this.circuit);
+      // Another claim took the probe first; those behind a probe wait for the next one (its time is set by the take).
+      for (const { fetched, row } of tries.filter((c) => !taken.has(c.row.webhookSubscriptionId))) recheck.push({ fetched, row: { ...row, status: DeliveryStatus.SENDING } });
+      if (recheck.length) {
+        const current = await webhookSubscriptions.circuits(tx, recheck.map((c) => c.row.webhookSubscriptionId));
         const at = Date.now();
-        for (const { fetched, row } of beaten) {
+        for (const { fetched, row } of recheck) {
           const circuit = current.get(row.webhookSubscriptionId);
-          const until = circuit?.circuitOpenedAt ? waitUntil(circuit, at, this.circuit.leaseMs) : new Date(at);
-          waiting.push({ fetched, row: { ...row, status: DeliveryStatus.SENDING }, until });
+          // Closed meanwhile: due at once.
+          waiting.push({ fetched, row, until: circuit?.circuitOpenedAt ? waitUntil(circuit, at, this.circuit.leaseMs) : new Date(at) });
         }
       }
       const waited = await this.waitForCircuit(tx, waiting);
       await this.completeJobs(tx, [...settled, ...lost, ...waited.complete]);
       settled.push(...lost, ...waited.complete, ...waited.moved);
+      for (const c of tries) c.nextProbeAt = taken.get(c.row.webhookSubscriptionId);
       const ok = new Set([...candidates.filter((c) => claimed.has(c.row.id)), ...tries.filter((c) => taken.has(c.row.webhookSubscriptionId))]);
       return { claims: claimable.filter((c) => ok.has(c)), waited };
     }, WORKER);
@@ -484,7 +490,8 @@ export class DeliveryWorker {
       this.options.log.error('delivery attempt failed inside hookgraph', { deliveryId: row.id, err: error });
       result = { startedAt, durationMs: Date.now() - startedAt.getTime(), errorKind: 'INTERNAL', error: 'internal error in hookgraph before the request was sent' };
     }
-    const outcome = decideOutcome(result, this.options.config.retrySchedule, data.s, Date.now());
+    let outcome = decideOutcome(result, this.options.config.retrySchedule, data.s, Date.now());
+    if (claim.probe) outcome = probeOutcome(outcome, data.s, claim.nextProbeAt, Date.now(), this.circuit);
     return { fetched, row, claimedCount: data.a, requestHeaders, result, outcome, probe: claim.probe };
   }
 

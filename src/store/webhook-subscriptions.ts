@@ -259,7 +259,7 @@ export interface CircuitChanges {
  */
 export async function recordHealth(tx: Tx, health: HealthReport, policy: HealthPolicy): Promise<CircuitChanges> {
   const { succeeded, failed, gone, failedProbes } = health;
-  const { probeBaseMs, probeMaxMs } = policy.circuit;
+  const { probeBaseMs } = policy.circuit;
   const threshold = policy.circuit.failures;
   const changes: CircuitChanges = { opened: [], closed: [] };
   if (succeeded.length) {
@@ -300,15 +300,16 @@ export async function recordHealth(tx: Tx, health: HealthReport, policy: HealthP
     tx.announce(...opened.map((r) => subscriptionChanged(r, r.status)));
   }
   if (failedProbes.length) {
-    // Fenced on the probe's delivery: a prober whose lease ran out cannot end a newer probe.
+    // Fenced on the probe's delivery: a prober whose lease ran out cannot end a newer probe. The next probe
+    // is at the time the take set, and at least the base wait after this failure (a probe that timed out).
     const { rows } = await tx.query<SubscriptionRef & { status: string }>(
       `update webhook_subscription s
           set circuit_probes = s.circuit_probes + 1, circuit_probe_until = null, circuit_probe_delivery_id = null,
-              circuit_next_probe_at = now() + least($4::float8, $3::float8 * power(2, least(s.circuit_probes + 1, 40))) * interval '1 millisecond'
+              circuit_next_probe_at = greatest(s.circuit_next_probe_at, now() + $3::int * interval '1 millisecond')
          from unnest($1::uuid[], $2::uuid[]) as x(id, delivery_id)
         where s.id = x.id and s.circuit_probe_delivery_id = x.delivery_id and s.circuit_opened_at is not null
         returning s.id, s.tenant_id as "tenantId", s.status`,
-      [failedProbes.map((p) => p.id), failedProbes.map((p) => p.deliveryId), probeBaseMs, probeMaxMs],
+      [failedProbes.map((p) => p.id), failedProbes.map((p) => p.deliveryId), probeBaseMs],
     );
     tx.announce(...rows.map((r) => subscriptionChanged(r, r.status)));
   }
@@ -344,21 +345,24 @@ export type CircuitWait = Required<CircuitColumns>;
  * Takes the probe of open circuits whose probe is due, one delivery per
  * subscription: a conditional UPDATE that only one transaction wins
  * (concurrent claims wait for the row and then see the lease taken).
- * The winner holds the lease for `leaseMs`; announced (HALF_OPEN). Returns
- * the subscriptions whose probe was taken.
+ * The winner holds the lease for `leaseMs` and sets the time of the probe
+ * after it, should it fail (the wait doubled); announced (HALF_OPEN).
+ * Returns the subscriptions whose probe was taken, with that next probe time.
  */
-export async function takeProbes(tx: Tx, probes: readonly { id: string; deliveryId: string }[], leaseMs: number): Promise<Set<string>> {
-  if (probes.length === 0) return new Set();
-  const { rows } = await tx.query<SubscriptionRef & { status: string }>(
-    `update webhook_subscription s set circuit_probe_until = now() + $3::int * interval '1 millisecond', circuit_probe_delivery_id = x.delivery_id
+export async function takeProbes(tx: Tx, probes: readonly { id: string; deliveryId: string }[], policy: CircuitPolicy): Promise<Map<string, Date>> {
+  if (probes.length === 0) return new Map();
+  const { rows } = await tx.query<SubscriptionRef & { status: string; nextProbeAt: Date | string }>(
+    `update webhook_subscription s
+        set circuit_probe_until = now() + $3::int * interval '1 millisecond', circuit_probe_delivery_id = x.delivery_id,
+            circuit_next_probe_at = now() + least($5::float8, $4::float8 * power(2, least(s.circuit_probes + 1, 40))) * interval '1 millisecond'
        from unnest($1::uuid[], $2::uuid[]) as x(id, delivery_id)
       where s.id = x.id and s.circuit_opened_at is not null and s.circuit_next_probe_at <= now()
         and (s.circuit_probe_until is null or s.circuit_probe_until <= now())
-      returning s.id, s.tenant_id as "tenantId", s.status`,
-    [probes.map((p) => p.id), probes.map((p) => p.deliveryId), leaseMs],
+      returning s.id, s.tenant_id as "tenantId", s.status, s.circuit_next_probe_at as "nextProbeAt"`,
+    [probes.map((p) => p.id), probes.map((p) => p.deliveryId), policy.leaseMs, policy.probeBaseMs, policy.probeMaxMs],
   );
   tx.announce(...rows.map((r) => subscriptionChanged(r, r.status)));
-  return new Set(rows.map((r) => r.id));
+  return new Map(rows.map((r) => [r.id, asDate(r.nextProbeAt)]));
 }
 
 /** The circuit columns of these subscriptions now (a claim that lost a probe learns how long to wait). */

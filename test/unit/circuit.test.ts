@@ -22,8 +22,10 @@ test('a probe is due once its time has come and no other probe holds the lease',
   assert.equal(probeDue({ circuitOpenedAt: at(-1000), circuitNextProbeAt: at(-5), circuitProbeUntil: at(5) }, now), false);
 });
 
-test('waiting deliveries are due at the next probe, or at the end of the lease of the probe in flight, never right away', () => {
+test('waiting deliveries are due at the next probe, or past it at the end of the lease of a slow probe, never right away', () => {
   assert.deepEqual(waitUntil({ circuitOpenedAt: at(-1), circuitNextProbeAt: at(5000) }, now, 20_000), at(5000));
   assert.deepEqual(waitUntil({ circuitOpenedAt: at(-1), circuitNextProbeAt: at(-5), circuitProbeUntil: at(15_000) }, now, 20_000), at(15_000));
   assert.deepEqual(waitUntil({ circuitOpenedAt: at(-1), circuitNextProbeAt: at(-5) }, now, 20_000), at(20_000));
+  // A probe in flight: wait for the probe after it (its success pulls them forward before).
+  assert.deepEqual(waitUntil({ circuitOpenedAt: at(-1), circuitNextProbeAt: at(10_000), circuitProbeUntil: at(25_000) }, now, 20_000), at(10_000));
 });

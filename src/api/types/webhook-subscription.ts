@@ -33,7 +33,10 @@ export class WebhookSubscriptionCircuit {
   @Field(() => Date, { nullable: true, description: 'When the circuit opened; null while CLOSED.' })
   openedAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the next probe is due while OPEN (the waiting deliveries show it as their nextAttemptAt); null while CLOSED or HALF_OPEN.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the next probe is due (the waiting deliveries show it as their nextAttemptAt); while HALF_OPEN, when the one after the probe in flight goes should it fail. Null while CLOSED.',
+  })
   nextProbeAt!: Date | null;
 }
 
@@ -135,7 +138,7 @@ function circuitOf(entity: WebhookSubscriptionEntity, now: number): WebhookSubsc
   return Object.assign(new WebhookSubscriptionCircuit(), {
     state,
     openedAt: state === CircuitState.CLOSED ? null : (entity.circuitOpenedAt ?? null),
-    nextProbeAt: state === CircuitState.OPEN ? (entity.circuitNextProbeAt ?? null) : null,
+    nextProbeAt: state === CircuitState.CLOSED ? null : (entity.circuitNextProbeAt ?? null),
   });
 }
 
