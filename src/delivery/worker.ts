@@ -344,10 +344,8 @@ export class DeliveryWorker {
     const settled: Fetched[] = [...done];
     const cancelled: DueDelivery[] = [];
     const deferred: DeliveryJobTarget[] = [];
-    const waiting: CircuitWait[] = [];
-    const probes = new Map<string, Claim>();
-    /** Waiting rows whose probe was due: how long they wait is known once the probe is taken. */
-    const recheck: { fetched: Fetched; row: DueDelivery }[] = [];
+    /** Rows of subscriptions whose circuit was open when read; what they do is decided in the transaction. */
+    const open: { fetched: Fetched; row: DueDelivery }[] = [];
     for (const fetched of jobs) {
       const { data } = fetched.job;
       const row = rows.get(data.d);
@@ -362,10 +360,7 @@ export class DeliveryWorker {
         continue;
       }
       if (row.circuitOpenedAt) {
-        // One probe candidate per subscription; whether it gets the probe is decided in the transaction.
-        if (!probeDue(row, now)) waiting.push({ fetched, row, until: waitUntil(row, now, this.circuit.leaseMs) });
-        else if (probes.has(row.webhookSubscriptionId)) recheck.push({ fetched, row });
-        else probes.set(row.webhookSubscriptionId, { fetched, row, waitMs: 0, probe: true });
+        open.push({ fetched, row });
         continue;
       }
       let waitMs = 0;
@@ -385,31 +380,43 @@ export class DeliveryWorker {
       }
       candidates.push({ fetched, row, waitMs, probe: false });
     }
-    const claimable = [...candidates, ...probes.values()];
     const { claims, waited } = await db.transaction(async (tx) => {
+      // Open circuits first, locked before any delivery row (as a group commit takes the subscriptions first),
+      // so what is decided here is current: a circuit closing meanwhile waits for this transaction and then
+      // pulls forward the jobs made here; one closed just before is seen closed.
+      const circuits = await webhookSubscriptions.lockCircuits(tx, open.map((o) => o.row.webhookSubscriptionId));
+      const at = Date.now();
+      const waiting: CircuitWait[] = [];
+      const probes = new Map<string, Claim>();
+      const behind: { fetched: Fetched; row: DueDelivery }[] = [];
+      for (const { fetched, row } of open) {
+        const circuit = circuits.get(row.webhookSubscriptionId);
+        const subscription = row.webhookSubscriptionId;
+        // Closed meanwhile: due at once (the next fetch claims it as usual).
+        if (!circuit?.circuitOpenedAt) waiting.push({ fetched, row, until: new Date(at) });
+        else if (!probeDue(circuit, at)) waiting.push({ fetched, row, until: waitUntil(circuit, at, this.circuit.probeBaseMs) });
+        else if (probes.has(subscription)) behind.push({ fetched, row });
+        else probes.set(subscription, { fetched, row, waitMs: 0, probe: true });
+      }
       await deliveries.cancelNotEnabled(tx, cancelled);
       await enqueue(this.options.boss, tx, deferred);
-      // Deliveries first, then the subscription rows (a group commit locks in that order too).
+      const claimable = [...candidates, ...probes.values()];
       const claimed = await deliveries.markSending(tx, claimable.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
       // Not claimed: a retry or replay moved the delivery on meanwhile, and made its own job.
       const lost = claimable.filter((c) => !claimed.has(c.row.id)).map((c) => c.fetched);
       const tries = [...probes.values()].filter((c) => claimed.has(c.row.id));
+      // Conditional as well: whatever the locks, only one claim can take a probe.
       const taken = await webhookSubscriptions.takeProbes(tx, tries.map((c) => ({ id: c.row.webhookSubscriptionId, deliveryId: c.row.id })), this.circuit);
-      // Another claim took the probe first; those behind a probe wait for the next one (its time is set by the take).
-      for (const { fetched, row } of tries.filter((c) => !taken.has(c.row.webhookSubscriptionId))) recheck.push({ fetched, row: { ...row, status: DeliveryStatus.SENDING } });
-      if (recheck.length) {
-        const current = await webhookSubscriptions.circuits(tx, recheck.map((c) => c.row.webhookSubscriptionId));
-        const at = Date.now();
-        for (const { fetched, row } of recheck) {
-          const circuit = current.get(row.webhookSubscriptionId);
-          // Closed meanwhile: due at once.
-          waiting.push({ fetched, row, until: circuit?.circuitOpenedAt ? waitUntil(circuit, at, this.circuit.leaseMs) : new Date(at) });
-        }
+      for (const c of tries) c.nextProbeAt = taken.get(c.row.webhookSubscriptionId);
+      const notTaken = tries.filter((c) => !taken.has(c.row.webhookSubscriptionId)).map((c) => ({ fetched: c.fetched, row: { ...c.row, status: DeliveryStatus.SENDING } }));
+      // Those behind a probe wait for the one after it (its time was set by the take).
+      for (const { fetched, row } of [...behind, ...notTaken]) {
+        const next = taken.get(row.webhookSubscriptionId);
+        waiting.push({ fetched, row, until: next ?? waitUntil(circuits.get(row.webhookSubscriptionId)!, at, this.circuit.probeBaseMs) });
       }
       const waited = await this.waitForCircuit(tx, waiting);
       await this.completeJobs(tx, [...settled, ...lost, ...waited.complete]);
       settled.push(...lost, ...waited.complete, ...waited.moved);
-      for (const c of tries) c.nextProbeAt = taken.get(c.row.webhookSubscriptionId);
       const ok = new Set([...candidates.filter((c) => claimed.has(c.row.id)), ...tries.filter((c) => taken.has(c.row.webhookSubscriptionId))]);
       return { claims: claimable.filter((c) => ok.has(c)), waited };
     }, WORKER);

@@ -338,7 +338,7 @@ export async function recordHealth(tx: Tx, health: HealthReport, policy: HealthP
   return changes;
 }
 
-/** An open circuit's wait as a claim reads it again (closed: it closed meanwhile). */
+/** A circuit as a claim reads it under lock (closed: it closed meanwhile). */
 export type CircuitWait = Required<CircuitColumns>;
 
 /**
@@ -365,11 +365,17 @@ export async function takeProbes(tx: Tx, probes: readonly { id: string; delivery
   return new Map(rows.map((r) => [r.id, asDate(r.nextProbeAt)]));
 }
 
-/** The circuit columns of these subscriptions now (a claim that lost a probe learns how long to wait). */
-export async function circuits(db: Sql, ids: readonly string[]): Promise<Map<string, CircuitWait>> {
-  const { rows } = await db.query<{ id: string; circuitOpenedAt: Date | string | null; circuitNextProbeAt: Date | string | null; circuitProbeUntil: Date | string | null }>(
+/**
+ * Locks these subscriptions' rows (in id order, for no key update) and
+ * returns their circuit columns as they are now: a claim of open-circuit
+ * deliveries decides on current state, and a group commit closing one of
+ * these circuits waits for it (and then sees the jobs it made).
+ */
+export async function lockCircuits(tx: Tx, ids: readonly string[]): Promise<Map<string, CircuitWait>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await tx.query<{ id: string; circuitOpenedAt: Date | string | null; circuitNextProbeAt: Date | string | null; circuitProbeUntil: Date | string | null }>(
     `select id, circuit_opened_at as "circuitOpenedAt", circuit_next_probe_at as "circuitNextProbeAt", circuit_probe_until as "circuitProbeUntil"
-       from webhook_subscription where id = any($1::uuid[])`,
+       from webhook_subscription where id = any($1::uuid[]) order by id for no key update`,
     [[...new Set(ids)]],
   );
   return new Map(

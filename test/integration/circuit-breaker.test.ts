@@ -267,3 +267,25 @@ test('a probe answered 410 Gone disables the subscription at once; enabling it a
   assert.deepEqual(enabled.data.webhookSubscriptionUpdate.webhookSubscription, { status: 'ENABLED', circuit: { state: 'CLOSED', openedAt: null, nextProbeAt: null } });
   assert.equal(receiver.requests.length, requests, 'nothing was sent while disabled');
 });
+
+test('a new url is a new receiver: the circuit closes at once and the waiting deliveries go there', { timeout: 60_000 }, async () => {
+  const t = await tenant(app);
+  await eventType(t, 'order.moved');
+  const dead = await deadReceiver(500);
+  const { id } = await subscription(t, { url: dead.receiver.url, eventTypes: ['order.moved'] });
+  const live = await watch(app, t, id);
+  const published = await publishMany(app, t, 'order.moved', 4);
+  await eventually(async () => (await circuitOf(app, t, id)).state !== 'CLOSED' || undefined, 20_000, 'the circuit to open');
+  const moved = await startReceiver();
+  after(() => moved.close());
+  const result = await app.gql(
+    `mutation($id: ID!, $url: String!) { webhookSubscriptionUpdate(input: {id: $id, url: $url}) { webhookSubscription { circuit { state openedAt nextProbeAt } } userErrors { message } } }`,
+    { id, url: moved.url },
+    t.key,
+  );
+  assert.deepEqual(result.data.webhookSubscriptionUpdate.userErrors, []);
+  assert.deepEqual(result.data.webhookSubscriptionUpdate.webhookSubscription.circuit, { state: 'CLOSED', openedAt: null, nextProbeAt: null });
+  await eventually(async () => (await deliveriesOf(app, t, id)).every((d) => d.status === 'SUCCEEDED') || undefined, 20_000, 'the waiting deliveries to reach the new url');
+  assert.deepEqual(new Set(moved.requests.map((r) => String(r.headers['webhook-id']))), new Set(published));
+  await eventually(async () => live.buffered.some((m) => m.webhookSubscriptionUpdated.circuit.state === 'CLOSED') || undefined, 5000, 'the closing to be announced');
+});
