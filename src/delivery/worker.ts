@@ -510,6 +510,7 @@ export class DeliveryWorker {
   private async commitOutcomes(group: Finished[]): Promise<void> {
     const { db } = this.options;
     const { applied, pulled } = await db.transaction(async (tx) => {
+      // `circuits`: the subscriptions whose circuit this commit opened or closed (operational events about them belong in this transaction).
       const { applied, circuits } = await recordAttempts(tx, group, this.health);
       const failed = await this.scheduleRetries(tx, applied);
       await this.completeJobs(tx, group.filter((f) => !failed.has(f)).map((f) => f.fetched));

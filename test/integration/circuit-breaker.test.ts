@@ -53,6 +53,20 @@ async function publishMany(a: TestApp, t: Tenant, type: string, count: number): 
   return result.data.eventsPublish.events.map((e: any) => e.id);
 }
 
+/** Waits until the subscription's `count` deliveries all SUCCEEDED; a timeout lists where each one is. */
+async function allSucceeded(a: TestApp, t: Tenant, id: string, count: number, timeoutMs: number): Promise<any[]> {
+  let last: any[] = [];
+  try {
+    return await eventually(async () => {
+      last = await deliveriesOf(a, t, id);
+      return last.length === count && last.every((d) => d.status === 'SUCCEEDED') ? last : undefined;
+    }, timeoutMs, 'every delivery to succeed');
+  } catch (error) {
+    const where = last.filter((d) => d.status !== 'SUCCEEDED').map((d) => `${d.status}/${d.attemptCount}/${d.nextAttemptAt}`);
+    throw new Error(`${(error as Error).message}; ${last.length - where.length} of ${count} succeeded, the rest: ${where.join(', ')} (now ${new Date().toISOString()})`);
+  }
+}
+
 /** A graphql-ws client of `a` subscribed to one subscription's changes, registered before anything happens. */
 async function watch(a: TestApp, t: Tenant, id: string): Promise<Subscription<any>> {
   const client = wsClient(a.url, t.key);
@@ -146,10 +160,7 @@ test('a dead receiver opens the circuit; probes back off; the first good probe c
   // Recovery: the next probe succeeds, the circuit closes, and the waiting deliveries follow at once.
   dead.recover();
   await eventually(async () => (await circuitOf(app, t, id)).state === 'CLOSED' || undefined, 30_000, 'the circuit to close');
-  const delivered = await eventually(async () => {
-    const list = await deliveriesOf(app, t, id);
-    return list.every((d) => d.status === 'SUCCEEDED') ? list : undefined;
-  }, LEASE_MS / 2, 'every waiting delivery to be delivered once the circuit closed');
+  const delivered = await allSucceeded(app, t, id, published.length, LEASE_MS / 2);
   assert.equal(delivered.length, published.length);
   const received = new Set([...dead.ok].map((r) => String(r.headers['webhook-id'])));
   for (const eventId of published) assert.ok(received.has(eventId), `event ${eventId} was delivered after the recovery`);
@@ -189,10 +200,7 @@ test('ordered: the head waits, probes are its attempts, and after the circuit cl
   assertGrowingGaps(dead.probes(open.openedAt!), 'ordered');
 
   dead.recover();
-  await eventually(async () => {
-    const list = await deliveriesOf(app, t, id);
-    return list.every((d) => d.status === 'SUCCEEDED') || undefined;
-  }, LEASE_MS / 2, 'every ordered delivery to be delivered');
+  await allSucceeded(app, t, id, published.length, LEASE_MS / 2);
   const order = receiver.requests.filter((r) => dead.ok.has(r)).map((r) => String(r.headers['webhook-id']));
   assert.deepEqual(order, published, 'delivered once each, in publish order');
   // The head made more attempts than its schedule has, and still succeeded: probing used none of it.
@@ -221,10 +229,7 @@ test('with two worker processes only one probe is out at a time', { timeout: 120
   await eventually(async () => dead.probes(open.openedAt!).length >= 4 || undefined, 40_000, 'four probes');
 
   dead.recover();
-  await eventually(async () => {
-    const list = await deliveriesOf(api, t, id);
-    return list.length === published.length && list.every((d) => d.status === 'SUCCEEDED') ? list : undefined;
-  }, LEASE_MS / 2, 'every delivery to be delivered');
+  await allSucceeded(api, t, id, published.length, LEASE_MS / 2);
   const probes = dead.probes(open.openedAt!);
   assert.ok(probes.length >= 4);
   assertOneAtATime(probes);
@@ -285,7 +290,7 @@ test('a new url is a new receiver: the circuit closes at once and the waiting de
   );
   assert.deepEqual(result.data.webhookSubscriptionUpdate.userErrors, []);
   assert.deepEqual(result.data.webhookSubscriptionUpdate.webhookSubscription.circuit, { state: 'CLOSED', openedAt: null, nextProbeAt: null });
-  await eventually(async () => (await deliveriesOf(app, t, id)).every((d) => d.status === 'SUCCEEDED') || undefined, 20_000, 'the waiting deliveries to reach the new url');
+  await allSucceeded(app, t, id, published.length, LEASE_MS / 2);
   assert.deepEqual(new Set(moved.requests.map((r) => String(r.headers['webhook-id']))), new Set(published));
   await eventually(async () => live.buffered.some((m) => m.webhookSubscriptionUpdated.circuit.state === 'CLOSED') || undefined, 5000, 'the closing to be announced');
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CircuitState, circuitState, probeDue, waitUntil } from '../../src/delivery/circuit.js';
+import { CircuitState, circuitState, probeDue, probeOutcome, waitUntil } from '../../src/delivery/circuit.js';
+import { decideOutcome } from '../../src/delivery/outcome.js';
 
 const now = Date.parse('2026-12-02T00:00:00Z');
 const at = (ms: number) => new Date(now + ms);
@@ -28,4 +29,20 @@ test('waiting deliveries are due at the next probe, or past it at the end of the
   assert.deepEqual(waitUntil({ circuitOpenedAt: at(-1), circuitNextProbeAt: at(-5) }, now, 20_000), at(20_000));
   // A probe in flight: wait for the probe after it (its success pulls them forward before).
   assert.deepEqual(waitUntil({ circuitOpenedAt: at(-1), circuitNextProbeAt: at(10_000), circuitProbeUntil: at(25_000) }, now, 20_000), at(10_000));
+});
+
+test('a failed probe keeps its schedule index and waits for the next probe; success and 410 keep their outcome', () => {
+  const schedule = [0, 100, 200];
+  const policy = { probeBaseMs: 5000 };
+  // On the last step of its schedule: an ordinary failure would be FAILED.
+  const failed = decideOutcome({ startedAt: new Date(now), durationMs: 5, status: 500, errorKind: 'HTTP_STATUS', error: '500' }, schedule, 2, now);
+  assert.equal(failed.status, 'FAILED');
+  const probe = probeOutcome(failed, 2, at(10_000), now, policy);
+  assert.deepEqual(probe, { status: 'RETRYING', nextAttemptAt: at(10_000), nextScheduleIndex: 2, subscription: 'failure', lastError: failed.lastError });
+  // A probe that outlasted its next probe time still leaves the base wait.
+  assert.deepEqual(probeOutcome(failed, 2, at(-1000), now, policy).nextAttemptAt, at(5000));
+  const ok = decideOutcome({ startedAt: new Date(now), durationMs: 5, status: 200 }, schedule, 2, now);
+  assert.equal(probeOutcome(ok, 2, at(10_000), now, policy), ok);
+  const gone = decideOutcome({ startedAt: new Date(now), durationMs: 5, status: 410, errorKind: 'HTTP_STATUS', error: '410' }, schedule, 0, now);
+  assert.equal(probeOutcome(gone, 0, at(10_000), now, policy), gone);
 });
