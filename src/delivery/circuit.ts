@@ -43,7 +43,8 @@ import { deliveryExpireSeconds } from './queue.js';
  * circuit again until the time its take set (waits doubling up to
  * HOOKGRAPH_CIRCUIT_PROBE_MAX, measured between probe starts), at least
  * HOOKGRAPH_CIRCUIT_PROBE_BASE after the failure (a probe that timed out).
- * Every change of state is announced (webhookSubscriptionUpdated), and
+ * Every change of state is announced (webhookSubscriptionUpdated; a lease
+ * that runs out is not announced, the next probe taken is), and
  * `recordHealth` returns the circuits a commit opened and closed.
  *
  * FAILING_DISABLED (no success for HOOKGRAPH_DISABLE_AFTER: failed probes
