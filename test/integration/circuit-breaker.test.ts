@@ -294,3 +294,24 @@ test('a new url is a new receiver: the circuit closes at once and the waiting de
   assert.deepEqual(new Set(moved.requests.map((r) => String(r.headers['webhook-id']))), new Set(published));
   await eventually(async () => live.buffered.some((m) => m.webhookSubscriptionUpdated.circuit.state === 'CLOSED') || undefined, 5000, 'the closing to be announced');
 });
+
+test('once the circuit closes, the waiting deliveries still keep to rateLimitPerSecond', { timeout: 60_000 }, async () => {
+  const t = await tenant(app);
+  await eventType(t, 'order.limited');
+  const dead = await deadReceiver(500);
+  const { id } = await subscription(t, { url: dead.receiver.url, eventTypes: ['order.limited'], rateLimitPerSecond: 5 });
+  const published = await publishMany(app, t, 'order.limited', 15);
+  const open = await eventually(async () => {
+    const c = await circuitOf(app, t, id);
+    return c.state !== 'CLOSED' ? c : undefined;
+  }, 20_000, 'the circuit to open');
+  await eventually(async () => dead.probes(open.openedAt!).length >= 1 || undefined, 20_000, 'a probe');
+  dead.recover();
+  await allSucceeded(app, t, id, published.length, LEASE_MS / 2);
+  const ok = dead.receiver.requests.filter((r) => dead.ok.has(r));
+  assert.equal(new Set(ok.map((r) => String(r.headers['webhook-id']))).size, published.length);
+  // 5 a second: the first 900 ms after the circuit closed hold at most 5 (and the probe).
+  const first = ok[0].receivedAt;
+  const early = ok.filter((r) => r.receivedAt - first < 900).length;
+  assert.ok(early <= 6, `${early} deliveries in the first 900 ms after the circuit closed`);
+});
