@@ -339,7 +339,7 @@ export async function recordHealth(tx: Tx, health: HealthReport, policy: HealthP
 }
 
 /** A circuit as a claim reads it under lock (closed: it closed meanwhile). */
-export type CircuitWait = Required<CircuitColumns>;
+export type CircuitRow = Required<CircuitColumns>;
 
 /**
  * Takes the probe of open circuits whose probe is due, one delivery per
@@ -371,7 +371,7 @@ export async function takeProbes(tx: Tx, probes: readonly { id: string; delivery
  * deliveries decides on current state, and a group commit closing one of
  * these circuits waits for it (and then sees the jobs it made).
  */
-export async function lockCircuits(tx: Tx, ids: readonly string[]): Promise<Map<string, CircuitWait>> {
+export async function lockCircuits(tx: Tx, ids: readonly string[]): Promise<Map<string, CircuitRow>> {
   if (ids.length === 0) return new Map();
   const { rows } = await tx.query<{ id: string; circuitOpenedAt: Date | string | null; circuitNextProbeAt: Date | string | null; circuitProbeUntil: Date | string | null }>(
     `select id, circuit_opened_at as "circuitOpenedAt", circuit_next_probe_at as "circuitNextProbeAt", circuit_probe_until as "circuitProbeUntil"
