@@ -133,7 +133,7 @@ export interface WebhookSubscriptionChanges {
   previousSecretExpiresAt?: Date | null;
 }
 
-/** Writes the changes to a subscription found with `findOwn`; a change of status is announced (webhookSubscriptionUpdated). */
+/** Writes the changes to a subscription found with `findOwn`; a change of status or of the circuit is announced (webhookSubscriptionUpdated). */
 export async function update(tx: Tx, subscription: WebhookSubscription, changes: WebhookSubscriptionChanges): Promise<WebhookSubscription> {
   const statusBefore = subscription.status;
   const circuitBefore = subscription.circuitOpenedAt ?? null;
