@@ -49,7 +49,7 @@ ${DELIVERY_FIELDS}`;
 
 export const SUBSCRIPTION_FIELDS = /* GraphQL */ `fragment SubscriptionFields on WebhookSubscription {
   id url description eventTypes status disabledReason filter headers payloadQuery retrySchedule
-  lastSuccessAt failingSince createdAt
+  lastSuccessAt failingSince circuit { state openedAt nextProbeAt } createdAt
 }`;
 
 export const SUBSCRIPTIONS = /* GraphQL */ `query Subscriptions($first: Int, $after: String) {

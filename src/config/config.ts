@@ -25,6 +25,16 @@ export interface Config {
   readonly deliveryTimeoutMs: number;
   /** Failing with no success this long disables a subscription. `HOOKGRAPH_DISABLE_AFTER`, default 5d. */
   readonly disableAfterMs: number;
+  /**
+   * Consecutive failed attempts of a subscription that open its circuit
+   * (its deliveries then wait while single probes test the receiver; see
+   * delivery/circuit.ts); 0 never opens it. `HOOKGRAPH_CIRCUIT_FAILURES`, default 10.
+   */
+  readonly circuitFailures: number;
+  /** Wait before an open circuit's first probe, doubling after each failed probe. `HOOKGRAPH_CIRCUIT_PROBE_BASE`, default 5s. */
+  readonly circuitProbeBaseMs: number;
+  /** The longest wait between probes. `HOOKGRAPH_CIRCUIT_PROBE_MAX`, default 5m (at least the base). */
+  readonly circuitProbeMaxMs: number;
   /** Finished deliveries, attempts and events older than this are pruned. `HOOKGRAPH_RETENTION_DAYS`, default 30. */
   readonly retentionDays: number;
   /** Largest accepted event payload, serialized. `HOOKGRAPH_MAX_PAYLOAD_BYTES`, default 256 KiB. */
@@ -144,6 +154,14 @@ function allowTargets(env: Env): string[] {
   return entries;
 }
 
+/** The probe interval's ceiling may not be below its start. */
+function circuitProbeMaxMs(env: Env, baseMs: number): number {
+  const name = 'HOOKGRAPH_CIRCUIT_PROBE_MAX';
+  const parsed = duration(env, name, '5m', 1);
+  if (parsed < baseMs) throw new ConfigError(name, `must be at least HOOKGRAPH_CIRCUIT_PROBE_BASE (${baseMs}ms)`);
+  return parsed;
+}
+
 /** Must leave room for one payload; by default also grows with a raised payload limit. */
 function maxResponseBytes(env: Env, maxPayloadBytes: number): number {
   const name = 'HOOKGRAPH_MAX_RESPONSE_BYTES';
@@ -183,6 +201,7 @@ function tracing(env: Env): boolean {
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const external = databaseUrl(env);
   const maxPayloadBytes = integer(env, 'HOOKGRAPH_MAX_PAYLOAD_BYTES', 256 * 1024, 1, 64 * 1024 * 1024);
+  const circuitProbeBaseMs = duration(env, 'HOOKGRAPH_CIRCUIT_PROBE_BASE', '5s', 1);
   const config: Config = {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: value(env, 'HOST') ?? '::',
@@ -194,6 +213,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     retrySchedule: retrySchedule(env),
     deliveryTimeoutMs: duration(env, 'HOOKGRAPH_DELIVERY_TIMEOUT', '15s', 1),
     disableAfterMs: duration(env, 'HOOKGRAPH_DISABLE_AFTER', '5d', 1),
+    circuitFailures: integer(env, 'HOOKGRAPH_CIRCUIT_FAILURES', 10, 0, 1_000_000),
+    circuitProbeBaseMs,
+    circuitProbeMaxMs: circuitProbeMaxMs(env, circuitProbeBaseMs),
     retentionDays: integer(env, 'HOOKGRAPH_RETENTION_DAYS', 30, 1, 3650),
     maxPayloadBytes,
     maxResponseBytes: maxResponseBytes(env, maxPayloadBytes),

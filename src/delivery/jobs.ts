@@ -33,6 +33,9 @@ export const DELIVERY_QUEUES: readonly string[] = [...DELIVERY_SHARD_QUEUES, ORD
  * - `t`: that slot (epoch ms, the database's clock). The job starts a little
  *   before it and the worker waits for the slot itself: fetch and claim
  *   latency vary, a timer much less, so sends keep their spacing.
+ * - `c`: set when the last deferral waited for the subscription's open
+ *   circuit, not for a reserved rate-limit slot: the rate limit still applies
+ *   to it, and a closing circuit pulls it forward.
  * - `m`: set on manual re-queues (deliveryRetry, replay): a fresh id, so the
  *   new job never collides with the finished job pg-boss still keeps for the
  *   same attempt count (a CANCELLED delivery never advanced its count).
@@ -45,6 +48,7 @@ export interface DeliveryJobV1 {
   r?: number;
   k?: 1;
   t?: number;
+  c?: 1;
   m?: string;
 }
 
@@ -109,6 +113,8 @@ export interface DeliveryJobTarget {
   keepsSlot?: boolean;
   /** …which is then (see `t`). */
   slotAt?: Date;
+  /** The deferral waits for an open circuit (see `c`). */
+  circuit?: boolean;
   startAfter?: Date;
   /** Manual re-queue id (see `m`). */
   requeue?: string;
@@ -153,6 +159,7 @@ export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1>
   if (target.deferrals) data.r = target.deferrals;
   if (target.keepsSlot) data.k = 1;
   if (target.slotAt) data.t = target.slotAt.getTime();
+  if (target.circuit) data.c = 1;
   if (target.requeue) data.m = target.requeue;
   const job: JobInsert<DeliveryJobV1> = { id: deliveryJobId(data), data, group: { id: target.webhookSubscriptionId } };
   if (target.startAfter) job.startAfter = target.startAfter.toISOString();

@@ -13,6 +13,8 @@ export interface FinishedAttempt {
   requestHeaders: Record<string, string>;
   result: SendResult;
   outcome: AttemptOutcome;
+  /** Sent as the probe of its subscription's open circuit. */
+  probe?: boolean;
 }
 
 /** An attempt whose outcome was applied to its delivery: the new attempt_count is `attemptNumber`. */
@@ -34,13 +36,16 @@ export interface RecordedAttempts<A extends FinishedAttempt = FinishedAttempt> {
   disabled: DisabledBy<A>[];
   /** Deliveries this batch made FAILED because they used up their retry schedule (a 410 is not that). */
   failed: AppliedAttempt<A>[];
+  /** Circuits the batch opened and closed (see delivery/circuit.ts). */
+  circuits: { opened: webhookSubscriptions.SubscriptionRef[]; closed: webhookSubscriptions.SubscriptionRef[] };
 }
 
 /**
  * Writes a batch of attempts and their consequences inside `tx`: attempt rows
  * (invariant 3), delivery statuses, subscription health (410 → DISABLED; a
- * failure streak longer than `disableAfterMs` → FAILING_DISABLED); the store
- * announces every change.
+ * failure streak longer than `disableAfterMs` → FAILING_DISABLED; failures in
+ * a row → circuit open; a success → circuit closed; a failed probe → next
+ * probe further off); the store announces every change.
  *
  * The deliveries are locked first (after their subscriptions, in a
  * subscription delete's order). One that vanished meanwhile (its subscription
@@ -50,11 +55,12 @@ export interface RecordedAttempts<A extends FinishedAttempt = FinishedAttempt> {
  * expired and was re-run elsewhere still records its HTTP try, but cannot
  * move the delivery back. Attempt numbers are the next free number of the
  * delivery, so such late tries never share a number with a real one.
- * Returns the applied attempts (only they may schedule retries), the
- * subscriptions it disabled and the deliveries that FAILED.
+ * Returns the applied attempts (only they may schedule retries, and only
+ * they count for health), the subscriptions it disabled, the deliveries that
+ * FAILED, and the circuits opened and closed.
  */
-export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished: readonly A[], disableAfterMs: number): Promise<RecordedAttempts<A>> {
-  const none: RecordedAttempts<A> = { applied: [], disabled: [], failed: [] };
+export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished: readonly A[], policy: webhookSubscriptions.HealthPolicy): Promise<RecordedAttempts<A>> {
+  const none: RecordedAttempts<A> = { applied: [], disabled: [], failed: [], circuits: { opened: [], closed: [] } };
   if (finished.length === 0) return none;
   await webhookSubscriptions.lockForDeliveries(tx, finished.map((a) => a.row.webhookSubscriptionId));
   const current = await deliveries.lockForOutcome(tx, finished.map((a) => a.row.id));
@@ -93,18 +99,31 @@ export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished
     })),
   );
   const succeeded = subscriptionsWith(applied, 'success');
-  const disabled = await webhookSubscriptions.recordHealth(
+  const failures = new Map<string, number>();
+  for (const { attempt } of applied) {
+    const id = attempt.row.webhookSubscriptionId;
+    if (attempt.outcome.subscription === 'failure' && !succeeded.includes(id)) failures.set(id, (failures.get(id) ?? 0) + 1);
+  }
+  const health = await webhookSubscriptions.recordHealth(
     tx,
-    { succeeded, failed: subscriptionsWith(applied, 'failure').filter((id) => !succeeded.includes(id)), gone: subscriptionsWith(applied, 'gone') },
-    disableAfterMs,
+    {
+      succeeded,
+      failed: [...failures].map(([id, count]) => ({ id, failures: count })),
+      gone: subscriptionsWith(applied, 'gone'),
+      failedProbes: applied
+        .filter(({ attempt }) => attempt.probe && attempt.outcome.subscription !== 'success')
+        .map(({ attempt }) => ({ id: attempt.row.webhookSubscriptionId, deliveryId: attempt.row.id })),
+    },
+    policy,
   );
   return {
     applied,
-    disabled: disabled.map((subscription) => {
+    disabled: health.disabled.map((subscription) => {
       const effect = subscription.status === 'DISABLED' ? 'gone' : 'failure';
       return { subscription, causes: applied.filter((a) => a.attempt.row.webhookSubscriptionId === subscription.id && a.attempt.outcome.subscription === effect) };
     }),
     failed: applied.filter((a) => a.attempt.outcome.status === 'FAILED' && a.attempt.outcome.subscription === 'failure'),
+    circuits: { opened: health.opened, closed: health.closed },
   };
 }
 

@@ -5,13 +5,18 @@ import { AddressGuard } from './address-guard.js';
 import type { Db, Tx } from '../store/db.js';
 import * as deliveries from '../store/deliveries.js';
 import { CLAIMABLE, type DueDelivery } from '../store/deliveries.js';
+import * as queueJobs from '../store/queue.js';
 import * as webhookSubscriptions from '../store/webhook-subscriptions.js';
+import type { HealthPolicy } from '../store/webhook-subscriptions.js';
+import { DeliveryStatus } from '../domain/entities/Delivery.js';
+import { circuitPolicy, probeDue, probeOutcome, waitUntil, type CircuitPolicy } from './circuit.js';
 import { Doorbell, pause } from './doorbell.js';
 import { CapCache, FairShare, type Shared } from './fair-share.js';
 import { GroupCommit } from './group-commit.js';
 import { listenForJobs, type JobWakeups } from './job-wakeups.js';
 import {
   BATCH_MAX,
+  DELIVERY_QUEUES,
   DELIVERY_SHARD_QUEUES,
   ORDERED_DELIVERY_QUEUE,
   enqueue,
@@ -50,6 +55,8 @@ export interface DeliveryWorkerOptions {
 
 /** Worker bookkeeping (claims, outcomes) commits without waiting for the WAL flush: see TransactionOptions.durable. */
 const WORKER = { durable: false } as const;
+/** Claims lock subscription rows (rate-limit slots, circuits) that group commits of other workers lock too: a deadlock between them is retried. */
+const CLAIM = { ...WORKER, conflictRetries: 3 } as const;
 /** A group commit holds at most this many outcomes… */
 const GROUP_COMMIT_ITEMS = 200;
 /** …and the first of them waits at most this long for others to join it. */
@@ -99,6 +106,17 @@ interface Claim {
   row: DueDelivery;
   /** Wait before sending (ordered deliveries under a rate limit wait in-process). */
   waitMs: number;
+  /** The probe of its subscription's open circuit. */
+  probe: boolean;
+  /** A probe's: when the next probe is due should this one fail. */
+  nextProbeAt?: Date;
+}
+
+/** A job of an open circuit that waits, without an attempt, until `until`. */
+interface CircuitWait {
+  fetched: Fetched;
+  row: DueDelivery;
+  until: Date;
 }
 
 type Finished = FinishedAttempt & { fetched: Fetched };
@@ -135,6 +153,8 @@ export class DeliveryWorker {
   private readonly stopping = new AbortController();
   private readonly expireMs: number;
   private readonly publisher: Publisher;
+  private readonly circuit: CircuitPolicy;
+  private readonly health: HealthPolicy;
   private wakeups: JobWakeups | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
@@ -153,6 +173,8 @@ export class DeliveryWorker {
     this.secrets = new SecretCache(options.secretKey);
     this.publisher = options.publisher ?? new Publisher({ config, db: options.db, boss: options.boss, metrics: options.metrics });
     this.expireMs = deliveryExpireSeconds(config.deliveryTimeoutMs) * 1000;
+    this.circuit = circuitPolicy(config);
+    this.health = { disableAfterMs: config.disableAfterMs, circuit: this.circuit };
     this.share = new FairShare<Fetched>({ inFlight: config.workerInFlight, perSubscription: config.subscriptionInFlight }, (id) => this.caps.get(id));
     this.outcomes = new GroupCommit<Finished>({
       maxItems: GROUP_COMMIT_ITEMS,
@@ -338,7 +360,7 @@ export class DeliveryWorker {
       if (rest.length === 0) await this.completeJobs(tx, done);
       return rows;
     }, WORKER);
-    const claims: Claim[] = due.map((row) => ({ fetched: byDelivery.get(row.id)!, row, waitMs: 0 }));
+    const claims: Claim[] = due.map((row) => ({ fetched: byDelivery.get(row.id)!, row, waitMs: 0, probe: false }));
     let settled = done;
     if (rest.length) {
       try {
@@ -360,38 +382,53 @@ export class DeliveryWorker {
 
   /**
    * Jobs the one-statement claim left out: stale or finished (skipped),
-   * subscription no longer enabled (CANCELLED), rate limited (a slot from the
-   * shared budget: sent at once if it is now, else deferred to it, or for
-   * ordered ones waited for in-process), or claimable after all. Completes
-   * these and `done` in its transaction; returns the claims and every job
-   * settled without an attempt.
+   * subscription no longer enabled (CANCELLED), circuit open (one of them
+   * per subscription may take the probe; the others wait, see circuit.ts),
+   * rate limited (a slot from the shared budget: sent at once if it is soon,
+   * else deferred to it, or for ordered ones waited for in-process), or
+   * claimable after all. Completes these and `done` in its transaction
+   * (ordered jobs that wait are moved instead); returns the claims and every
+   * job settled without an attempt. The transaction can run again (a
+   * deadlock with another worker's claim or group commit is retried).
    */
   private async claimCarefully(jobs: readonly Fetched[], done: readonly Fetched[]): Promise<{ claims: Claim[]; settled: Fetched[] }> {
     const { db, metrics } = this.options;
     const rows = await deliveries.forSending(db, jobs.map((f) => f.job.data.d));
     const candidates: Claim[] = [];
-    const settled: Fetched[] = [...done];
+    const skipped: Fetched[] = [...done];
     const cancelled: DueDelivery[] = [];
     /** Rate limited and without a slot yet, in batch order. */
     const limited: Claim[] = [];
+    /** Rows of subscriptions whose circuit was open when read; what they do is decided in the transaction. */
+    const open: { fetched: Fetched; row: DueDelivery }[] = [];
     for (const fetched of jobs) {
       const { data } = fetched.job;
       const row = rows.get(data.d);
       // Gone (pruned, deleted) or stale (its attempt already happened): nothing to do.
       if (!row || row.attemptCount !== data.a || !CLAIMABLE.has(row.status)) {
-        settled.push(fetched);
+        skipped.push(fetched);
         continue;
       }
       if (row.subscriptionStatus !== 'ENABLED') {
         cancelled.push(row);
-        settled.push(fetched);
+        skipped.push(fetched);
+        continue;
+      }
+      if (row.circuitOpenedAt) {
+        open.push({ fetched, row });
         continue;
       }
       // A job with its slot comes back a little early and waits for the slot here (see `t`).
-      (row.rateLimitPerSecond && !data.k ? limited : candidates).push({ fetched, row, waitMs: data.t ? Math.max(0, data.t - Date.now()) : 0 });
+      (row.rateLimitPerSecond && !data.k ? limited : candidates).push({ fetched, row, waitMs: data.t ? Math.max(0, data.t - Date.now()) : 0, probe: false });
     }
-    const deferred: { target: DeliveryJobTarget; waitMs: number }[] = [];
-    const claims = await db.transaction(async (tx) => {
+    const { claims, settled, deferred, waited } = await db.transaction(async (tx) => {
+      const settled: Fetched[] = [...skipped];
+      const deferred: { target: DeliveryJobTarget; waitMs: number }[] = [];
+      const ready: Claim[] = [...candidates];
+      // Open circuits first, locked before any delivery row (as a group commit takes the subscriptions first),
+      // so what is decided here is current: a circuit closing meanwhile waits for this transaction and then
+      // pulls forward the jobs made here; one closed just before is seen closed.
+      const circuits = await webhookSubscriptions.lockCircuits(tx, open.map((o) => o.row.webhookSubscriptionId));
       // One statement for every rate-limited subscription of the batch; its rows stay locked until this commits.
       const slots = await this.reserveSlots(tx, limited);
       for (const claim of limited) {
@@ -418,21 +455,48 @@ export class DeliveryWorker {
           settled.push(fetched);
           continue;
         }
-        candidates.push({ ...claim, waitMs: slot?.waitMs ?? 0 });
+        ready.push({ ...claim, waitMs: slot?.waitMs ?? 0 });
+      }
+      const at = Date.now();
+      const waiting: CircuitWait[] = [];
+      const probes = new Map<string, Claim>();
+      const behind: { fetched: Fetched; row: DueDelivery }[] = [];
+      for (const { fetched, row } of open) {
+        const circuit = circuits.get(row.webhookSubscriptionId);
+        const subscription = row.webhookSubscriptionId;
+        // Closed meanwhile: due at once (the next fetch claims it as usual).
+        if (!circuit?.circuitOpenedAt) waiting.push({ fetched, row, until: new Date(at) });
+        else if (!probeDue(circuit, at)) waiting.push({ fetched, row, until: waitUntil(circuit, at, this.circuit.probeBaseMs) });
+        else if (probes.has(subscription)) behind.push({ fetched, row });
+        else probes.set(subscription, { fetched, row, waitMs: 0, probe: true });
       }
       await deliveries.cancelNotEnabled(tx, cancelled);
       await enqueue(this.options.boss, tx, deferred.map((d) => d.target));
-      const claimed = await deliveries.markSending(tx, candidates.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
+      const claimable = [...ready, ...probes.values()];
+      const claimed = await deliveries.markSending(tx, claimable.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
       // Not claimed: a retry or replay moved the delivery on meanwhile, and made its own job.
-      const lost = candidates.filter((c) => !claimed.has(c.row.id)).map((c) => c.fetched);
-      await this.completeJobs(tx, [...settled, ...lost]);
-      settled.push(...lost);
-      return candidates.filter((c) => claimed.has(c.row.id));
-    }, WORKER);
+      const lost = claimable.filter((c) => !claimed.has(c.row.id)).map((c) => c.fetched);
+      const tries = [...probes.values()].filter((c) => claimed.has(c.row.id));
+      // Conditional as well: whatever the locks, only one claim can take a probe.
+      const taken = await webhookSubscriptions.takeProbes(tx, tries.map((c) => ({ id: c.row.webhookSubscriptionId, deliveryId: c.row.id })), this.circuit);
+      for (const c of tries) c.nextProbeAt = taken.get(c.row.webhookSubscriptionId);
+      const notTaken = tries.filter((c) => !taken.has(c.row.webhookSubscriptionId)).map((c) => ({ fetched: c.fetched, row: { ...c.row, status: DeliveryStatus.SENDING } }));
+      // Those behind a probe wait for the one after it (its time was set by the take).
+      for (const { fetched, row } of [...behind, ...notTaken]) {
+        const next = taken.get(row.webhookSubscriptionId);
+        waiting.push({ fetched, row, until: next ?? waitUntil(circuits.get(row.webhookSubscriptionId)!, at, this.circuit.probeBaseMs) });
+      }
+      const waited = await this.waitForCircuit(tx, waiting);
+      await this.completeJobs(tx, [...settled, ...lost, ...waited.complete]);
+      settled.push(...lost, ...waited.complete, ...waited.moved);
+      const ok = new Set([...ready.filter((c) => claimed.has(c.row.id)), ...tries.filter((c) => taken.has(c.row.webhookSubscriptionId))]);
+      return { claims: claimable.filter((c) => ok.has(c)), settled, deferred, waited };
+    }, CLAIM);
     if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
     // The slot is on the database's clock; this process's timer counts the wait from now.
     const now = Date.now();
     for (const { target, waitMs } of deferred) this.wakeAt(queueFor(false, target.deliveryId), now + waitMs);
+    for (const { queue, at } of waited.wakes) this.wakeAt(queue, at);
     return { claims, settled };
   }
 
@@ -442,6 +506,48 @@ export class DeliveryWorker {
     for (const { row } of limited) counts.set(row.webhookSubscriptionId, (counts.get(row.webhookSubscriptionId) ?? 0) + 1);
     const reservations = await webhookSubscriptions.reserveSendSlots(tx, counts);
     return new Map([...reservations].map(([id, reservation]) => [id, slotsOf(reservation, counts.get(id)!)]));
+  }
+
+  /**
+   * Deliveries of open circuits wait, without an attempt, until their
+   * `until`: RETRYING with that next attempt time and the attempt count
+   * unchanged. An unordered one gets a new job due then (deferral count
+   * raised, marked as waiting for the circuit); an ordered one's job is moved
+   * there in pg-boss's retry state, like a retry, so it keeps the head of its
+   * key. Returns the jobs to complete (replaced, or stale), the jobs moved,
+   * and when to wake the fetch loops.
+   */
+  private async waitForCircuit(tx: Tx, waiting: readonly CircuitWait[]): Promise<{ complete: Fetched[]; moved: Fetched[]; wakes: { queue: string; at: number }[] }> {
+    const result = { complete: [] as Fetched[], moved: [] as Fetched[], wakes: [] as { queue: string; at: number }[] };
+    if (waiting.length === 0) return result;
+    const waits = await deliveries.waitForCircuit(tx, waiting.map((w) => ({ row: w.row, attemptCount: w.fetched.job.data.a, until: w.until })));
+    const replaced: DeliveryJobTarget[] = [];
+    for (const { fetched, row, until } of waiting) {
+      const { data } = fetched.job;
+      if (!waits.has(row.id)) {
+        result.complete.push(fetched);
+        continue;
+      }
+      result.wakes.push({ queue: fetched.queue, at: until.getTime() });
+      if (fetched.ordered) {
+        await this.holdOrdered(tx, fetched, { ...data, r: (data.r ?? 0) + 1, c: 1 }, until, 'waiting for the circuit to close');
+        result.moved.push(fetched);
+        continue;
+      }
+      replaced.push({
+        deliveryId: row.id,
+        attemptCount: data.a,
+        scheduleIndex: data.s,
+        webhookSubscriptionId: row.webhookSubscriptionId,
+        ordered: false,
+        deferrals: (data.r ?? 0) + 1,
+        circuit: true,
+        startAfter: until,
+      });
+      result.complete.push(fetched);
+    }
+    await enqueue(this.options.boss, tx, replaced);
+    return result;
   }
 
   /**
@@ -473,22 +579,30 @@ export class DeliveryWorker {
       this.options.log.error('delivery attempt failed inside hookgraph', { deliveryId: row.id, err: error });
       result = { startedAt, durationMs: Date.now() - startedAt.getTime(), errorKind: 'INTERNAL', error: 'internal error in hookgraph before the request was sent' };
     }
-    const outcome = decideOutcome(result, row.retrySchedule ?? this.options.config.retrySchedule, data.s, Date.now());
-    return { fetched, row, claimedCount: data.a, requestHeaders, result, outcome };
+    let outcome = decideOutcome(result, row.retrySchedule ?? this.options.config.retrySchedule, data.s, Date.now());
+    if (claim.probe) outcome = probeOutcome(outcome, data.s, claim.nextProbeAt, Date.now(), this.circuit);
+    return { fetched, row, claimedCount: data.a, requestHeaders, result, outcome, probe: claim.probe };
   }
 
-  /** One group commit: attempts, outcomes, health, retry jobs and the completion of the group's jobs, in one transaction. */
+  /**
+   * One group commit: attempts, outcomes, health, retry jobs and the
+   * completion of the group's jobs, in one transaction; the jobs of circuits
+   * it closed are pulled forward in it too.
+   */
   private async commitOutcomes(group: Finished[]): Promise<void> {
-    const { db, config } = this.options;
-    const applied = await db.transaction(async (tx) => {
-      const recorded = await recordAttempts(tx, group, config.disableAfterMs);
+    const { db } = this.options;
+    const { applied, pulled } = await db.transaction(async (tx) => {
+      const recorded = await recordAttempts(tx, group, this.health);
       const failed = await this.scheduleRetries(tx, recorded.applied);
       // In the same transaction as the changes they report: both commit, or neither.
       await this.publisher.publishOperational(tx, operationalEvents(recorded));
       await this.completeJobs(tx, group.filter((f) => !failed.has(f)).map((f) => f.fetched));
-      return recorded.applied;
+      const pulled = await queueJobs.pullForward(tx, recorded.circuits.closed.map((c) => c.id), DELIVERY_QUEUES);
+      await deliveries.attemptsNow(tx, pulled);
+      return { applied: recorded.applied, pulled };
     }, WORKER);
     this.afterCommit(group, applied);
+    if (pulled.length) this.ringAll();
   }
 
   private afterCommit(group: readonly Finished[], applied: readonly AppliedAttempt<Finished>[]): void {
@@ -582,14 +696,19 @@ export class DeliveryWorker {
     const failed = new Set<Finished>();
     for (const { attempt: f, attemptNumber } of retrying) {
       if (!f.fetched.ordered) continue;
-      const { job } = f.fetched;
-      const db = tx.jobs;
-      await boss.fail(ORDERED_DELIVERY_QUEUE, { id: job.id, retryCount: job.retryCount }, { error: f.outcome.lastError }, { db });
-      const data: DeliveryJobV1 = { v: 1, d: f.row.id, a: attemptNumber, s: f.outcome.nextScheduleIndex! };
-      await boss.update(ORDERED_DELIVERY_QUEUE, data, { id: job.id, startAfter: f.outcome.nextAttemptAt!, db });
+      await this.holdOrdered(tx, f.fetched, { v: 1, d: f.row.id, a: attemptNumber, s: f.outcome.nextScheduleIndex! }, f.outcome.nextAttemptAt!, f.outcome.lastError);
       failed.add(f);
     }
     return failed;
+  }
+
+  /** An ordered job waits for `startAfter` in pg-boss's retry state (which keeps the head of its key), carrying `data` from then on. */
+  private async holdOrdered(tx: Tx, fetched: Fetched, data: DeliveryJobV1, startAfter: Date, error: string | null): Promise<void> {
+    const { boss } = this.options;
+    const { job } = fetched;
+    const db = tx.jobs;
+    await boss.fail(ORDERED_DELIVERY_QUEUE, { id: job.id, retryCount: job.retryCount }, { error }, { db });
+    await boss.update(ORDERED_DELIVERY_QUEUE, data, { id: job.id, startAfter, db });
   }
 
   /** Held jobs that waited too long for their subscription's share go back to the queue before their expiry. */

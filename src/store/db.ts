@@ -45,6 +45,19 @@ export interface TransactionOptions {
    * event. Any later durable commit flushes it too (the WAL is written in order).
    */
   durable?: boolean;
+  /**
+   * Runs `body` again, up to this many times, when PostgreSQL aborts the
+   * transaction for a deadlock (40P01) or a serialization failure (40001): for
+   * bodies that can run twice (they keep their results inside the body).
+   */
+  conflictRetries?: number;
+}
+
+const CONFLICT_CODES = new Set(['40P01', '40001']);
+
+function isConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && CONFLICT_CODES.has(code);
 }
 
 async function run<R>(kysely: Kysely<any>, text: string, values: readonly unknown[]): Promise<Rows<R>> {
@@ -109,7 +122,17 @@ export class Db implements Sql {
    * with what must go with it (the commit mode, the NOTIFYs): the worker's
    * lock-step batches wait for every round trip.
    */
-  transaction<T>(body: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(body: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    for (let retries = options.conflictRetries ?? 0; ; retries--) {
+      try {
+        return await this.transactionOnce(body, options);
+      } catch (error) {
+        if (retries <= 0 || !isConflict(error)) throw error;
+      }
+    }
+  }
+
+  private transactionOnce<T>(body: (tx: Tx) => Promise<T>, options: TransactionOptions): Promise<T> {
     return this.orm.em
       .getConnection()
       .getClient()

@@ -236,6 +236,10 @@ export interface DueDelivery {
   traceparent: string | null;
   /** When the event was published (its row's created_at): the start of the publish → success latency. */
   publishedAt: Date;
+  /** The subscription's circuit (see delivery/circuit.ts); claimDue only returns closed ones. */
+  circuitOpenedAt: Date | null;
+  circuitNextProbeAt: Date | null;
+  circuitProbeUntil: Date | null;
 }
 
 /** What a status change needs to be announced and re-queued. */
@@ -250,7 +254,8 @@ const REF_COLUMNS = `d.id, d.tenant_id as "tenantId", d.event_id as "eventId", d
 const DUE_COLUMNS = `${REF_COLUMNS}, coalesce(d.body, e.body) as body, e.created_at as "publishedAt", e.traceparent, s.url, s.headers,
   s.status as "subscriptionStatus", s.secret_encrypted as "secretEncrypted", s.previous_secret_encrypted as "previousSecretEncrypted",
   s.previous_secret_expires_at as "previousSecretExpiresAt", s.rate_limit_per_second as "rateLimitPerSecond", s.max_in_flight as "maxInFlight", s.ordered,
-  s.retry_schedule as "retrySchedule", e.event_type as "eventType"`;
+  s.retry_schedule as "retrySchedule", e.event_type as "eventType",
+  s.circuit_opened_at as "circuitOpenedAt", s.circuit_next_probe_at as "circuitNextProbeAt", s.circuit_probe_until as "circuitProbeUntil"`;
 
 /*
  * Batches are addressed as `id = any($1)`, and every other condition is kept
@@ -314,7 +319,7 @@ export async function insertPending<D extends NewDelivery>(tx: Tx, tenantId: str
 /**
  * The common case in one statement: marks SENDING every delivery of the batch
  * that is due (attempt count matches the job, not finished), whose
- * subscription is ENABLED and not rate limited, and returns what sending
+ * subscription is ENABLED, not rate limited and its circuit closed, and returns what sending
  * needs. Whatever it leaves out goes through the careful path
  * (`forSending` + `markSending`). Announces the claimed ones.
  */
@@ -324,7 +329,7 @@ export async function claimDue(tx: Tx, jobs: readonly { id: string; attemptCount
     `with d as (
        update delivery d set status = 'SENDING', updated_at = now()
         where d.id = any($1::uuid[]) and ${DUE}
-          and (select s.status = 'ENABLED' and s.rate_limit_per_second is null from webhook_subscription s where s.id = d.webhook_subscription_id)
+          and (select s.status = 'ENABLED' and s.rate_limit_per_second is null and s.circuit_opened_at is null from webhook_subscription s where s.id = d.webhook_subscription_id)
         returning d.*
      )
      select ${DUE_COLUMNS} from d join event e on e.id = d.event_id join webhook_subscription s on s.id = d.webhook_subscription_id`,
@@ -338,6 +343,9 @@ export async function claimDue(tx: Tx, jobs: readonly { id: string; attemptCount
 function withDates(row: DueDelivery): DueDelivery {
   row.publishedAt = asDate(row.publishedAt);
   row.previousSecretExpiresAt = asDate(row.previousSecretExpiresAt);
+  row.circuitOpenedAt = asDate(row.circuitOpenedAt);
+  row.circuitNextProbeAt = asDate(row.circuitNextProbeAt);
+  row.circuitProbeUntil = asDate(row.circuitProbeUntil);
   return row;
 }
 
@@ -384,6 +392,34 @@ export async function cancelNotEnabled(tx: Tx, rows: readonly DeliveryRef[]): Pr
   );
   const ids = new Set(cancelled.map((r) => r.id));
   tx.announce(...rows.filter((r) => ids.has(r.id)).map((r) => deliveryChanged(r, DeliveryStatus.CANCELLED, r.attemptCount)));
+}
+
+/**
+ * Deliveries of an open circuit wait without an attempt: RETRYING until
+ * `until` (the next probe), attempt count unchanged, fenced like a claim on
+ * the count the job was made for. Announces those that were not RETRYING
+ * already (a delivery waiting again changes neither status nor count).
+ * Returns the ids that now wait.
+ */
+export async function waitForCircuit(tx: Tx, waits: readonly { row: DeliveryRef; attemptCount: number; until: Date }[]): Promise<Set<string>> {
+  if (waits.length === 0) return new Set();
+  const { rows } = await tx.query<{ id: string }>(
+    `update delivery d set status = 'RETRYING', next_attempt_at = x.until, updated_at = now()
+       from unnest($1::uuid[], $3::timestamptz[]) as x(id, until)
+      where d.id = x.id and d.id = any($1::uuid[]) and ${DUE} returning d.id`,
+    [waits.map((w) => w.row.id), waits.map((w) => w.attemptCount), waits.map((w) => w.until)],
+  );
+  const waiting = new Set(rows.map((r) => r.id));
+  tx.announce(
+    ...waits.filter((w) => waiting.has(w.row.id) && w.row.status !== DeliveryStatus.RETRYING).map((w) => deliveryChanged(w.row, DeliveryStatus.RETRYING, w.attemptCount)),
+  );
+  return waiting;
+}
+
+/** Waiting deliveries whose jobs were pulled forward (their circuit closed): their next attempt is now. Status unchanged, nothing announced. */
+export async function attemptsNow(tx: Tx, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(`update delivery set next_attempt_at = now() where id = any($1::uuid[]) and status = 'RETRYING' and next_attempt_at > now()`, [ids]);
 }
 
 /** Locks the deliveries an outcome is about to change and returns their current state (absent: deleted meanwhile). */

@@ -5,6 +5,8 @@ import { WebhookSubscription, WebhookSubscriptionStatus } from '../domain/entiti
 import { isUuid } from '../domain/ids.js';
 import type { StoredHeaders } from '../domain/subscription-headers.js';
 import { subscriptionChanged, type LiveMessage } from '../live/messages.js';
+import type { CircuitColumns, CircuitPolicy } from '../delivery/circuit.js';
+import { asDate } from './dates.js';
 import type { Db, Sql, Tx } from './db.js';
 import { idBelow, newestFirstOptions, type PageQuery } from './pages.js';
 
@@ -117,6 +119,12 @@ export interface WebhookSubscriptionChanges {
   status?: WebhookSubscriptionStatus;
   disabledReason?: string | null;
   failingSince?: Date | null;
+  consecutiveFailures?: number;
+  circuitOpenedAt?: Date | null;
+  circuitNextProbeAt?: Date | null;
+  circuitProbeUntil?: Date | null;
+  circuitProbeDeliveryId?: string | null;
+  circuitProbes?: number;
   rateLimitPerSecond?: number | null;
   maxInFlight?: number | null;
   payloadQuery?: string | null;
@@ -128,14 +136,15 @@ export interface WebhookSubscriptionChanges {
   previousSecretExpiresAt?: Date | null;
 }
 
-/** Writes the changes to a subscription found with `findOwn`; a change of status is announced (webhookSubscriptionUpdated). */
+/** Writes the changes to a subscription found with `findOwn`; a change of status or of the circuit is announced (webhookSubscriptionUpdated). */
 export async function update(tx: Tx, subscription: WebhookSubscription, changes: WebhookSubscriptionChanges): Promise<WebhookSubscription> {
   const statusBefore = subscription.status;
+  const circuitBefore = subscription.circuitOpenedAt ?? null;
   for (const [column, value] of Object.entries(changes)) {
     if (value !== undefined) Object.assign(subscription, { [column]: value });
   }
   await tx.em.flush();
-  if (subscription.status !== statusBefore) tx.announce(subscriptionChanged({ tenantId: subscription.tenant.id, id: subscription.id }, subscription.status));
+  if (subscription.status !== statusBefore || (subscription.circuitOpenedAt ?? null) !== circuitBefore) tx.announce(subscriptionChanged({ tenantId: subscription.tenant.id, id: subscription.id }, subscription.status));
   return subscription;
 }
 
@@ -255,52 +264,125 @@ export async function lockForDeliveries(tx: Tx, ids: readonly string[]): Promise
   await tx.query('select 1 from webhook_subscription where id = any($1::uuid[]) order by id for key share', [[...new Set(ids)]]);
 }
 
-/** A subscription `recordHealth` disabled. */
-export interface DisabledSubscription {
+/** A subscription named in a change: enough to announce it and to raise an operational event about it. */
+export interface SubscriptionRef {
   id: string;
   tenantId: string;
   url: string;
+}
+
+/** A subscription `recordHealth` disabled. */
+export interface DisabledSubscription extends SubscriptionRef {
   status: WebhookSubscriptionStatus.DISABLED | WebhookSubscriptionStatus.FAILING_DISABLED;
 }
 
+/** What a group of attempts says about each subscription. */
+export interface HealthReport {
+  /** Subscriptions with a successful attempt in the group. */
+  succeeded: readonly string[];
+  /** Subscriptions whose attempts in the group all failed, with how many failed. */
+  failed: readonly { id: string; failures: number }[];
+  /** Subscriptions whose receiver answered 410 Gone. */
+  gone: readonly string[];
+  /** Probes of open circuits that failed: the subscription and the delivery sent as its probe. */
+  failedProbes: readonly { id: string; deliveryId: string }[];
+}
+
+export interface HealthPolicy {
+  disableAfterMs: number;
+  circuit: CircuitPolicy;
+}
+
+/** The circuits a group commit opened and closed, and the subscriptions it disabled (for operational events in the same transaction). */
+export interface HealthChanges {
+  opened: SubscriptionRef[];
+  closed: SubscriptionRef[];
+  disabled: DisabledSubscription[];
+}
+
 /**
- * Health after a group of attempts: successes clear a failure streak, failures
- * start one (and disable a subscription whose streak is older than
- * `disableAfterMs`: FAILING_DISABLED), a 410 Gone disables at once (DISABLED).
- * A subscription row is touched only when something changes (first failure
- * of a streak, first success after one, at most one success stamp per
- * second), so a busy subscription's row is not a lock hot spot. Announces
- * every status change; returns the subscriptions it disabled.
+ * Health after a group of attempts: successes clear a failure streak and
+ * close an open circuit; failures start a streak, count towards opening the
+ * circuit (HOOKGRAPH_CIRCUIT_FAILURES in a row), and disable a subscription
+ * whose streak is older than `disableAfterMs` (FAILING_DISABLED); a failed
+ * probe sets the next one further off; a 410 Gone disables at once
+ * (DISABLED). A subscription row is touched only when something changes
+ * (first failure of a streak, failures counted while the circuit is closed,
+ * first success after failures, at most one success stamp per second), so a
+ * busy healthy subscription's row is not a lock hot spot; the rows are locked
+ * in id order. Announces every status and circuit change; returns the
+ * circuits opened and closed and the subscriptions disabled.
  */
-export async function recordHealth(
-  tx: Tx,
-  health: { succeeded: readonly string[]; failed: readonly string[]; gone: readonly string[] },
-  disableAfterMs: number,
-): Promise<DisabledSubscription[]> {
-  const { succeeded, failed, gone } = health;
-  const disabled: DisabledSubscription[] = [];
+export async function recordHealth(tx: Tx, health: HealthReport, policy: HealthPolicy): Promise<HealthChanges> {
+  const { succeeded, failed, gone, failedProbes } = health;
+  const { probeBaseMs } = policy.circuit;
+  const threshold = policy.circuit.failures;
+  const changes: HealthChanges = { opened: [], closed: [], disabled: [] };
   if (succeeded.length) {
-    await tx.query(
-      `update webhook_subscription set last_success_at = now(), failing_since = null
-        where id = any($1::uuid[]) and (failing_since is not null or last_success_at is null or last_success_at < now() - interval '1 second')`,
+    const { rows } = await tx.query<SubscriptionRef & { status: string; wasOpen: boolean }>(
+      `update webhook_subscription s
+          set last_success_at = now(), failing_since = null, consecutive_failures = 0, circuit_opened_at = null, circuit_next_probe_at = null,
+              circuit_probe_until = null, circuit_probe_delivery_id = null, circuit_probes = 0
+         from (select id, circuit_opened_at is not null as was_open from webhook_subscription
+                where id = any($1::uuid[])
+                  and (failing_since is not null or consecutive_failures > 0 or circuit_opened_at is not null
+                       or last_success_at is null or last_success_at < now() - interval '1 second')
+                order by id for no key update) l
+        where s.id = l.id
+        returning s.id, s.tenant_id as "tenantId", s.url, s.status, l.was_open as "wasOpen"`,
       [succeeded],
     );
+    changes.closed = rows.filter((r) => r.wasOpen).map(({ id, tenantId, url }) => ({ id, tenantId, url }));
+    tx.announce(...rows.filter((r) => r.wasOpen).map((r) => subscriptionChanged(r, r.status)));
   }
   if (failed.length) {
-    await tx.query(`update webhook_subscription set failing_since = now() where id = any($1::uuid[]) and failing_since is null`, [failed]);
-    const { rows } = await tx.query<{ id: string; tenantId: string; url: string }>(
+    // Counted only while closed (an open circuit's failures change nothing but the streak's start).
+    const { rows } = await tx.query<SubscriptionRef & { status: string; opens: boolean }>(
+      `update webhook_subscription s
+          set failing_since = coalesce(s.failing_since, now()), consecutive_failures = c.failures,
+              circuit_opened_at = case when c.opens then now() else s.circuit_opened_at end,
+              circuit_next_probe_at = case when c.opens then now() + $4::int * interval '1 millisecond' else s.circuit_next_probe_at end,
+              circuit_probes = case when c.opens then 0 else s.circuit_probes end
+         from (select l.id, l.failures + x.n as failures, l.closed and $3::int > 0 and l.enabled and l.failures + x.n >= $3::int as opens
+                 from (select id, consecutive_failures as failures, circuit_opened_at is null as closed, status = 'ENABLED' as enabled
+                         from webhook_subscription where id = any($1::uuid[]) order by id for no key update) l
+                 join unnest($1::uuid[], $2::int[]) as x(id, n) on x.id = l.id) c
+        where s.id = c.id and (s.failing_since is null or (s.circuit_opened_at is null and $3::int > 0))
+        returning s.id, s.tenant_id as "tenantId", s.url, s.status, c.opens`,
+      [failed.map((f) => f.id), failed.map((f) => f.failures), threshold, probeBaseMs],
+    );
+    const opened = rows.filter((r) => r.opens);
+    changes.opened = opened.map(({ id, tenantId, url }) => ({ id, tenantId, url }));
+    tx.announce(...opened.map((r) => subscriptionChanged(r, r.status)));
+  }
+  if (failedProbes.length) {
+    // Fenced on the probe's delivery: a prober whose lease ran out cannot end a newer probe. The next probe
+    // is at the time the take set, and at least the base wait after this failure (a probe that timed out).
+    const { rows } = await tx.query<{ id: string; tenantId: string; status: string }>(
+      `update webhook_subscription s
+          set circuit_probes = s.circuit_probes + 1, circuit_probe_until = null, circuit_probe_delivery_id = null,
+              circuit_next_probe_at = greatest(s.circuit_next_probe_at, now() + $3::int * interval '1 millisecond')
+         from unnest($1::uuid[], $2::uuid[]) as x(id, delivery_id)
+        where s.id = x.id and s.circuit_probe_delivery_id = x.delivery_id and s.circuit_opened_at is not null
+        returning s.id, s.tenant_id as "tenantId", s.status`,
+      [failedProbes.map((p) => p.id), failedProbes.map((p) => p.deliveryId), probeBaseMs],
+    );
+    tx.announce(...rows.map((r) => subscriptionChanged(r, r.status)));
+  }
+  if (failed.length) {
+    const { rows } = await tx.query<SubscriptionRef>(
       `update webhook_subscription
           set status = 'FAILING_DISABLED', updated_at = now(),
               disabled_reason = 'every delivery failed since ' || to_char(failing_since at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
         where id = any($1::uuid[]) and status = 'ENABLED' and failing_since < now() - $2::int * interval '1 millisecond'
         returning id, tenant_id as "tenantId", url`,
-      [failed, disableAfterMs],
+      [failed.map((f) => f.id), policy.disableAfterMs],
     );
     tx.announce(...rows.map((row) => subscriptionChanged(row, 'FAILING_DISABLED')));
-    disabled.push(...rows.map((row) => ({ ...row, status: WebhookSubscriptionStatus.FAILING_DISABLED as const })));
+    changes.disabled.push(...rows.map((row) => ({ ...row, status: WebhookSubscriptionStatus.FAILING_DISABLED as const })));
   }
   if (gone.length) {
-    const { rows } = await tx.query<{ id: string; tenantId: string; url: string }>(
+    const { rows } = await tx.query<SubscriptionRef>(
       `update webhook_subscription
           set status = 'DISABLED', updated_at = now(),
               disabled_reason = 'the receiver answered 410 Gone at ' || to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
@@ -309,9 +391,54 @@ export async function recordHealth(
       [gone],
     );
     tx.announce(...rows.map((row) => subscriptionChanged(row, 'DISABLED')));
-    disabled.push(...rows.map((row) => ({ ...row, status: WebhookSubscriptionStatus.DISABLED as const })));
+    changes.disabled.push(...rows.map((row) => ({ ...row, status: WebhookSubscriptionStatus.DISABLED as const })));
   }
-  return disabled;
+  return changes;
+}
+
+/** A circuit as a claim reads it under lock (closed: it closed meanwhile). */
+export type CircuitRow = Required<CircuitColumns>;
+
+/**
+ * Takes the probe of open circuits whose probe is due, one delivery per
+ * subscription: a conditional UPDATE that only one transaction wins
+ * (concurrent claims wait for the row and then see the lease taken).
+ * The winner holds the lease for `leaseMs` and sets the time of the probe
+ * after it, should it fail (the wait doubled); announced (HALF_OPEN).
+ * Returns the subscriptions whose probe was taken, with that next probe time.
+ */
+export async function takeProbes(tx: Tx, probes: readonly { id: string; deliveryId: string }[], policy: CircuitPolicy): Promise<Map<string, Date>> {
+  if (probes.length === 0) return new Map();
+  const { rows } = await tx.query<SubscriptionRef & { status: string; nextProbeAt: Date | string }>(
+    `update webhook_subscription s
+        set circuit_probe_until = now() + $3::int * interval '1 millisecond', circuit_probe_delivery_id = x.delivery_id,
+            circuit_next_probe_at = now() + least($5::float8, $4::float8 * power(2, least(s.circuit_probes + 1, 40))) * interval '1 millisecond'
+       from unnest($1::uuid[], $2::uuid[]) as x(id, delivery_id)
+      where s.id = x.id and s.circuit_opened_at is not null and s.circuit_next_probe_at <= now()
+        and (s.circuit_probe_until is null or s.circuit_probe_until <= now())
+      returning s.id, s.tenant_id as "tenantId", s.status, s.circuit_next_probe_at as "nextProbeAt"`,
+    [probes.map((p) => p.id), probes.map((p) => p.deliveryId), policy.leaseMs, policy.probeBaseMs, policy.probeMaxMs],
+  );
+  tx.announce(...rows.map((r) => subscriptionChanged(r, r.status)));
+  return new Map(rows.map((r) => [r.id, asDate(r.nextProbeAt)]));
+}
+
+/**
+ * Locks these subscriptions' rows (in id order, for no key update) and
+ * returns their circuit columns as they are now: a claim of open-circuit
+ * deliveries decides on current state, and a group commit closing one of
+ * these circuits waits for it (and then sees the jobs it made).
+ */
+export async function lockCircuits(tx: Tx, ids: readonly string[]): Promise<Map<string, CircuitRow>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await tx.query<{ id: string; circuitOpenedAt: Date | string | null; circuitNextProbeAt: Date | string | null; circuitProbeUntil: Date | string | null }>(
+    `select id, circuit_opened_at as "circuitOpenedAt", circuit_next_probe_at as "circuitNextProbeAt", circuit_probe_until as "circuitProbeUntil"
+       from webhook_subscription where id = any($1::uuid[]) order by id for no key update`,
+    [[...new Set(ids)]],
+  );
+  return new Map(
+    rows.map((r) => [r.id, { circuitOpenedAt: asDate(r.circuitOpenedAt), circuitNextProbeAt: asDate(r.circuitNextProbeAt), circuitProbeUntil: asDate(r.circuitProbeUntil) }]),
+  );
 }
 
 /** A subscription's stored secrets and headers, as the sealing data step reads them. */

@@ -443,6 +443,32 @@ test('subscription actions: send a test event, disable and enable, rotate the se
   assert.deepEqual(page.problems, []);
 });
 
+test('a subscription whose receiver keeps failing shows its open circuit and the next probe; it closes once a probe gets through', { skip }, async (t) => {
+  const acme = await tenant(app, 'Circuit tenant');
+  const receiver = await startReceiver();
+  const page = await browser!.newPage();
+  t.after(() => Promise.all([page.close(), receiver.close()]));
+  await eventType(acme, 'order.failed');
+  const created = await subscription(acme, { url: `${receiver.url}/down`, eventTypes: ['order.failed'] });
+  let healthy = false;
+  receiver.respond(() => (healthy ? { status: 200 } : { status: 500 }));
+  await page.goto(`${app.url}/admin/subscriptions#key=${acme.key}`);
+  const card = page.locator(`[data-subscription-id="${created.id}"]`);
+  await card.locator('dd[data-circuit="CLOSED"]').waitFor();
+
+  // TEST_ENV makes three attempts per delivery: four events are twelve failures, past the default ten.
+  for (let n = 0; n < 4; n++) await publish(acme, 'order.failed', { n });
+  await card.locator('.badge[data-circuit="OPEN"]').waitFor({ timeout: 20_000 });
+  await card.locator('dd[data-circuit="OPEN"]').filter({ hasText: /next probe/ }).waitFor();
+  await browser!.screenshot(page, 'admin-subscription-circuit-open');
+
+  // Nothing is waiting any more (all four used up their schedule): the next delivery is the probe, 5 s after opening.
+  healthy = true;
+  await publish(acme, 'order.failed', { n: 4 });
+  await card.locator('dd[data-circuit="CLOSED"]').waitFor({ timeout: 30_000 });
+  assert.equal(await card.locator('.badge[data-circuit]').count(), 0);
+});
+
 test('a key revoked while signed in ends the session with a clear message', { skip }, async (t) => {
   const { adminKey: admin } = await app.createTenant('Revoked tenant');
   const reader = await app.createKey(admin, ['READ'], 'console reader');

@@ -28,7 +28,22 @@ test('defaults match the documented table', () => {
   assert.equal(config.disableAfterMs, 5 * 86_400_000);
   assert.equal(config.retentionDays, 30);
   assert.equal(config.maxPayloadBytes, 262_144);
+  assert.equal(config.circuitFailures, 10);
+  assert.equal(config.circuitProbeBaseMs, 5_000);
+  assert.equal(config.circuitProbeMaxMs, 300_000);
   assert.ok(Object.isFrozen(config));
+});
+
+test('circuit breaker settings: a whole number of failures (0 turns it off), probe waits as durations, the ceiling not below the base', () => {
+  const config = loadConfig({ HOOKGRAPH_CIRCUIT_FAILURES: '0', HOOKGRAPH_CIRCUIT_PROBE_BASE: '250ms', HOOKGRAPH_CIRCUIT_PROBE_MAX: '2s' });
+  assert.equal(config.circuitFailures, 0);
+  assert.equal(config.circuitProbeBaseMs, 250);
+  assert.equal(config.circuitProbeMaxMs, 2_000);
+  assert.equal(errorOf({ HOOKGRAPH_CIRCUIT_FAILURES: 'ten' }).message, 'HOOKGRAPH_CIRCUIT_FAILURES: "ten" is not a whole number');
+  assert.equal(errorOf({ HOOKGRAPH_CIRCUIT_FAILURES: '-1' }).variable, 'HOOKGRAPH_CIRCUIT_FAILURES');
+  assert.equal(errorOf({ HOOKGRAPH_CIRCUIT_PROBE_BASE: 'soon' }).variable, 'HOOKGRAPH_CIRCUIT_PROBE_BASE');
+  assert.equal(errorOf({ HOOKGRAPH_CIRCUIT_PROBE_BASE: '0' }).variable, 'HOOKGRAPH_CIRCUIT_PROBE_BASE');
+  assert.match(errorOf({ HOOKGRAPH_CIRCUIT_PROBE_BASE: '10m' }).message, /^HOOKGRAPH_CIRCUIT_PROBE_MAX: must be at least HOOKGRAPH_CIRCUIT_PROBE_BASE/);
 });
 
 test('values are parsed once into typed fields', () => {

@@ -151,6 +151,7 @@ export function Subscriptions() {
                 <div class="sub-head">
                   <h2 class="url" title=${row.url}>${row.url}</h2>
                   <${StatusBadge} status=${row.status} />
+                  ${row.circuit.state !== 'CLOSED' ? html`<${CircuitBadge} state=${row.circuit.state} />` : null}
                 </div>
                 ${row.description ? html`<p>${row.description}</p>` : null}
                 <p class="muted">Events: ${row.eventTypes.map((t) => html`<code>${t}</code> `)}</p>
@@ -170,6 +171,20 @@ export function Subscriptions() {
   </div>`;
 }
 
+/** An open circuit in the card's head: its deliveries are waiting. */
+function CircuitBadge({ state }: { state: string }) {
+  return html`<span class=${`badge badge-circuit-${state.toLowerCase()}`} data-circuit=${state}
+    title="The receiver kept failing: deliveries wait while single probes test it">${state === 'OPEN' ? 'circuit open' : 'probing'}</span>`;
+}
+
+/** The circuit breaker in words: closed, open since when with the next probe, or a probe in flight (exact times in the title). */
+function circuitText(circuit: SubscriptionRow['circuit']): string {
+  if (circuit.state === 'CLOSED') return 'closed';
+  const since = `open since ${timeAgo(circuit.openedAt)}`;
+  if (circuit.state === 'HALF_OPEN') return `${since}; a probe is being sent`;
+  return `${since}; deliveries wait, next probe ${timeAgo(circuit.nextProbeAt)}`;
+}
+
 /** Last success, current failure run, recent failed deliveries, why it is disabled. */
 function Health({ row, version }: { row: SubscriptionRow; version: number }) {
   const { gql } = useSession();
@@ -187,6 +202,8 @@ function Health({ row, version }: { row: SubscriptionRow; version: number }) {
     <dt>Failing</dt><dd title=${fullTime(row.failingSince)}>${row.failingSince ? `since ${timeAgo(row.failingSince)}` : 'no'}</dd>
     <dt>Failed / retrying</dt><dd>${failures === null ? '…' : failures.count === 0 ? 'none' : html`<a href=${`/admin/?status=FAILED&subscription=${row.id}`} onClick=${onLinkClick}
           aria-label=${`${failures.count}${failures.more ? ' or more' : ''} failed or retrying deliveries: show failed ones`}>${failures.count}${failures.more ? '+' : ''}</a>`}</dd>
+    <dt>Circuit</dt><dd data-circuit=${row.circuit.state}
+      title=${row.circuit.state === 'CLOSED' ? '' : `opened ${fullTime(row.circuit.openedAt)}${row.circuit.nextProbeAt ? `, next probe ${fullTime(row.circuit.nextProbeAt)}` : ''}`}>${circuitText(row.circuit)}</dd>
     ${row.disabledReason ? html`<dt>Disabled because</dt><dd>${row.disabledReason}</dd>` : null}
   </dl>`;
 }

@@ -2,6 +2,15 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** The subscription's circuit breaker: after HOOKGRAPH_CIRCUIT_FAILURES (default 10) failed attempts in a row it opens, and its deliveries wait while single probes test the receiver. */
+export type CircuitState =
+  /** Deliveries flow. */
+  | 'CLOSED'
+  /** One probe delivery is being attempted; if it succeeds the circuit closes and the waiting deliveries are sent at once. */
+  | 'HALF_OPEN'
+  /** Deliveries wait (RETRYING, attempt count unchanged) until the next probe; the wait doubles after each failed probe, from 5 s up to 5 min. */
+  | 'OPEN';
+
 /** All given conditions must hold. */
 export type DeliveryFilter = {
   /** Only deliveries created at or after this time. */
@@ -184,7 +193,7 @@ export type DeliveryRetryMutationVariables = Exact<{
 
 export type DeliveryRetryMutation = { deliveryRetry: { delivery: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string } } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
-export type SubscriptionFieldsFragment = { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string };
+export type SubscriptionFieldsFragment = { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } };
 
 export type SubscriptionsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -192,7 +201,7 @@ export type SubscriptionsQueryVariables = Exact<{
 }>;
 
 
-export type SubscriptionsQuery = { webhookSubscriptions: { nodes: Array<{ id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type SubscriptionsQuery = { webhookSubscriptions: { nodes: Array<{ id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type SubscriptionOptionsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -202,7 +211,7 @@ export type SubscriptionOptionsQuery = { webhookSubscriptions: { nodes: Array<{ 
 export type SubscriptionUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SubscriptionUpdatedSubscription = { webhookSubscriptionUpdated: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } };
+export type SubscriptionUpdatedSubscription = { webhookSubscriptionUpdated: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } };
 
 export type SubscriptionFailuresQueryVariables = Exact<{
   filter?: DeliveryFilter | null | undefined;
@@ -216,14 +225,14 @@ export type SubscriptionCreateMutationVariables = Exact<{
 }>;
 
 
-export type SubscriptionCreateMutation = { webhookSubscriptionCreate: { secret: string | null, webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionCreateMutation = { webhookSubscriptionCreate: { secret: string | null, webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionUpdateMutationVariables = Exact<{
   input: WebhookSubscriptionUpdateInput;
 }>;
 
 
-export type SubscriptionUpdateMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionUpdateMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionRotateMutationVariables = Exact<{
   id: string | number;
@@ -238,7 +247,7 @@ export type SubscriptionStatusMutationVariables = Exact<{
 }>;
 
 
-export type SubscriptionStatusMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionStatusMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionDeleteMutationVariables = Exact<{
   id: string | number;
@@ -327,7 +336,7 @@ export type SubscriptionQueryVariables = Exact<{
 }>;
 
 
-export type SubscriptionQuery = { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string } | null };
+export type SubscriptionQuery = { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null };
 
 export type DeliveryChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 

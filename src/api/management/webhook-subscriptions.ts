@@ -6,7 +6,10 @@ import { SYSTEM_EVENT_TYPES } from '../../domain/operational-events.js';
 import { updatedHeaders } from '../../domain/subscription-headers.js';
 import { DEFAULT_ROTATION_GRACE_MS, MAX_ROTATION_GRACE_MS, newSecret, rotatedColumns } from '../../domain/subscription-secrets.js';
 import type { Db, Tx } from '../../store/db.js';
+import { DELIVERY_QUEUES } from '../../delivery/jobs.js';
+import * as deliveries from '../../store/deliveries.js';
 import * as eventTypes from '../../store/event-types.js';
+import * as queueJobs from '../../store/queue.js';
 import * as webhookSubscriptions from '../../store/webhook-subscriptions.js';
 import { userError, UserErrorCode, UserInputFailure } from '../errors.js';
 import { checkPayloadQuery, type PayloadPlan } from '../../domain/payload-query.js';
@@ -151,11 +154,28 @@ export async function updateWebhookSubscription(
         changes.disabledReason = 'Disabled through webhookSubscriptionUpdate.';
       }
     }
-    return webhookSubscriptions.update(tx, found, changes);
+    // Enabled again, or a new url (a new receiver): a fresh start with a closed circuit; what waited goes now.
+    const enabled = changes.status === WebhookSubscriptionStatus.ENABLED;
+    const moved = fields.url !== undefined && fields.url !== found.url;
+    const closing = (enabled || moved) && !!found.circuitOpenedAt;
+    if (enabled || moved) Object.assign(changes, CLOSED_CIRCUIT);
+    const updated = await webhookSubscriptions.update(tx, found, changes);
+    if (closing) await deliveries.attemptsNow(tx, await queueJobs.pullForward(tx, [found.id], DELIVERY_QUEUES));
+    return updated;
   });
   const warnings = fields.eventTypes ? await unmatchedPatternWarnings(db, tenantId, subscription.eventTypes) : [];
   return { subscription, warnings };
 }
+
+/** The circuit columns of a subscription whose circuit is closed with no failure counted. */
+const CLOSED_CIRCUIT: webhookSubscriptions.WebhookSubscriptionChanges = {
+  consecutiveFailures: 0,
+  circuitOpenedAt: null,
+  circuitNextProbeAt: null,
+  circuitProbeUntil: null,
+  circuitProbeDeliveryId: null,
+  circuitProbes: 0,
+};
 
 /** Deletes a subscription with its deliveries; pending ones are not sent. */
 export async function deleteWebhookSubscription(db: Db, tenantId: string, id: string): Promise<string> {

@@ -100,7 +100,7 @@ export class LiveResolver {
   @Subscription(() => WebhookSubscription, {
     description:
       "Status changes of the tenant's webhook subscriptions (enabled, disabled, and FAILING_DISABLED when hookgraph turns one " +
-      'off after failing too long); only the one with `id`, when given.',
+      'off after failing too long) and every change of their `circuit` state; only the one with `id`, when given.',
     subscribe: (({ args, context }: Args<{ id?: string | null }>) => {
       const { webhookSubscription } = loaders(context);
       const id = args.id ?? undefined;

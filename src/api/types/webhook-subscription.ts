@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { WebhookSubscription as WebhookSubscriptionEntity, WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
 import { maskHeaders } from '../../domain/subscription-headers.js';
 import { formatDelay, MAX_SCHEDULE_DELAY_MS, MAX_SCHEDULE_ENTRIES } from '../../delivery/retry-policy.js';
+import { CircuitState, circuitState } from '../../delivery/circuit.js';
 import { UserError } from '../errors.js';
 import { JSONScalar } from './scalars.js';
 
@@ -14,6 +15,31 @@ registerEnumType(WebhookSubscriptionStatus, {
     FAILING_DISABLED: { description: 'Switched off by hookgraph after every delivery failed for HOOKGRAPH_DISABLE_AFTER (default 5 days); receives nothing.' },
   },
 });
+
+registerEnumType(CircuitState, {
+  name: 'CircuitState',
+  description: "The subscription's circuit breaker: after HOOKGRAPH_CIRCUIT_FAILURES (default 10) failed attempts in a row it opens, and its deliveries wait while single probes test the receiver.",
+  valuesConfig: {
+    CLOSED: { description: 'Deliveries flow.' },
+    OPEN: { description: 'Deliveries wait (RETRYING, attempt count unchanged) until the next probe; the wait doubles after each failed probe, from 5 s up to 5 min.' },
+    HALF_OPEN: { description: 'One probe delivery is being attempted; if it succeeds the circuit closes and the waiting deliveries are sent at once.' },
+  },
+});
+
+@ObjectType({ description: "A subscription's circuit breaker." })
+export class WebhookSubscriptionCircuit {
+  @Field(() => CircuitState, { description: 'CLOSED, OPEN or HALF_OPEN.' })
+  state!: CircuitState;
+
+  @Field(() => Date, { nullable: true, description: 'When the circuit opened; null while CLOSED.' })
+  openedAt!: Date | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the next probe is due (the waiting deliveries show it as their nextAttemptAt); while HALF_OPEN, when the one after the probe in flight goes should it fail. Null while CLOSED.',
+  })
+  nextProbeAt!: Date | null;
+}
 
 @ObjectType({ description: 'A receiver of webhooks. Its signing secret is shown only on create and on rotation.' })
 export class WebhookSubscription {
@@ -78,6 +104,9 @@ export class WebhookSubscription {
   @Field(() => Date, { nullable: true, description: 'Start of the current run of failures without a success.' })
   failingSince!: Date | null;
 
+  @Field(() => WebhookSubscriptionCircuit, { description: 'The circuit breaker: whether deliveries flow, or wait for a probe to succeed.' })
+  circuit!: WebhookSubscriptionCircuit;
+
   @Field({ description: 'When the subscription was created.' })
   createdAt!: Date;
 
@@ -105,10 +134,20 @@ export class WebhookSubscription {
       secretRotationExpiresAt: rotationEnds && rotationEnds.getTime() > now.getTime() ? rotationEnds : null,
       lastSuccessAt: entity.lastSuccessAt ?? null,
       failingSince: entity.failingSince ?? null,
+      circuit: circuitOf(entity, now.getTime()),
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
     });
   }
+}
+
+function circuitOf(entity: WebhookSubscriptionEntity, now: number): WebhookSubscriptionCircuit {
+  const state = circuitState(entity, now);
+  return Object.assign(new WebhookSubscriptionCircuit(), {
+    state,
+    openedAt: state === CircuitState.CLOSED ? null : (entity.circuitOpenedAt ?? null),
+    nextProbeAt: state === CircuitState.CLOSED ? null : (entity.circuitNextProbeAt ?? null),
+  });
 }
 
 @InputType({ description: 'The subscription to create.' })

@@ -7,6 +7,7 @@ import { Migration20261201225009_max_in_flight } from './Migration20261201225009
 import { Migration20261201235556_payload_query } from './Migration20261201235556_payload_query.js';
 import { Migration20261202004036_retry_schedule } from './Migration20261202004036_retry_schedule.js';
 import { Migration20261202004102_rate_tat } from './Migration20261202004102_rate_tat.js';
+import { Migration20261202004132_circuit_breaker } from './Migration20261202004132_circuit_breaker.js';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
 export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migration }[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261201235556_payload_query', class: Migration20261201235556_payload_query },
   { name: 'Migration20261202004036_retry_schedule', class: Migration20261202004036_retry_schedule },
   { name: 'Migration20261202004102_rate_tat', class: Migration20261202004102_rate_tat },
+  { name: 'Migration20261202004132_circuit_breaker', class: Migration20261202004132_circuit_breaker },
 ];

@@ -103,6 +103,36 @@ export class WebhookSubscription {
   @Property({ type: 'timestamptz', nullable: true })
   failingSince?: Date | null;
 
+  /*
+   * The circuit breaker (see delivery/circuit.ts). Written by the worker's
+   * group commits and claims, never indexed, and `updated_at` is left alone,
+   * so these updates stay HOT and do not invalidate the fan-out caches.
+   */
+
+  /** Failed attempts since the last success, counted while the circuit is closed. */
+  @Property({ type: 'integer' })
+  consecutiveFailures: number & Opt = 0;
+
+  /** When the circuit opened; null: closed. */
+  @Property({ type: 'timestamptz', nullable: true })
+  circuitOpenedAt?: Date | null;
+
+  /** While open: when the next probe may be taken. */
+  @Property({ type: 'timestamptz', nullable: true })
+  circuitNextProbeAt?: Date | null;
+
+  /** A probe is in flight until then (HALF_OPEN); a prober that crashed loses it at that time. */
+  @Property({ type: 'timestamptz', nullable: true })
+  circuitProbeUntil?: Date | null;
+
+  /** The delivery sent as the probe in flight (fences its outcome). */
+  @Property({ type: 'uuid', nullable: true })
+  circuitProbeDeliveryId?: string | null;
+
+  /** Failed probes since the circuit opened (the backoff's exponent). */
+  @Property({ type: 'integer' })
+  circuitProbes: number & Opt = 0;
+
   @Property({ type: 'timestamptz' })
   createdAt: Date & Opt = new Date();
 
