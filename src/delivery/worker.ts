@@ -67,6 +67,8 @@ const HOLD_LIMIT_MS = 2_000;
 const HOLD_DEFER_MS = 1_000;
 /** A rate-limited delivery whose slot is this close is claimed and waits for it in-process; a later one is deferred to this long before its slot. */
 const RATE_SLOT_LEAD_MS = 300;
+/** A deferred job fetched this long after its slot takes a new slot instead. */
+const RATE_SLOT_LATE_MS = 50;
 /** Polling backstop: NOTIFY (or a freed slot, or a retry falling due) usually wakes a fetch loop first. */
 const POLL_MS = 2_000;
 const POLL_WITHOUT_NOTIFY_MS = 500;
@@ -104,8 +106,10 @@ interface Batch {
 interface Claim {
   fetched: Fetched;
   row: DueDelivery;
-  /** Wait before sending (ordered deliveries under a rate limit wait in-process). */
+  /** Wait before sending (a rate-limit slot soon, or an ordered delivery's slot). */
   waitMs: number;
+  /** The rate-limit slot it waits for (epoch ms): the wait is counted from the claim's commit. */
+  slotAt?: number;
   /** The probe of its subscription's open circuit. */
   probe: boolean;
   /** A probe's: when the next probe is due should this one fail. */
@@ -418,8 +422,10 @@ export class DeliveryWorker {
         open.push({ fetched, row });
         continue;
       }
-      // A job with its slot comes back a little early and waits for the slot here (see `t`).
-      (row.rateLimitPerSecond && !data.k ? limited : candidates).push({ fetched, row, waitMs: data.t ? Math.max(0, data.t - Date.now()) : 0, probe: false });
+      // A job with its slot comes back a little early and waits for the slot once claimed (see `t`); one that
+      // comes back after its slot has passed takes a new one, so late sends do not bunch up.
+      const hasSlot = data.k === 1 && (data.t === undefined || data.t > Date.now() - RATE_SLOT_LATE_MS);
+      (row.rateLimitPerSecond && !hasSlot ? limited : candidates).push({ fetched, row, waitMs: 0, probe: false, slotAt: row.rateLimitPerSecond && hasSlot ? data.t : undefined });
     }
     const { claims, settled, deferred, waited } = await db.transaction(async (tx) => {
       const settled: Fetched[] = [...skipped];
@@ -455,7 +461,7 @@ export class DeliveryWorker {
           settled.push(fetched);
           continue;
         }
-        ready.push({ ...claim, waitMs: slot?.waitMs ?? 0 });
+        ready.push({ ...claim, waitMs: slot?.waitMs ?? 0, slotAt: slot?.at.getTime() });
       }
       const at = Date.now();
       const waiting: CircuitWait[] = [];
@@ -495,6 +501,7 @@ export class DeliveryWorker {
     if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
     // The slot is on the database's clock; this process's timer counts the wait from now.
     const now = Date.now();
+    for (const claim of claims) if (claim.slotAt !== undefined) claim.waitMs = Math.max(0, claim.slotAt - now);
     for (const { target, waitMs } of deferred) this.wakeAt(queueFor(false, target.deliveryId), now + waitMs);
     for (const { queue, at } of waited.wakes) this.wakeAt(queue, at);
     return { claims, settled };

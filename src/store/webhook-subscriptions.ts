@@ -255,13 +255,15 @@ export async function reserveSendSlots(tx: Tx, wants: ReadonlyMap<string, number
 }
 
 /**
- * Key-share locks the subscriptions before their deliveries are written: a
- * subscription delete locks its row, then cascades to its deliveries; taking
- * the locks in the same order makes it wait for this transaction instead of
- * deadlocking with it.
+ * Locks the subscriptions (in id order) before their deliveries are written:
+ * a subscription delete locks its row, then cascades to its deliveries;
+ * taking the locks in the same order makes it wait for this transaction
+ * instead of deadlocking with it. The lock is the one `recordHealth` needs to
+ * update the rows, taken up front: a weaker one upgraded later deadlocks with
+ * a claim waiting for the row in between (rate-limit slots, circuits).
  */
 export async function lockForDeliveries(tx: Tx, ids: readonly string[]): Promise<void> {
-  await tx.query('select 1 from webhook_subscription where id = any($1::uuid[]) order by id for key share', [[...new Set(ids)]]);
+  await tx.query('select 1 from webhook_subscription where id = any($1::uuid[]) order by id for no key update', [[...new Set(ids)]]);
 }
 
 /** A subscription named in a change: enough to announce it and to raise an operational event about it. */

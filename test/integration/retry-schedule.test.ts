@@ -5,7 +5,8 @@ import { startReceiver } from '../helpers/receiver.js';
 import { eventType, publish, settled, subscription, tenant } from '../helpers/webhooks.js';
 
 /* A subscription's own retry schedule, against a server schedule of five attempts. */
-const app = await startTestApp({ label: 'retry-schedule', env: { HOOKGRAPH_RETRY_SCHEDULE: '0,100ms,100ms,100ms,100ms' } });
+// Its receivers fail on purpose, many times in a row: the circuit breaker is kept out of the way.
+const app = await startTestApp({ label: 'retry-schedule', env: { HOOKGRAPH_RETRY_SCHEDULE: '0,100ms,100ms,100ms,100ms', HOOKGRAPH_CIRCUIT_FAILURES: '1000' } });
 const t = await tenant(app);
 await eventType(t, 'order.created');
 
