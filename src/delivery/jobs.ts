@@ -11,7 +11,11 @@ import type { Tx } from '../store/db.js';
  */
 export const DELIVERY_SHARDS = 4;
 export const DELIVERY_SHARD_QUEUES: readonly string[] = Array.from({ length: DELIVERY_SHARDS }, (_, i) => `hookgraph-delivery-${i}`);
-/** Deliveries of `ordered` subscriptions: `key_strict_fifo` keyed by subscription id, one in flight per key. */
+/**
+ * Ordered deliveries: `key_strict_fifo`, one in flight per key. The key is the
+ * subscription id for `ordered` subscriptions, the subscription id and a hash
+ * of the key value for those with an `orderingKey` (see `orderingKeyOf`).
+ */
 export const ORDERED_DELIVERY_QUEUE = 'hookgraph-delivery-ordered';
 /** Scheduled pruning of old attempts, deliveries and events. */
 export const RETENTION_QUEUE = 'hookgraph-retention';
@@ -64,6 +68,8 @@ export interface DeliveryJobTarget {
   scheduleIndex: number;
   webhookSubscriptionId: string;
   ordered: boolean;
+  /** Ordered only: hash of the delivery's ordering key value; absent or null: the subscription is the key. */
+  orderingKey?: string | null;
   deferrals?: number;
   startAfter?: Date;
   /** Manual re-queue id (see `m`). */
@@ -110,8 +116,13 @@ export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1>
   if (target.requeue) data.m = target.requeue;
   const job: JobInsert<DeliveryJobV1> = { id: deliveryJobId(data), data, group: { id: target.webhookSubscriptionId } };
   if (target.startAfter) job.startAfter = target.startAfter.toISOString();
-  if (target.ordered) job.singletonKey = target.webhookSubscriptionId;
+  if (target.ordered) job.singletonKey = orderingKeyOf(target.webhookSubscriptionId, target.orderingKey);
   return job;
+}
+
+/** The pg-boss key of an ordered delivery: its subscription, and the hash of its key value when it has one. */
+export function orderingKeyOf(subscriptionId: string, keyHash: string | null | undefined): string {
+  return keyHash ? `${subscriptionId}:${keyHash}` : subscriptionId;
 }
 
 /**

@@ -68,10 +68,22 @@ export class DeliveryOperations {
         attemptCount: r.attemptCount,
         scheduleIndex: lastStep,
         webhookSubscriptionId: r.webhookSubscriptionId,
-        ordered: r.ordered,
+        ...requeueOrdering(r),
         requeue: randomUUID(),
       })),
       { verify: true },
     );
   }
+}
+
+/**
+ * How a re-queued delivery is ordered, by the subscription's settings now:
+ * `ordered` behind the subscription's key; keyed behind the key value it was
+ * published with (a delivery published without one is not ordered); else not
+ * at all. Its new job joins the end of its key's queue.
+ */
+export function requeueOrdering(row: deliveries.RequeueRow): { ordered: boolean; orderingKey: string | null } {
+  if (row.ordered) return { ordered: true, orderingKey: null };
+  if (row.keyed && row.orderingKey) return { ordered: true, orderingKey: row.orderingKey };
+  return { ordered: false, orderingKey: null };
 }

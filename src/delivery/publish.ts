@@ -4,6 +4,7 @@ import { uuidv7 } from '../domain/ids.js';
 import { validatePayload } from '../domain/json-schema.js';
 import { isValidEventTypeName } from '../domain/patterns.js';
 import { OverBudget, WorkMeter } from '../domain/work-meter.js';
+import { orderingKeyHash, valueAt } from '../domain/ordering-key.js';
 import { shapePayload, type PayloadPlan, type PlannedField } from '../domain/payload-query.js';
 import type { Db, Tx } from '../store/db.js';
 import * as deliveries from '../store/deliveries.js';
@@ -102,7 +103,7 @@ export class Publisher {
   }
 
   /** A `hookgraph.test` event delivered to one subscription only, whatever its patterns and filter. */
-  async publishTest(tenantId: string, subscription: { id: string; ordered: boolean }): Promise<PublishedEvent> {
+  async publishTest(tenantId: string, subscription: Orderable): Promise<PublishedEvent> {
     // A test event is delivered whole: no payload query selects `hookgraph.test`.
     const prepared = this.prepare({ eventType: TEST_EVENT_TYPE, payload: { message: 'This is a test event from hookgraph.', webhookSubscriptionId: subscription.id } });
     const result = await inSpan('publish', { 'hookgraph.tenant_id': tenantId, 'hookgraph.event_count': 1 }, () =>
@@ -159,7 +160,7 @@ export class Publisher {
     return { problems, version: subscriptionsVersion };
   }
 
-  private async fanOut(tx: Tx, tenantId: string, prepared: Prepared[], meter: WorkMeter, version?: string, only?: { id: string; ordered: boolean }[]): Promise<PublishResult> {
+  private async fanOut(tx: Tx, tenantId: string, prepared: Prepared[], meter: WorkMeter, version?: string, only?: Orderable[]): Promise<PublishResult> {
     const results = new Array<PublishedEvent | undefined>(prepared.length);
     const { fresh, repeats } = await this.resolveIdempotency(tx, tenantId, prepared, results);
 
@@ -182,16 +183,19 @@ export class Publisher {
       results[index] = { id: p.id, tenantId, eventType: p.input.eventType, body: p.body, idempotencyKey: p.key, occurredAt: p.occurredAt, createdAt: created };
       const targets = only ?? matchWithin(entry!, p, index, meter);
       for (const sub of targets) {
-        const id = sub.ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard());
         const fields = (sub as { plan?: PayloadPlan | null }).plan?.[p.input.eventType];
-        planned.push({ id, eventId: p.id, webhookSubscriptionId: sub.id, ordered: sub.ordered, body: fields ? shapedWithin(p, fields, index, meter) : null });
+        const shaped = fields ? shapedWithin(p, fields, index, meter) : undefined;
+        const orderingKey = keyOf(sub, shaped?.envelope ?? envelope(p));
+        const ordered = sub.ordered || orderingKey !== null;
+        const id = ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard());
+        planned.push({ id, eventId: p.id, webhookSubscriptionId: sub.id, ordered, orderingKey, body: shaped?.body ?? null });
       }
     }
     const inserted = await deliveries.insertPending(tx, tenantId, planned);
     await enqueue(
       this.options.boss,
       tx,
-      inserted.map((d) => ({ deliveryId: d.id, attemptCount: 0, scheduleIndex: 0, webhookSubscriptionId: d.webhookSubscriptionId, ordered: d.ordered })),
+      inserted.map((d) => ({ deliveryId: d.id, attemptCount: 0, scheduleIndex: 0, webhookSubscriptionId: d.webhookSubscriptionId, ordered: d.ordered, orderingKey: d.orderingKey })),
     );
     for (const [index, first] of repeats) results[index] = results[first];
     this.options.metrics?.eventsPublished.inc(createdAt.size);
@@ -253,10 +257,21 @@ function matchWithin(entry: TenantEntry, p: Prepared, index: number, meter: Work
   }
 }
 
-/** The wire body with `data` shaped by a payload query; its work counts against the call's budget like matching. */
-function shapedWithin(p: Prepared, fields: readonly PlannedField[], index: number, meter: WorkMeter): string {
+/** The subscription fields that decide how its deliveries are ordered. */
+type Orderable = { id: string; ordered: boolean; orderingKey: string | null };
+
+/** The hash a keyed subscription's delivery is ordered under; null: by the subscription alone (`ordered`) or not at all. */
+function keyOf(sub: Orderable, delivered: ReturnType<typeof envelope>): string | null {
+  if (sub.ordered || !sub.orderingKey) return null;
+  const value = valueAt(delivered, sub.orderingKey);
+  return value === undefined ? null : orderingKeyHash(sub.id, value);
+}
+
+/** The wire body with `data` shaped by a payload query (and that body as an object); its work counts against the call's budget like matching. */
+function shapedWithin(p: Prepared, fields: readonly PlannedField[], index: number, meter: WorkMeter): { body: string; envelope: ReturnType<typeof envelope> } {
   try {
-    return wireBody(p.id, p.input.eventType, p.occurredAt, JSON.stringify(shapePayload(fields, p.input.payload, meter)));
+    const data = shapePayload(fields, p.input.payload, meter);
+    return { body: wireBody(p.id, p.input.eventType, p.occurredAt, JSON.stringify(data)), envelope: { ...envelope(p), data } };
   } catch (error) {
     if (error instanceof OverBudget) throw new MatchingOverBudget(index);
     throw error;

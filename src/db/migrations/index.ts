@@ -5,6 +5,7 @@ import { Migration20261201200000_seal_headers } from './Migration20261201200000_
 import { Migration20261201203007_event_traceparent } from './Migration20261201203007_event_traceparent.js';
 import { Migration20261201225009_max_in_flight } from './Migration20261201225009_max_in_flight.js';
 import { Migration20261201235556_payload_query } from './Migration20261201235556_payload_query.js';
+import { Migration20261202004145_ordering_key } from './Migration20261202004145_ordering_key.js';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
 export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migration }[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261201203007_event_traceparent', class: Migration20261201203007_event_traceparent },
   { name: 'Migration20261201225009_max_in_flight', class: Migration20261201225009_max_in_flight },
   { name: 'Migration20261201235556_payload_query', class: Migration20261201235556_payload_query },
+  { name: 'Migration20261202004145_ordering_key', class: Migration20261202004145_ordering_key },
 ];
