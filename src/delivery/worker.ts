@@ -77,8 +77,8 @@ type Finished = FinishedAttempt & { fetched: Fetched };
  * re-runs them, and the attempt-count fence in the job makes re-runs of
  * recorded attempts no-ops.
  *
- * Ordered deliveries keep pg-boss's key: one active job per subscription.
- * Completing (or, for a retry, failing) it in the group commit releases the
+ * Ordered deliveries keep pg-boss's key: one active job per subscription, or
+ * per subscription and key value for `orderingKey` subscriptions. Completing (or, for a retry, failing) it in the group commit releases the
  * next one, and the loop is woken to fetch it.
  */
 export class DeliveryWorker {
@@ -172,7 +172,8 @@ export class DeliveryWorker {
     const { boss, config, log } = this.options;
     const bell = this.bells.get(queue)!;
     // Below this many free slots, wait for more while attempts are running: fewer, larger fetches and claims.
-    // Not on the ordered queue: it brings one job per key, and it must be able to use its small reserve.
+    // Not on the ordered queue: it brings one job per key, and it must be able to use its small reserve
+    // (it may also take any other free slot, so keyed subscriptions with many keys run as wide as unordered ones).
     const least = ordered ? 1 : Math.max(1, Math.min(config.workerBatchSize, Math.floor(config.workerInFlight / 16)));
     let failures = 0;
     while (!this.isStopping) {
@@ -184,7 +185,8 @@ export class DeliveryWorker {
       bell.clear();
       let jobs: DeliveryJob[];
       try {
-        const ignoreGroups = ordered ? undefined : this.share.saturated();
+        // Also on the ordered queue: a keyed subscription has many keys, and its share caps them too.
+        const ignoreGroups = this.share.saturated();
         jobs = await boss.fetch<DeliveryJobV1>(queue, { batchSize: want, ignoreGroups });
         failures = 0;
       } catch (error) {
