@@ -41,6 +41,12 @@ const LIVE = { clients: 200, perSecond: 20 };
 const tracing = process.argv.includes('--tracing');
 /** (c2) (c) again right after it with every subscription shaped by a payload query; `--no-shaped` skips it. */
 const noShaped = process.argv.includes('--no-shaped');
+/**
+ * (c3) (c) again with every subscription ordered by `orderingKey: "data.orderId"`, the events cycling
+ * through KEYED_ORDER_IDS order ids (that many keys per subscription); `--no-keyed` skips it.
+ */
+const noKeyed = process.argv.includes('--no-keyed');
+const KEYED_ORDER_IDS = 1_000;
 /** (f) the hand-rolled pg-boss sender with (c)'s deliveries; `--no-baseline-sender` skips it. */
 const noBaselineSender = process.argv.includes('--no-baseline-sender');
 /**
@@ -120,14 +126,15 @@ async function main(): Promise<void> {
   // (c) and (c2) differ only in the payload query: both event types have the schema that (c2)'s query selects from.
   const bulkKey = await setUpTenant(gql, rootKey, receiverUrl, size.subscriptions, 'bulk', { schema: ORDER_SCHEMA });
   const shapedKey = noShaped ? undefined : await setUpTenant(gql, rootKey, receiverUrl, size.subscriptions, 'shaped', { schema: ORDER_SCHEMA, payloadQuery: SHAPED_QUERY });
+  const keyedKey = noKeyed ? undefined : await setUpTenant(gql, rootKey, receiverUrl, size.subscriptions, 'keyed', { schema: ORDER_SCHEMA, orderingKey: 'data.orderId' });
   const latencyKey = await setUpTenant(gql, rootKey, receiverUrl, 1, 'latency');
 
   progress(`(c) end to end: ${size.events} events × ${size.subscriptions} subscriptions through eventsPublish …`);
   /** (c) with CPU per process and PostgreSQL work; `client` and `workerPid` say which api and worker serve it, `key` which tenant publishes. */
-  const measureEndToEnd = async (client: typeof gql, workerPid: number, key = bulkKey) => {
+  const measureEndToEnd = async (client: typeof gql, workerPid: number, key = bulkKey, orderIds?: number) => {
     const dbBefore = await databaseCounters(api.pool);
     const cpuBefore = { worker: cpuSeconds(workerPid), receiver: cpuSeconds(receiver.child.pid!), api: process.cpuUsage(), postgres: postgresCpuSeconds(pgDir) };
-    const e2e = await endToEnd(client, key, api.pool, receiverUrl, size.events, size.subscriptions, progress);
+    const e2e = await endToEnd(client, key, api.pool, receiverUrl, size.events, size.subscriptions, progress, orderIds);
     const apiCpu = process.cpuUsage(cpuBefore.api);
     const cpu = {
       worker: cpuSeconds(workerPid) - cpuBefore.worker,
@@ -146,6 +153,10 @@ async function main(): Promise<void> {
   if (shapedKey) progress(`(c2) end to end, every subscription shaped (${SHAPED_QUERY}): ${size.events} events × ${size.subscriptions} subscriptions …`);
   const shaped = shapedKey ? await measureEndToEnd(gql, worker.child.pid!, shapedKey) : undefined;
   if (shaped) assertDataKeys('(c2)', shaped.e2e.samples, ['orderId', 'total']);
+
+  if (keyedKey) progress(`(c3) end to end, every subscription ordered by orderingKey data.orderId over ${KEYED_ORDER_IDS} order ids: ${size.events} events × ${size.subscriptions} subscriptions …`);
+  const keyed = keyedKey ? await measureEndToEnd(gql, worker.child.pid!, keyedKey, KEYED_ORDER_IDS) : undefined;
+  if (keyed) await assertKeyedOrder(api.pool, '(c3)');
 
   if (!noBaselineSender) progress(`(f) hand-rolled pg-boss sender: ${e2e.deliveries} deliveries (one job each, batch 100 × 4 loops, undici POST, no signing, no attempt log) …`);
   const sender = noBaselineSender ? undefined : await handRolledSenderBaseline({ databaseUrl, pgDir, receiverUrl, events: size.events, subscriptions: size.subscriptions }, progress);
@@ -204,6 +215,17 @@ async function main(): Promise<void> {
           ['ratio shaped ÷ unshaped (c2 ÷ c)', `${(shaped.e2e.deliveriesPerS / e2e.deliveriesPerS).toFixed(2)} deliveries/s, ${(shaped.e2e.publishPerS / e2e.publishPerS).toFixed(2)} publish events/s`],
           ['CPU per delivery in (c2), all processes', cpuPerDelivery(shaped.cpu, shaped.e2e.deliveries)],
           ['PostgreSQL work per delivery in (c2)', `${fmt(shaped.db.walBytes / shaped.e2e.deliveries)} WAL bytes, ${(shaped.db.rowWrites / shaped.e2e.deliveries).toFixed(1)} row writes`],
+        ] as [string, string][])
+      : []),
+    ...(keyed
+      ? ([
+          [
+            `end to end, ordered by key (c3, ${KEYED_ORDER_IDS} keys per subscription)`,
+            `${fmt(keyed.e2e.deliveriesPerS)} deliveries/s in ${keyed.e2e.totalSeconds.toFixed(1)} s; publish ${fmt(keyed.e2e.publishPerS)} events/s; ${keyed.e2e.duplicates} duplicates`,
+          ],
+          ['ratio ordered by key ÷ unordered (c3 ÷ c)', `${(keyed.e2e.deliveriesPerS / e2e.deliveriesPerS).toFixed(2)} deliveries/s`],
+          ['CPU per delivery in (c3), all processes', cpuPerDelivery(keyed.cpu, keyed.e2e.deliveries)],
+          ['PostgreSQL work per delivery in (c3)', `${fmt(keyed.db.walBytes / keyed.e2e.deliveries)} WAL bytes, ${(keyed.db.rowWrites / keyed.e2e.deliveries).toFixed(1)} row writes`],
         ] as [string, string][])
       : []),
     ...(traced
@@ -273,6 +295,16 @@ async function main(): Promise<void> {
             },
           }
         : {}),
+      ...(keyed
+        ? {
+            ordered_by_key: {
+              keys_per_subscription: KEYED_ORDER_IDS,
+              deliveries_per_s: Math.round(keyed.e2e.deliveriesPerS),
+              ratio_vs_unordered: Number((keyed.e2e.deliveriesPerS / e2e.deliveriesPerS).toFixed(3)),
+              cpu_ms_per_delivery: Number(((1000 * (keyed.cpu.worker + keyed.cpu.postgres + keyed.cpu.api + keyed.cpu.receiver)) / keyed.e2e.deliveries).toFixed(3)),
+            },
+          }
+        : {}),
       ...(sender ? { hand_rolled_sender: { deliveries_per_s: Math.round(sender.deliveriesPerS), ratio: Number((e2e.deliveriesPerS / sender.deliveriesPerS).toFixed(3)) } } : {}),
       worker_rss_mb: workerRss,
       ...(slow
@@ -321,6 +353,24 @@ async function main(): Promise<void> {
     return { ...measured, collectorCpu, ...stats };
   }
   if (profile) progress(`worker CPU profile written to ${profileDir} (summarise: node dist/bench/profile-summary.js ${profileDir})`);
+}
+
+/**
+ * Throws unless, within every (subscription, order id) of the keyed tenant, the first attempts started in
+ * publish order: (c3) must measure deliveries that were really ordered by key.
+ */
+async function assertKeyedOrder(pool: import('pg').Pool, phase: string): Promise<void> {
+  const { rows } = await pool.query<{ n: number }>(
+    `select count(*)::int as n from (
+       select d.id, a.started_at, lag(a.started_at) over (partition by d.webhook_subscription_id, d.ordering_key order by d.id) as before
+         from delivery d
+         join delivery_attempt a on a.delivery_id = d.id and a.attempt_number = 1
+        where d.ordering_key is not null) x
+      where x.started_at < x.before`,
+  );
+  if (rows[0]!.n > 0) throw new Error(`${phase}: ${rows[0]!.n} deliveries started before an earlier one of their key`);
+  const { rows: keyed } = await pool.query<{ n: number }>('select count(distinct (webhook_subscription_id, ordering_key))::int as n from delivery where ordering_key is not null');
+  if (keyed[0]!.n === 0) throw new Error(`${phase}: no delivery was queued under an ordering key`);
 }
 
 interface DatabaseCounters {
