@@ -120,8 +120,10 @@ test('an ordering key from the console: a bad path shown under its field, then s
   const acme = await tenant(app, 'Ordering tenant');
   await eventType(acme, 'order.created');
   const receiver = await startReceiver();
-  // The first event of order A keeps failing: the next one of A waits behind it.
-  receiver.respond((request) => ({ status: JSON.parse(request.body).data.n === 1 ? 500 : 200 }));
+  // The first event of order A is held at the receiver: the next one of A waits behind it.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  receiver.respond(async (request) => (JSON.parse(request.body).data.n === 1 && (await held), { status: 200 }));
   const page = await browser!.newPage();
   t.after(() => Promise.all([page.close(), receiver.close()]));
   await page.goto(`${app.url}/admin#key=${acme.key}`);
@@ -145,13 +147,16 @@ test('an ordering key from the console: a bad path shown under its field, then s
   const second = await publish(acme, 'order.created', { orderId: 'A', n: 2 });
   const other = await publish(acme, 'order.created', { orderId: 'B', n: 3 });
   await settled(acme, other.id, ['SUCCEEDED']);
-  await page.getByRole('link', { name: 'Deliveries' }).click();
+  await page.getByRole('link', { name: 'Deliveries', exact: true }).click();
   const waiting = page.locator('tr[data-delivery-id][data-status="PENDING"]');
   await waiting.waitFor();
   assert.match(await waiting.innerText(), /waiting for key/);
   assert.equal(await page.locator('tr[data-delivery-id][data-status="SUCCEEDED"]').innerText().then((text) => /waiting for key/.test(text)), false);
-  const [held] = await settled(acme, second.id, ['PENDING']);
-  assert.equal(held.attemptCount, 0);
+  const [waitingDelivery] = await settled(acme, second.id, ['PENDING']);
+  assert.equal(waitingDelivery.attemptCount, 0);
+  release();
+  await settled(acme, second.id, ['SUCCEEDED']);
+  await page.locator('tr[data-delivery-id][data-status="PENDING"]').waitFor({ state: 'detached' });
   assert.deepEqual(page.problems, []);
 });
 
