@@ -356,21 +356,29 @@ async function main(): Promise<void> {
 }
 
 /**
- * Throws unless, within every (subscription, order id) of the keyed tenant, the first attempts started in
- * publish order: (c3) must measure deliveries that were really ordered by key.
+ * Throws unless the keyed tenant's deliveries were really ordered by key: within every (subscription, key)
+ * no first attempt started before the previous one had finished (one at a time), and the deliveries of one
+ * publish call started in the call's order. Calls in flight together have no order between them.
  */
 async function assertKeyedOrder(pool: import('pg').Pool, phase: string): Promise<void> {
-  const { rows } = await pool.query<{ n: number }>(
-    `select count(*)::int as n from (
-       select d.id, a.started_at, lag(a.started_at) over (partition by d.webhook_subscription_id, d.ordering_key order by d.id) as before
+  const { rows } = await pool.query<{ overlapping: number; reordered: number; keys: number }>(
+    `with a as (
+       select d.id, d.webhook_subscription_id as sub, d.ordering_key as key, e.created_at as published, a.started_at as started,
+              a.started_at + (a.duration_ms - 1) * interval '1 ms' as finished
          from delivery d
+         join event e on e.id = d.event_id
          join delivery_attempt a on a.delivery_id = d.id and a.attempt_number = 1
-        where d.ordering_key is not null) x
-      where x.started_at < x.before`,
+        where d.ordering_key is not null),
+     by_start as (select started, lag(finished) over (partition by sub, key order by started, id) as before from a),
+     by_call as (select published, started, lag(published) over w as before_published, lag(started) over w as before from a
+                 window w as (partition by sub, key order by id))
+     select (select count(*)::int from by_start where started < before) as overlapping,
+            (select count(*)::int from by_call where published = before_published and started < before) as reordered,
+            (select count(distinct (sub, key))::int from a) as keys`,
   );
-  if (rows[0]!.n > 0) throw new Error(`${phase}: ${rows[0]!.n} deliveries started before an earlier one of their key`);
-  const { rows: keyed } = await pool.query<{ n: number }>('select count(distinct (webhook_subscription_id, ordering_key))::int as n from delivery where ordering_key is not null');
-  if (keyed[0]!.n === 0) throw new Error(`${phase}: no delivery was queued under an ordering key`);
+  const { overlapping, reordered, keys } = rows[0]!;
+  if (keys === 0) throw new Error(`${phase}: no delivery was queued under an ordering key`);
+  if (overlapping || reordered) throw new Error(`${phase}: of ${keys} keys, ${overlapping} deliveries started while an earlier one of their key was in flight, ${reordered} before an earlier one of their publish call`);
 }
 
 interface DatabaseCounters {

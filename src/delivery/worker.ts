@@ -172,11 +172,16 @@ export class DeliveryWorker {
     const { boss, config, log } = this.options;
     const bell = this.bells.get(queue)!;
     // Below this many free slots, wait for more while attempts are running: fewer, larger fetches and claims.
-    // Not on the ordered queue: it brings one job per key, and it must be able to use its small reserve
-    // (it may also take any other free slot, so keyed subscriptions with many keys run as wide as unordered ones).
-    const least = ordered ? 1 : Math.max(1, Math.min(config.workerBatchSize, Math.floor(config.workerInFlight / 16)));
+    const batched = Math.max(1, Math.min(config.workerBatchSize, Math.floor(config.workerInFlight / 16)));
+    // The ordered queue brings one job per key and may take any free slot. With few keys a fetch comes back
+    // short: then it fetches as soon as one slot is free (its reserve must stay usable). With many keys (keyed
+    // subscriptions) its fetches come back full, and each one reads every key's head, so it batches like the
+    // others, within half its reserve.
+    const orderedBatched = Math.max(1, Math.min(batched, Math.floor(this.share.orderedReserve / 2)));
+    let lastFull = false;
     let failures = 0;
     while (!this.isStopping) {
+      const least = !ordered ? batched : lastFull ? orderedBatched : 1;
       const want = this.share.reserve(ordered, config.workerBatchSize, least);
       if (want === 0) {
         await bell.wait(this.pollMs());
@@ -196,6 +201,7 @@ export class DeliveryWorker {
         await pause(Math.min(FETCH_RETRY_MAX_MS, 100 * 2 ** failures), this.stopping.signal);
         continue;
       }
+      lastFull = jobs.length === want;
       const fetchedAt = Date.now();
       const fetched: Fetched[] = jobs.map((job) => ({ job, queue, ordered, fetchedAt, subscription: isDeliveryJob(job.data) ? (job.groupId ?? null) : null }));
       await this.refreshCaps(fetched, fetchedAt);
