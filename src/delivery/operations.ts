@@ -26,10 +26,10 @@ export class DeliveryOperations {
       const row = await deliveries.lockForRetry(tx, tenantId, deliveryId);
       if (!row) return { ok: false, code: 'NOT_FOUND', message: 'No delivery with this id.' };
       if (row.status === DeliveryStatus.RETRYING) {
-        // A delivery's jobs stay in the queue they were made in, whatever the subscription's `ordered` says now.
+        // A delivery's jobs stay in the queue they were made in, whatever the subscription's ordering says now.
         const now = new Date();
         let found = 0;
-        for (const name of new Set([queueFor(row.ordered, row.id), queueFor(!row.ordered, row.id)])) {
+        for (const name of new Set([queueFor(false, row.id), queueFor(true, row.id), queueFor(true, row.id, row.orderingKey)])) {
           const jobs = await boss.findJobs<DeliveryJobV1>(name, { data: { d: row.id }, queued: true, db: tx.jobs });
           for (const job of jobs) await boss.update(name, undefined, { id: job.id, startAfter: now, db: tx.jobs });
           found += jobs.length;

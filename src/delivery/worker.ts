@@ -10,7 +10,7 @@ import { Doorbell, pause } from './doorbell.js';
 import { CapCache, FairShare, type Shared } from './fair-share.js';
 import { GroupCommit } from './group-commit.js';
 import { listenForJobs, type JobWakeups } from './job-wakeups.js';
-import { DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, enqueue, isDeliveryJob, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
+import { DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUES, enqueue, isDeliveryJob, queueFor, type DeliveryJobTarget, type DeliveryJobV1 } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import { decideOutcome } from './outcome.js';
 import { PGBOSS_SCHEMA, deliveryExpireSeconds } from './queue.js';
@@ -124,7 +124,7 @@ export class DeliveryWorker {
   }
 
   async start(): Promise<void> {
-    const queues: [string, boolean][] = [...DELIVERY_SHARD_QUEUES.map((q): [string, boolean] => [q, false]), [ORDERED_DELIVERY_QUEUE, true]];
+    const queues: [string, boolean][] = [...DELIVERY_SHARD_QUEUES.map((q): [string, boolean] => [q, false]), ...ORDERED_DELIVERY_QUEUES.map((q): [string, boolean] => [q, true])];
     for (const [queue] of queues) this.bells.set(queue, new Doorbell());
     this.wakeups = await listenForJobs(
       this.options.boss,
@@ -479,9 +479,9 @@ export class DeliveryWorker {
       if (!f.fetched.ordered) continue;
       const { job } = f.fetched;
       const db = tx.jobs;
-      await boss.fail(ORDERED_DELIVERY_QUEUE, { id: job.id, retryCount: job.retryCount }, { error: f.outcome.lastError }, { db });
+      await boss.fail(f.fetched.queue, { id: job.id, retryCount: job.retryCount }, { error: f.outcome.lastError }, { db });
       const data: DeliveryJobV1 = { v: 1, d: f.row.id, a: attemptNumber, s: f.outcome.nextScheduleIndex! };
-      await boss.update(ORDERED_DELIVERY_QUEUE, data, { id: job.id, startAfter: f.outcome.nextAttemptAt!, db });
+      await boss.update(f.fetched.queue, data, { id: job.id, startAfter: f.outcome.nextAttemptAt!, db });
       failed.add(f);
     }
     return failed;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ORDERED_DELIVERY_QUEUE, deliveryJob, queueFor } from '../../src/delivery/jobs.js';
+import { ORDERED_DELIVERY_QUEUE, ORDERED_DELIVERY_QUEUES, byQueue, deliveryJob, queueFor } from '../../src/delivery/jobs.js';
 import { requeueOrdering } from '../../src/delivery/operations.js';
 import { MAX_ORDERING_KEY, orderingKeyHash, orderingKeyProblem, valueAt } from '../../src/domain/ordering-key.js';
 
@@ -40,6 +40,21 @@ test('ordered jobs are keyed by the subscription, or by the subscription and the
   assert.equal(deliveryJob({ ...base, ordered: true, orderingKey: 'h1' }).singletonKey, `${SUB}:h1`);
   assert.equal(deliveryJob({ ...base, ordered: false }).singletonKey, undefined);
   assert.equal(queueFor(true, base.deliveryId), ORDERED_DELIVERY_QUEUE);
+});
+
+test('keyed deliveries spread over the ordered queues, every job of one key in one queue', () => {
+  const hashes = Array.from({ length: 400 }, (_, i) => orderingKeyHash(SUB, i));
+  const used = new Map<string, number>();
+  for (const hash of hashes) {
+    const queues = new Set(['01938a6e-0000-7000-8000-0000000000a1', '01938a6e-0000-7000-8000-0000000000b2'].map((id) => queueFor(true, id, hash)));
+    assert.equal(queues.size, 1, 'one queue per key, whatever the delivery id');
+    const [queue] = queues;
+    used.set(queue, (used.get(queue) ?? 0) + 1);
+  }
+  assert.deepEqual([...used.keys()].sort(), [...ORDERED_DELIVERY_QUEUES].sort());
+  for (const n of used.values()) assert.ok(n > 50, `${n} of 400 keys in one queue`);
+  const jobs = byQueue([{ deliveryId: '01938a6e-0000-7000-8000-0000000000a1', attemptCount: 0, scheduleIndex: 0, webhookSubscriptionId: SUB, ordered: true, orderingKey: hashes[0] }]);
+  assert.deepEqual([...jobs.keys()], [queueFor(true, 'x', hashes[0])]);
 });
 
 test('a re-queued delivery is ordered by the subscription as it is now, under the key it was published with', () => {
