@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
  * time in publish order; a delivery without a value there (missing or null)
  * is not ordered.
  */
+
+/** Longest accepted path. */
 export const MAX_ORDERING_KEY = 200;
 /** Most segments of the path (`data.a.b` has three). */
 export const MAX_ORDERING_KEY_DEPTH = 16;
