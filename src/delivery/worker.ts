@@ -173,16 +173,19 @@ export class DeliveryWorker {
     const bell = this.bells.get(queue)!;
     // Below this many free slots, wait for more while attempts are running: fewer, larger fetches and claims.
     const batched = Math.max(1, Math.min(config.workerBatchSize, Math.floor(config.workerInFlight / 16)));
-    // The ordered queue brings one job per key and may take any free slot. With few keys a fetch comes back
-    // short: then it fetches as soon as one slot is free (its reserve must stay usable). With many keys (keyed
-    // subscriptions) its fetches come back full, and each one reads every key's head, so it batches like the
-    // others, within half its reserve.
-    const orderedBatched = Math.max(1, Math.min(batched, Math.floor(this.share.orderedReserve / 2)));
+    // A key_strict_fifo fetch is slow next to a plain one (it reads the head of every waiting key), and the slots
+    // it reserves stay idle until it returns: the ordered loops together reserve about one batch at a time.
+    const orderedBatch = Math.max(1, Math.ceil(config.workerBatchSize / ORDERED_DELIVERY_QUEUES.length));
+    // The ordered queues bring one job per key and may take any free slot. With few keys a fetch comes back
+    // short: then a loop fetches as soon as one slot is free (the reserve must stay usable). With many keys
+    // (keyed subscriptions) fetches come back full, and each one costs, so it waits for a fuller batch, within
+    // half the reserve.
+    const orderedBatched = Math.max(1, Math.min(batched, orderedBatch, Math.floor(this.share.orderedReserve / 2)));
     let lastFull = false;
     let failures = 0;
     while (!this.isStopping) {
       const least = !ordered ? batched : lastFull ? orderedBatched : 1;
-      const want = this.share.reserve(ordered, config.workerBatchSize, least);
+      const want = this.share.reserve(ordered, ordered ? orderedBatch : config.workerBatchSize, least);
       if (want === 0) {
         await bell.wait(this.pollMs());
         continue;
