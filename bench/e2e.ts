@@ -47,7 +47,7 @@ export async function setUpTenant(
   receiverUrl: string,
   subscriptions: number,
   name: string,
-  options: { schema?: object; payloadQuery?: string } = {},
+  options: { schema?: object; payloadQuery?: string; orderingKey?: string } = {},
 ): Promise<string> {
   const created = await gql('mutation($name: String!) { tenantCreate(input: {name: $name}) { apiKeySecret } }', { name }, rootKey);
   const key = created.tenantCreate.apiKeySecret as string;
@@ -60,7 +60,14 @@ export async function setUpTenant(
   for (let i = 0; i < subscriptions; i++) {
     const sub = await gql(
       'mutation($input: WebhookSubscriptionCreateInput!) { webhookSubscriptionCreate(input: $input) { userErrors { field message } } }',
-      { input: { url: `${receiverUrl}/hook/${name}/${i}`, eventTypes: ['order.*'], ...(options.payloadQuery ? { payloadQuery: options.payloadQuery } : {}) } },
+      {
+        input: {
+          url: `${receiverUrl}/hook/${name}/${i}`,
+          eventTypes: ['order.*'],
+          ...(options.payloadQuery ? { payloadQuery: options.payloadQuery } : {}),
+          ...(options.orderingKey ? { orderingKey: options.orderingKey } : {}),
+        },
+      },
       key,
     );
     if (sub.webhookSubscriptionCreate.userErrors.length) throw new Error(JSON.stringify(sub.webhookSubscriptionCreate.userErrors));
@@ -102,7 +109,16 @@ export interface EndToEnd {
  * calls in parallel) to a tenant with `subscriptions` matching subscriptions,
  * while the worker delivers; done when every delivery is SUCCEEDED.
  */
-export async function endToEnd(gql: GraphQL, key: string, pool: Pool, receiverUrl: string, events: number, subscriptions: number, progress: Progress): Promise<EndToEnd> {
+export async function endToEnd(
+  gql: GraphQL,
+  key: string,
+  pool: Pool,
+  receiverUrl: string,
+  events: number,
+  subscriptions: number,
+  progress: Progress,
+  orderIds?: number,
+): Promise<EndToEnd> {
   await resetReceiver(receiverUrl);
   const expected = events * subscriptions;
   const start = performance.now();
@@ -112,7 +128,7 @@ export async function endToEnd(gql: GraphQL, key: string, pool: Pool, receiverUr
     received = (await receiverStats(receiverUrl, false)).count;
     progress(`  e2e published ${published}/${events} events, received ${received}/${expected} deliveries`);
   }, 1000);
-  await publishEvents(gql, key, events, (n) => (published = n));
+  await publishEvents(gql, key, events, (n) => (published = n), orderIds);
   const publishSeconds = (performance.now() - start) / 1000;
   // Watch the receiver (cheap) until everything arrived; only then ask the database, so counting
   // 100k rows every 100 ms does not become part of what is measured.
@@ -128,8 +144,11 @@ export async function endToEnd(gql: GraphQL, key: string, pool: Pool, receiverUr
   return { events, deliveries: expected, publishSeconds, totalSeconds, publishPerS: events / publishSeconds, deliveriesPerS: expected / totalSeconds, duplicates: stats.duplicates, samples: stats.samples };
 }
 
-/** Publishes `events` events through `eventsPublish`: batches of 500, three calls in flight, as a busy producer would. */
-export async function publishEvents(gql: GraphQL, key: string, events: number, onProgress: (published: number) => void = () => undefined): Promise<void> {
+/**
+ * Publishes `events` events through `eventsPublish`: batches of 500, three calls in flight, as a busy producer would.
+ * `orderIds` makes `orderId` cycle through that many values (keys of an `orderingKey: "data.orderId"`); otherwise each event has its own.
+ */
+export async function publishEvents(gql: GraphQL, key: string, events: number, onProgress: (published: number) => void = () => undefined, orderIds?: number): Promise<void> {
   const batch = 500;
   let next = 0;
   let published = 0;
@@ -138,7 +157,7 @@ export async function publishEvents(gql: GraphQL, key: string, events: number, o
       const from = next;
       next += batch;
       const size = Math.min(batch, events - from);
-      const result = await gql(PUBLISH_MANY, { input: { events: Array.from({ length: size }, (_, i) => ({ eventType: 'order.created', payload: { orderId: from + i, total: 12.5, currency: 'EUR' } })) } }, key);
+      const result = await gql(PUBLISH_MANY, { input: { events: Array.from({ length: size }, (_, i) => ({ eventType: 'order.created', payload: { orderId: orderIds ? (from + i) % orderIds : from + i, total: 12.5, currency: 'EUR' } })) } }, key);
       if (result.eventsPublish.userErrors.length) throw new Error(JSON.stringify(result.eventsPublish.userErrors));
       onProgress((published += size));
     }

@@ -44,6 +44,12 @@ const walDetail = process.argv.includes('--wal-detail');
 const tracing = process.argv.includes('--tracing');
 /** (c2) (c) again right after it with every subscription shaped by a payload query; `--no-shaped` skips it. */
 const noShaped = process.argv.includes('--no-shaped');
+/**
+ * (c3) (c) again with every subscription ordered by `orderingKey: "data.orderId"`, the events cycling
+ * through KEYED_ORDER_IDS order ids (that many keys per subscription); `--no-keyed` skips it.
+ */
+const noKeyed = process.argv.includes('--no-keyed');
+const KEYED_ORDER_IDS = 1_000;
 /** (f) the hand-rolled pg-boss sender with (c)'s deliveries; `--no-baseline-sender` skips it. */
 const noBaselineSender = process.argv.includes('--no-baseline-sender');
 /**
@@ -123,14 +129,15 @@ async function main(): Promise<void> {
   // (c) and (c2) differ only in the payload query: both event types have the schema that (c2)'s query selects from.
   const bulkKey = await setUpTenant(gql, rootKey, receiverUrl, size.subscriptions, 'bulk', { schema: ORDER_SCHEMA });
   const shapedKey = noShaped ? undefined : await setUpTenant(gql, rootKey, receiverUrl, size.subscriptions, 'shaped', { schema: ORDER_SCHEMA, payloadQuery: SHAPED_QUERY });
+  const keyedKey = noKeyed ? undefined : await setUpTenant(gql, rootKey, receiverUrl, size.subscriptions, 'keyed', { schema: ORDER_SCHEMA, orderingKey: 'data.orderId' });
   const latencyKey = await setUpTenant(gql, rootKey, receiverUrl, 1, 'latency');
 
   progress(`(c) end to end: ${size.events} events × ${size.subscriptions} subscriptions through eventsPublish …`);
   /** (c) with CPU per process and PostgreSQL work; `client` and `workerPid` say which api and worker serve it, `key` which tenant publishes. */
-  const measureEndToEnd = async (client: typeof gql, workerPid: number, key = bulkKey) => {
+  const measureEndToEnd = async (client: typeof gql, workerPid: number, key = bulkKey, orderIds?: number) => {
     const dbBefore = await databaseCounters(api.pool);
     const cpuBefore = { worker: cpuSeconds(workerPid), receiver: cpuSeconds(receiver.child.pid!), api: process.cpuUsage(), postgres: postgresCpuSeconds(pgDir) };
-    const e2e = await endToEnd(client, key, api.pool, receiverUrl, size.events, size.subscriptions, progress);
+    const e2e = await endToEnd(client, key, api.pool, receiverUrl, size.events, size.subscriptions, progress, orderIds);
     const apiCpu = process.cpuUsage(cpuBefore.api);
     const cpu = {
       worker: cpuSeconds(workerPid) - cpuBefore.worker,
@@ -156,6 +163,10 @@ async function main(): Promise<void> {
   if (shapedKey) progress(`(c2) end to end, every subscription shaped (${SHAPED_QUERY}): ${size.events} events × ${size.subscriptions} subscriptions …`);
   const shaped = shapedKey ? await measureEndToEnd(gql, worker.child.pid!, shapedKey) : undefined;
   if (shaped) assertDataKeys('(c2)', shaped.e2e.samples, ['orderId', 'total']);
+
+  if (keyedKey) progress(`(c3) end to end, every subscription ordered by orderingKey data.orderId over ${KEYED_ORDER_IDS} order ids: ${size.events} events × ${size.subscriptions} subscriptions …`);
+  const keyed = keyedKey ? await measureEndToEnd(gql, worker.child.pid!, keyedKey, KEYED_ORDER_IDS) : undefined;
+  if (keyed) await assertKeyedOrder(api.pool, '(c3)');
 
   if (!noBaselineSender) progress(`(f) hand-rolled pg-boss sender: ${e2e.deliveries} deliveries (one job each, batch 100 × 4 loops, undici POST, no signing, no attempt log) …`);
   const sender = noBaselineSender ? undefined : await handRolledSenderBaseline({ databaseUrl, pgDir, receiverUrl, events: size.events, subscriptions: size.subscriptions }, progress);
@@ -214,6 +225,17 @@ async function main(): Promise<void> {
           ['ratio shaped ÷ unshaped (c2 ÷ c)', `${(shaped.e2e.deliveriesPerS / e2e.deliveriesPerS).toFixed(2)} deliveries/s, ${(shaped.e2e.publishPerS / e2e.publishPerS).toFixed(2)} publish events/s`],
           ['CPU per delivery in (c2), all processes', cpuPerDelivery(shaped.cpu, shaped.e2e.deliveries)],
           ['PostgreSQL work per delivery in (c2)', `${fmt(shaped.db.walBytes / shaped.e2e.deliveries)} WAL bytes, ${(shaped.db.rowWrites / shaped.e2e.deliveries).toFixed(1)} row writes`],
+        ] as [string, string][])
+      : []),
+    ...(keyed
+      ? ([
+          [
+            `end to end, ordered by key (c3, ${KEYED_ORDER_IDS} keys per subscription)`,
+            `${fmt(keyed.e2e.deliveriesPerS)} deliveries/s in ${keyed.e2e.totalSeconds.toFixed(1)} s; publish ${fmt(keyed.e2e.publishPerS)} events/s; ${keyed.e2e.duplicates} duplicates`,
+          ],
+          ['ratio ordered by key ÷ unordered (c3 ÷ c)', `${(keyed.e2e.deliveriesPerS / e2e.deliveriesPerS).toFixed(2)} deliveries/s`],
+          ['CPU per delivery in (c3), all processes', cpuPerDelivery(keyed.cpu, keyed.e2e.deliveries)],
+          ['PostgreSQL work per delivery in (c3)', `${fmt(keyed.db.walBytes / keyed.e2e.deliveries)} WAL bytes, ${(keyed.db.rowWrites / keyed.e2e.deliveries).toFixed(1)} row writes`],
         ] as [string, string][])
       : []),
     ...(traced
@@ -283,6 +305,16 @@ async function main(): Promise<void> {
             },
           }
         : {}),
+      ...(keyed
+        ? {
+            ordered_by_key: {
+              keys_per_subscription: KEYED_ORDER_IDS,
+              deliveries_per_s: Math.round(keyed.e2e.deliveriesPerS),
+              ratio_vs_unordered: Number((keyed.e2e.deliveriesPerS / e2e.deliveriesPerS).toFixed(3)),
+              cpu_ms_per_delivery: Number(((1000 * (keyed.cpu.worker + keyed.cpu.postgres + keyed.cpu.api + keyed.cpu.receiver)) / keyed.e2e.deliveries).toFixed(3)),
+            },
+          }
+        : {}),
       ...(sender ? { hand_rolled_sender: { deliveries_per_s: Math.round(sender.deliveriesPerS), ratio: Number((e2e.deliveriesPerS / sender.deliveriesPerS).toFixed(3)) } } : {}),
       worker_rss_mb: workerRss,
       ...(slow
@@ -331,6 +363,32 @@ async function main(): Promise<void> {
     return { ...measured, collectorCpu, ...stats };
   }
   if (profile) progress(`worker CPU profile written to ${profileDir} (summarise: node dist/bench/profile-summary.js ${profileDir})`);
+}
+
+/**
+ * Throws unless the keyed tenant's deliveries were really ordered by key: within every (subscription, key)
+ * no first attempt started before the previous one had finished (one at a time), and the deliveries of one
+ * publish call started in the call's order. Calls in flight together have no order between them.
+ */
+async function assertKeyedOrder(pool: import('pg').Pool, phase: string): Promise<void> {
+  const { rows } = await pool.query<{ overlapping: number; reordered: number; keys: number }>(
+    `with a as (
+       select d.id, d.webhook_subscription_id as sub, d.ordering_key as key, e.created_at as published, a.started_at as started,
+              a.started_at + (a.duration_ms - 1) * interval '1 ms' as finished
+         from delivery d
+         join event e on e.id = d.event_id
+         join delivery_attempt a on a.delivery_id = d.id and a.attempt_number = 1
+        where d.ordering_key is not null),
+     by_start as (select started, lag(finished) over (partition by sub, key order by started, id) as before from a),
+     by_call as (select published, started, lag(published) over w as before_published, lag(started) over w as before from a
+                 window w as (partition by sub, key order by id))
+     select (select count(*)::int from by_start where started < before) as overlapping,
+            (select count(*)::int from by_call where published = before_published and started < before) as reordered,
+            (select count(distinct (sub, key))::int from a) as keys`,
+  );
+  const { overlapping, reordered, keys } = rows[0]!;
+  if (keys === 0) throw new Error(`${phase}: no delivery was queued under an ordering key`);
+  if (overlapping || reordered) throw new Error(`${phase}: of ${keys} keys, ${overlapping} deliveries started while an earlier one of their key was in flight, ${reordered} before an earlier one of their publish call`);
 }
 
 interface DatabaseCounters {

@@ -17,7 +17,7 @@ import type {
 export const DELIVERY_FIELDS = /* GraphQL */ `fragment DeliveryFields on Delivery {
   id status attemptCount nextAttemptAt createdAt updatedAt lastResponseStatus lastError
   event { id eventType occurredAt }
-  webhookSubscription { id url }
+  webhookSubscription { id url ordered orderingKey }
 }`;
 
 export const DELIVERIES = /* GraphQL */ `query Deliveries($first: Int, $after: String, $filter: DeliveryFilter) {
@@ -48,7 +48,7 @@ export const DELIVERY_RETRY = /* GraphQL */ `mutation DeliveryRetry($id: ID!) {
 ${DELIVERY_FIELDS}`;
 
 export const SUBSCRIPTION_FIELDS = /* GraphQL */ `fragment SubscriptionFields on WebhookSubscription {
-  id url description eventTypes status disabledReason filter headers payloadQuery retrySchedule
+  id url description eventTypes status disabledReason filter headers payloadQuery retrySchedule ordered orderingKey
   lastSuccessAt failingSince circuit { state openedAt nextProbeAt } createdAt
 }`;
 

@@ -23,8 +23,13 @@
  * keep them waiting are deferred.
  *
  * Ordered jobs are never held: the ordered queue's key already runs one job
- * per subscription at a time, within any cap. They are counted in their
- * subscription's share all the same.
+ * per subscription (or per key value) at a time. They are counted in their
+ * subscription's share all the same, and a subscription at its cap is left out
+ * of ordered fetches too, so a keyed subscription with many keys stays within
+ * its cap but for what the ordered fetches under way bring (they are not
+ * held: a held job that waits too long is deferred as a new job, which would
+ * lose an ordered job's place at the head of its key). Ordered jobs may take any free slot, not only the
+ * reserve.
  */
 export interface Shared {
   /** The subscription (the job's pg-boss group); null for jobs queued before groups were set: not capped. */

@@ -11,12 +11,24 @@ import type { Tx } from '../store/db.js';
  */
 export const DELIVERY_SHARDS = 4;
 export const DELIVERY_SHARD_QUEUES: readonly string[] = Array.from({ length: DELIVERY_SHARDS }, (_, i) => `hookgraph-delivery-${i}`);
-/** Deliveries of `ordered` subscriptions: `key_strict_fifo` keyed by subscription id, one in flight per key. */
+/**
+ * Ordered deliveries: `key_strict_fifo`, one in flight per key. The key is the
+ * subscription id for `ordered` subscriptions, the subscription id and a hash
+ * of the key value for those with an `orderingKey` (see `orderingKeyOf`).
+ */
 export const ORDERED_DELIVERY_QUEUE = 'hookgraph-delivery-ordered';
+/**
+ * Keyed deliveries are spread over this queue and a few more by their key hash
+ * (every job of one key in one queue). A key_strict_fifo fetch reads the head
+ * of every key waiting in its queue, so its cost grows with the queue's
+ * backlog: smaller queues, cheaper fetches. `ordered` subscriptions (the
+ * subscription is the key) stay in the first. Fixed: api and worker processes must agree on it.
+ */
+export const ORDERED_DELIVERY_QUEUES: readonly string[] = [ORDERED_DELIVERY_QUEUE, ...Array.from({ length: DELIVERY_SHARDS - 1 }, (_, i) => `${ORDERED_DELIVERY_QUEUE}-${i + 1}`)];
 /** Scheduled pruning of old attempts, deliveries and events. */
 export const RETENTION_QUEUE = 'hookgraph-retention';
 
-export const DELIVERY_QUEUES: readonly string[] = [...DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE];
+export const DELIVERY_QUEUES: readonly string[] = [...DELIVERY_SHARD_QUEUES, ...ORDERED_DELIVERY_QUEUES];
 
 /**
  * A delivery job carries ids and counters only, never payloads (v = shape version).
@@ -108,6 +120,8 @@ export interface DeliveryJobTarget {
   scheduleIndex: number;
   webhookSubscriptionId: string;
   ordered: boolean;
+  /** Ordered only: hash of the delivery's ordering key value; absent or null: the subscription is the key. */
+  orderingKey?: string | null;
   deferrals?: number;
   /** The attempt holds its rate-limit slot (see `k`)… */
   keepsSlot?: boolean;
@@ -120,9 +134,14 @@ export interface DeliveryJobTarget {
   requeue?: string;
 }
 
-/** The queue of a delivery's jobs: the ordered queue, or its shard (from the random tail of its id). */
-export function queueFor(ordered: boolean, deliveryId: string): string {
-  return ordered ? ORDERED_DELIVERY_QUEUE : DELIVERY_SHARD_QUEUES[parseInt(deliveryId.slice(-2), 16) % DELIVERY_SHARDS];
+/**
+ * The queue of a delivery's jobs: unordered, its shard (from the random tail of
+ * its id); ordered, the first ordered queue, or for a keyed delivery the
+ * ordered queue of its key hash (base64url: 64 letters, 16 per queue).
+ */
+export function queueFor(ordered: boolean, deliveryId: string, keyHash?: string | null): string {
+  if (!ordered) return DELIVERY_SHARD_QUEUES[parseInt(deliveryId.slice(-2), 16) % DELIVERY_SHARDS];
+  return keyHash ? ORDERED_DELIVERY_QUEUES[keyHash.charCodeAt(0) % ORDERED_DELIVERY_QUEUES.length] : ORDERED_DELIVERY_QUEUE;
 }
 
 /**
@@ -163,8 +182,13 @@ export function deliveryJob(target: DeliveryJobTarget): JobInsert<DeliveryJobV1>
   if (target.requeue) data.m = target.requeue;
   const job: JobInsert<DeliveryJobV1> = { id: deliveryJobId(data), data, group: { id: target.webhookSubscriptionId } };
   if (target.startAfter) job.startAfter = target.startAfter.toISOString();
-  if (target.ordered) job.singletonKey = target.webhookSubscriptionId;
+  if (target.ordered) job.singletonKey = orderingKeyOf(target.webhookSubscriptionId, target.orderingKey);
   return job;
+}
+
+/** The pg-boss key of an ordered delivery: its subscription, and the hash of its key value when it has one. */
+export function orderingKeyOf(subscriptionId: string, keyHash: string | null | undefined): string {
+  return keyHash ? `${subscriptionId}:${keyHash}` : subscriptionId;
 }
 
 /**
@@ -225,7 +249,7 @@ export async function enqueue(boss: PgBoss, tx: Tx, targets: readonly DeliveryJo
 export function byQueue(targets: readonly DeliveryJobTarget[]): Map<string, JobInsert<DeliveryJobV1>[]> {
   const map = new Map<string, JobInsert<DeliveryJobV1>[]>();
   for (const target of targets) {
-    const name = queueFor(target.ordered, target.deliveryId);
+    const name = queueFor(target.ordered, target.deliveryId, target.orderingKey);
     let list = map.get(name);
     if (!list) map.set(name, (list = []));
     list.push(deliveryJob(target));

@@ -26,10 +26,10 @@ export class DeliveryOperations {
       const row = await deliveries.lockForRetry(tx, tenantId, deliveryId);
       if (!row) return { ok: false, code: 'NOT_FOUND', message: 'No delivery with this id.' };
       if (row.status === DeliveryStatus.RETRYING) {
-        // A delivery's jobs stay in the queue they were made in, whatever the subscription's `ordered` says now.
+        // A delivery's jobs stay in the queue they were made in, whatever the subscription's ordering says now.
         const now = new Date();
         let found = 0;
-        for (const name of new Set([queueFor(row.ordered, row.id), queueFor(!row.ordered, row.id)])) {
+        for (const name of new Set([queueFor(false, row.id), queueFor(true, row.id), queueFor(true, row.id, row.orderingKey)])) {
           const jobs = await boss.findJobs<DeliveryJobV1>(name, { data: { d: row.id }, queued: true, db: tx.jobs });
           for (const job of jobs) await boss.update(name, undefined, { id: job.id, startAfter: now, db: tx.jobs });
           found += jobs.length;
@@ -68,10 +68,22 @@ export class DeliveryOperations {
         attemptCount: r.attemptCount,
         scheduleIndex: lastStep,
         webhookSubscriptionId: r.webhookSubscriptionId,
-        ordered: r.ordered,
+        ...requeueOrdering(r),
         requeue: randomUUID(),
       })),
       { verify: true },
     );
   }
+}
+
+/**
+ * How a re-queued delivery is ordered, by the subscription's settings now:
+ * `ordered` behind the subscription's key; keyed behind the key value it was
+ * published with (a delivery published without one is not ordered); else not
+ * at all. Its new job joins the end of its key's queue.
+ */
+export function requeueOrdering(row: deliveries.RequeueRow): { ordered: boolean; orderingKey: string | null } {
+  if (row.ordered) return { ordered: true, orderingKey: null };
+  if (row.keyed && row.orderingKey) return { ordered: true, orderingKey: row.orderingKey };
+  return { ordered: false, orderingKey: null };
 }

@@ -5,6 +5,7 @@ import { validatePayload } from '../domain/json-schema.js';
 import { isValidEventTypeName } from '../domain/patterns.js';
 import { isSystemEventTypeName, type OperationalEvent } from '../domain/operational-events.js';
 import { OverBudget, WorkMeter } from '../domain/work-meter.js';
+import { orderingKeyHash, valueAt } from '../domain/ordering-key.js';
 import { shapePayload, type PayloadPlan, type PlannedField } from '../domain/payload-query.js';
 import type { Db, Tx } from '../store/db.js';
 import * as deliveries from '../store/deliveries.js';
@@ -103,7 +104,7 @@ export class Publisher {
   }
 
   /** A `hookgraph.test` event delivered to one subscription only, whatever its patterns and filter. */
-  async publishTest(tenantId: string, subscription: { id: string; ordered: boolean }): Promise<PublishedEvent> {
+  async publishTest(tenantId: string, subscription: Orderable): Promise<PublishedEvent> {
     // A test event is delivered whole: no payload query selects `hookgraph.test`.
     const prepared = this.prepare({ eventType: TEST_EVENT_TYPE, payload: { message: 'This is a test event from hookgraph.', webhookSubscriptionId: subscription.id } });
     const result = await inSpan('publish', { 'hookgraph.tenant_id': tenantId, 'hookgraph.event_count': 1 }, () =>
@@ -163,7 +164,7 @@ export class Publisher {
     return { problems, version: subscriptionsVersion };
   }
 
-  private async fanOut(tx: Tx, tenantId: string, prepared: Prepared[], meter: WorkMeter, version?: string, only?: { id: string; ordered: boolean }[]): Promise<PublishResult> {
+  private async fanOut(tx: Tx, tenantId: string, prepared: Prepared[], meter: WorkMeter, version?: string, only?: Orderable[]): Promise<PublishResult> {
     const results = new Array<PublishedEvent | undefined>(prepared.length);
     const { fresh, repeats } = await this.resolveIdempotency(tx, tenantId, prepared, results);
 
@@ -233,14 +234,17 @@ export class Publisher {
   }
 
   /** One PENDING delivery per event and target, its body shaped where the target's payload query names the type. */
-  private plan(matched: readonly { p: Prepared; index: number; targets: readonly { id: string; ordered: boolean; plan?: PayloadPlan | null }[] }[], meter: WorkMeter): deliveries.NewDelivery[] {
+  private plan(matched: readonly { p: Prepared; index: number; targets: readonly (Orderable & { plan?: PayloadPlan | null })[] }[], meter: WorkMeter): deliveries.NewDelivery[] {
     const planned: deliveries.NewDelivery[] = [];
     const nextShard = shardPicker(this.options.config.workerBatchSize);
     for (const { p, index, targets } of matched) {
       for (const sub of targets) {
-        const id = sub.ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard());
         const fields = sub.plan?.[p.input.eventType];
-        planned.push({ id, eventId: p.id, webhookSubscriptionId: sub.id, ordered: sub.ordered, body: fields ? shapedWithin(p, fields, index, meter) : null });
+        const shaped = fields ? shapedWithin(p, fields, index, meter) : undefined;
+        const orderingKey = keyOf(sub, shaped?.envelope ?? envelope(p));
+        const ordered = sub.ordered || orderingKey !== null;
+        const id = ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard());
+        planned.push({ id, eventId: p.id, webhookSubscriptionId: sub.id, ordered, orderingKey, body: shaped?.body ?? null });
       }
     }
     return planned;
@@ -252,7 +256,7 @@ export class Publisher {
     await enqueueNew(
       this.options.boss,
       tx,
-      inserted.map((d) => ({ deliveryId: d.id, attemptCount: 0, scheduleIndex: 0, webhookSubscriptionId: d.webhookSubscriptionId, ordered: d.ordered })),
+      inserted.map((d) => ({ deliveryId: d.id, attemptCount: 0, scheduleIndex: 0, webhookSubscriptionId: d.webhookSubscriptionId, ordered: d.ordered, orderingKey: d.orderingKey })),
     );
     this.options.metrics?.deliveriesCreated.inc(inserted.length);
     return inserted.length;
@@ -312,10 +316,21 @@ function matchWithin(entry: TenantEntry, p: Prepared, index: number, meter: Work
   }
 }
 
-/** The wire body with `data` shaped by a payload query; its work counts against the call's budget like matching. */
-function shapedWithin(p: Prepared, fields: readonly PlannedField[], index: number, meter: WorkMeter): string {
+/** The subscription fields that decide how its deliveries are ordered. */
+type Orderable = { id: string; ordered: boolean; orderingKey: string | null };
+
+/** The hash a keyed subscription's delivery is ordered under; null: by the subscription alone (`ordered`) or not at all. */
+function keyOf(sub: Orderable, delivered: ReturnType<typeof envelope>): string | null {
+  if (sub.ordered || !sub.orderingKey) return null;
+  const value = valueAt(delivered, sub.orderingKey);
+  return value === undefined ? null : orderingKeyHash(sub.id, value);
+}
+
+/** The wire body with `data` shaped by a payload query (and that body as an object); its work counts against the call's budget like matching. */
+function shapedWithin(p: Prepared, fields: readonly PlannedField[], index: number, meter: WorkMeter): { body: string; envelope: ReturnType<typeof envelope> } {
   try {
-    return wireBody(p.id, p.input.eventType, p.occurredAt, JSON.stringify(shapePayload(fields, p.input.payload, meter)));
+    const data = shapePayload(fields, p.input.payload, meter);
+    return { body: wireBody(p.id, p.input.eventType, p.occurredAt, JSON.stringify(data)), envelope: { ...envelope(p), data } };
   } catch (error) {
     if (error instanceof OverBudget) throw new MatchingOverBudget(index);
     throw error;

@@ -1,6 +1,6 @@
 import { PgBoss, type Queue } from 'pg-boss';
 import type { Logger } from '../log.js';
-import { DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUE, RETENTION_QUEUE } from './jobs.js';
+import { DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUES, RETENTION_QUEUE } from './jobs.js';
 
 /** pg-boss keeps its tables in its own schema and migrates them itself. */
 export const PGBOSS_SCHEMA = 'pgboss';
@@ -59,7 +59,7 @@ export async function startBoss({ url, log, supervise, deliveryTimeoutMs = 15_00
     deleteAfterSeconds: 15 * 60,
   };
   for (const name of DELIVERY_SHARD_QUEUES) await ensureQueue(boss, name, { ...delivery, policy: 'standard' });
-  await ensureQueue(boss, ORDERED_DELIVERY_QUEUE, { ...delivery, policy: 'key_strict_fifo' });
+  for (const name of ORDERED_DELIVERY_QUEUES) await ensureQueue(boss, name, { ...delivery, policy: 'key_strict_fifo' });
   await ensureQueue(boss, RETENTION_QUEUE, { policy: 'standard', expireInSeconds: 30 * 60, retryLimit: 2, deleteAfterSeconds: 24 * 60 * 60 });
   return boss;
 }

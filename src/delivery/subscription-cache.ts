@@ -12,6 +12,8 @@ export interface MatchableSubscription {
   eventTypes: string[];
   filter: CompiledFilter;
   ordered: boolean;
+  /** Dotted path of the per-key ordering (see domain/ordering-key.ts); null: none. */
+  orderingKey: string | null;
   /** The compiled payload query, by event type; null: deliveries carry the event's body. */
   plan: PayloadPlan | null;
 }
@@ -49,7 +51,7 @@ export class SubscriptionCache {
     const subs = await webhookSubscriptions.enabledForFanOut(db, tenantId);
     const entry: TenantEntry = {
       version,
-      subscriptions: subs.map((s) => ({ id: s.id, eventTypes: s.eventTypes, filter: safeFilter(s.filter), ordered: s.ordered, plan: s.payloadPlan })),
+      subscriptions: subs.map((s) => ({ id: s.id, eventTypes: s.eventTypes, filter: safeFilter(s.filter), ordered: s.ordered, orderingKey: s.orderingKey, plan: s.payloadPlan })),
       byType: new Map(),
     };
     this.tenants.set(tenantId, entry);

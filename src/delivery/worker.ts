@@ -18,7 +18,7 @@ import {
   BATCH_MAX,
   DELIVERY_QUEUES,
   DELIVERY_SHARD_QUEUES,
-  ORDERED_DELIVERY_QUEUE,
+  ORDERED_DELIVERY_QUEUES,
   enqueue,
   isDeliveryBatchJob,
   isDeliveryJob,
@@ -138,8 +138,8 @@ type Finished = FinishedAttempt & { fetched: Fetched };
  * re-runs them, and the attempt-count fence in the job makes re-runs of
  * recorded attempts no-ops.
  *
- * Ordered deliveries keep pg-boss's key: one active job per subscription.
- * Completing (or, for a retry, failing) it in the group commit releases the
+ * Ordered deliveries keep pg-boss's key: one active job per subscription, or
+ * per subscription and key value for `orderingKey` subscriptions. Completing (or, for a retry, failing) it in the group commit releases the
  * next one, and the loop is woken to fetch it.
  */
 export class DeliveryWorker {
@@ -195,7 +195,7 @@ export class DeliveryWorker {
   }
 
   async start(): Promise<void> {
-    const queues: [string, boolean][] = [...DELIVERY_SHARD_QUEUES.map((q): [string, boolean] => [q, false]), [ORDERED_DELIVERY_QUEUE, true]];
+    const queues: [string, boolean][] = [...DELIVERY_SHARD_QUEUES.map((q): [string, boolean] => [q, false]), ...ORDERED_DELIVERY_QUEUES.map((q): [string, boolean] => [q, true])];
     for (const [queue] of queues) this.bells.set(queue, new Doorbell());
     this.wakeups = await listenForJobs(
       this.options.boss,
@@ -245,11 +245,20 @@ export class DeliveryWorker {
     const { boss, config, log } = this.options;
     const bell = this.bells.get(queue)!;
     // Below this many free slots, wait for more while attempts are running: fewer, larger fetches and claims.
-    // Not on the ordered queue: it brings one job per key, and it must be able to use its small reserve.
-    const least = ordered ? 1 : Math.max(1, Math.min(config.workerBatchSize, Math.floor(config.workerInFlight / 16)));
+    const batched = Math.max(1, Math.min(config.workerBatchSize, Math.floor(config.workerInFlight / 16)));
+    // A key_strict_fifo fetch is slow next to a plain one (it reads the head of every waiting key), and the slots
+    // it reserves stay idle until it returns: the ordered loops together reserve about one batch at a time.
+    const orderedBatch = Math.max(1, Math.ceil(config.workerBatchSize / ORDERED_DELIVERY_QUEUES.length));
+    // The ordered queues bring one job per key and may take any free slot. With few keys a fetch comes back
+    // short: then a loop fetches as soon as one slot is free (the reserve must stay usable). With many keys
+    // (keyed subscriptions) fetches come back full, and each one costs, so it waits for a fuller batch, within
+    // half the reserve.
+    const orderedBatched = Math.max(1, Math.min(batched, orderedBatch, Math.floor(this.share.orderedReserve / 2)));
+    let lastFull = false;
     let failures = 0;
     while (!this.isStopping) {
-      const want = this.share.reserve(ordered, config.workerBatchSize, least);
+      const least = !ordered ? batched : lastFull ? orderedBatched : 1;
+      const want = this.share.reserve(ordered, ordered ? orderedBatch : config.workerBatchSize, least);
       if (want === 0) {
         await bell.wait(this.pollMs());
         continue;
@@ -259,7 +268,8 @@ export class DeliveryWorker {
       // Batch jobs bring several deliveries each; what a fetch brings beyond the free slots is held.
       const batchSize = ordered ? want : Math.max(1, Math.min(want, Math.round(want / this.membersPerJob)));
       try {
-        const ignoreGroups = ordered ? undefined : this.share.saturated();
+        // Also on the ordered queues: a keyed subscription has many keys, and its share caps them too.
+        const ignoreGroups = this.share.saturated();
         jobs = await boss.fetch<DeliveryJobV1 | DeliveryBatchJobV1>(queue, { batchSize, ignoreGroups });
         failures = 0;
       } catch (error) {
@@ -269,6 +279,7 @@ export class DeliveryWorker {
         await pause(Math.min(FETCH_RETRY_MAX_MS, 100 * 2 ** failures), this.stopping.signal);
         continue;
       }
+      lastFull = jobs.length === want;
       const fetchedAt = Date.now();
       const fetched = expand(jobs, queue, ordered, fetchedAt);
       if (jobs.length > 0 && !ordered) this.membersPerJob = (this.membersPerJob + fetched.length / jobs.length) / 2;
@@ -714,8 +725,8 @@ export class DeliveryWorker {
     const { boss } = this.options;
     const { job } = fetched;
     const db = tx.jobs;
-    await boss.fail(ORDERED_DELIVERY_QUEUE, { id: job.id, retryCount: job.retryCount }, { error }, { db });
-    await boss.update(ORDERED_DELIVERY_QUEUE, data, { id: job.id, startAfter, db });
+    await boss.fail(fetched.queue, { id: job.id, retryCount: job.retryCount }, { error }, { db });
+    await boss.update(fetched.queue, data, { id: job.id, startAfter, db });
   }
 
   /** Held jobs that waited too long for their subscription's share go back to the queue before their expiry. */

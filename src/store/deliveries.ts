@@ -245,8 +245,12 @@ export interface DueDelivery {
 /** What a status change needs to be announced and re-queued. */
 export type DeliveryRef = Pick<DueDelivery, 'id' | 'tenantId' | 'eventId' | 'webhookSubscriptionId' | 'status' | 'attemptCount'>;
 
-/** A delivery with its subscription's current `ordered` flag (manual retries and replays re-queue by it). */
-export type RequeueRow = DeliveryRef & { ordered: boolean };
+/**
+ * A delivery with its subscription's current `ordered` flag and whether it is
+ * keyed now, plus the key hash the delivery was published with (manual
+ * retries and replays re-queue by them).
+ */
+export type RequeueRow = DeliveryRef & { ordered: boolean; keyed: boolean; orderingKey: string | null };
 
 const REF_COLUMNS = `d.id, d.tenant_id as "tenantId", d.event_id as "eventId", d.webhook_subscription_id as "webhookSubscriptionId",
   d.status, d.attempt_count as "attemptCount"`;
@@ -277,6 +281,8 @@ export interface NewDelivery {
   eventId: string;
   webhookSubscriptionId: string;
   ordered: boolean;
+  /** Hash of the ordering key value (see domain/ordering-key.ts); null: not keyed. */
+  orderingKey: string | null;
   /** The wire body shaped by the subscription's payload query, fixed for every attempt; absent: the event's body. */
   body?: string | null;
 }
@@ -293,9 +299,9 @@ export async function insertPending<D extends NewDelivery>(tx: Tx, tenantId: str
   const subscriptionIds = [...new Set(deliveries.map((d) => d.webhookSubscriptionId))];
   const { rows } = await tx.query<{ id: string }>(
     `with live as (select id from webhook_subscription where id = any($5::uuid[]) order by id for key share)
-     insert into delivery (id, tenant_id, event_id, webhook_subscription_id, status, attempt_count, created_at, updated_at, body)
-     select x.id, $1, x.event_id, x.subscription_id, 'PENDING', 0, now(), now(), x.body
-       from unnest($2::uuid[], $3::uuid[], $4::uuid[], $6::text[]) as x(id, event_id, subscription_id, body)
+     insert into delivery (id, tenant_id, event_id, webhook_subscription_id, status, attempt_count, created_at, updated_at, body, ordering_key)
+     select x.id, $1, x.event_id, x.subscription_id, 'PENDING', 0, now(), now(), x.body, x.ordering_key
+       from unnest($2::uuid[], $3::uuid[], $4::uuid[], $6::text[], $7::text[]) as x(id, event_id, subscription_id, body, ordering_key)
       where x.subscription_id in (select id from live)
      returning id`,
     [
@@ -305,6 +311,7 @@ export async function insertPending<D extends NewDelivery>(tx: Tx, tenantId: str
       deliveries.map((d) => d.webhookSubscriptionId),
       subscriptionIds,
       deliveries.map((d) => d.body ?? null),
+      deliveries.map((d) => d.orderingKey),
     ],
   );
   let kept: D[] = [...deliveries];
@@ -468,10 +475,12 @@ export async function applyOutcomes(tx: Tx, outcomes: readonly Outcome[]): Promi
   tx.announce(...outcomes.map((o) => deliveryChanged(o.delivery, o.status, o.attemptCount)));
 }
 
+const REQUEUE_COLUMNS = `s.ordered, s.ordering_key is not null as keyed, d.ordering_key as "orderingKey"`;
+
 /** One of the tenant's deliveries, locked for a manual retry. */
 export async function lockForRetry(tx: Tx, tenantId: string, deliveryId: string): Promise<RequeueRow | undefined> {
   const { rows } = await tx.query<RequeueRow>(
-    `select ${REF_COLUMNS}, s.ordered
+    `select ${REF_COLUMNS}, ${REQUEUE_COLUMNS}
        from delivery d join webhook_subscription s on s.id = d.webhook_subscription_id
       where d.id = $1 and d.tenant_id = $2 for update of d`,
     [deliveryId, tenantId],
@@ -495,7 +504,7 @@ export async function lockForReplay(
   limit: number,
 ): Promise<RequeueRow[]> {
   const { rows } = await tx.query<RequeueRow>(
-    `select ${REF_COLUMNS}, s.ordered
+    `select ${REF_COLUMNS}, ${REQUEUE_COLUMNS}
        from delivery d join webhook_subscription s on s.id = d.webhook_subscription_id
       where d.webhook_subscription_id = $1 and d.tenant_id = $2 and d.status = any($3::text[])
         and d.created_at >= $4 and d.created_at < $5

@@ -55,10 +55,14 @@ export async function page(db: Db, tenantId: string, filter: WebhookSubscription
 }
 
 /** What a test send or a replay needs to know of one of the tenant's subscriptions; undefined when there is none. */
-export async function deliveryState(db: Sql, tenantId: string, id: string): Promise<{ id: string; ordered: boolean; status: WebhookSubscriptionStatus } | undefined> {
+export async function deliveryState(
+  db: Sql,
+  tenantId: string,
+  id: string,
+): Promise<{ id: string; ordered: boolean; orderingKey: string | null; status: WebhookSubscriptionStatus } | undefined> {
   if (!isUuid(id)) return undefined;
-  const { rows } = await db.query<{ id: string; ordered: boolean; status: WebhookSubscriptionStatus }>(
-    'select id, ordered, status from webhook_subscription where id = $1 and tenant_id = $2',
+  const { rows } = await db.query<{ id: string; ordered: boolean; orderingKey: string | null; status: WebhookSubscriptionStatus }>(
+    'select id, ordered, ordering_key as "orderingKey", status from webhook_subscription where id = $1 and tenant_id = $2',
     [id, tenantId],
   );
   return rows[0];
@@ -98,6 +102,7 @@ export interface NewWebhookSubscription {
   /** Delays in ms; null: the server's schedule. */
   retrySchedule: number[] | null;
   ordered: boolean;
+  orderingKey: string | null;
   secretEncrypted: string;
 }
 
@@ -131,6 +136,7 @@ export interface WebhookSubscriptionChanges {
   payloadPlan?: PayloadPlan | null;
   retrySchedule?: number[] | null;
   ordered?: boolean;
+  orderingKey?: string | null;
   secretEncrypted?: string;
   previousSecretEncrypted?: string | null;
   previousSecretExpiresAt?: Date | null;
@@ -177,6 +183,8 @@ export interface FanOutRow {
   eventTypes: string[];
   filter: unknown;
   ordered: boolean;
+  /** Dotted path of the per-key ordering, when one is set. */
+  orderingKey: string | null;
   /** The compiled payload query, when one is set. */
   payloadPlan: PayloadPlan | null;
 }
@@ -184,7 +192,7 @@ export interface FanOutRow {
 /** The tenant's ENABLED subscriptions, for fan-out. */
 export async function enabledForFanOut(db: Sql, tenantId: string): Promise<FanOutRow[]> {
   const { rows } = await db.query<FanOutRow>(
-    `select id, event_types as "eventTypes", filter, ordered, payload_plan as "payloadPlan" from webhook_subscription where tenant_id = $1 and status = 'ENABLED' order by id`,
+    `select id, event_types as "eventTypes", filter, ordered, ordering_key as "orderingKey", payload_plan as "payloadPlan" from webhook_subscription where tenant_id = $1 and status = 'ENABLED' order by id`,
     [tenantId],
   );
   return rows;

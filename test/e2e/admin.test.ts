@@ -123,6 +123,50 @@ test('creates a subscription from the console and shows its secret exactly once'
   assert.deepEqual(listed.data.webhookSubscriptions.nodes, [{ url: `${receiver.url}/hooks`, eventTypes: ['order.*', 'invoice.paid'], headers: { 'x-team': '********' }, retrySchedule: ['0', '30s', '5m'] }]);
 });
 
+test('an ordering key from the console: a bad path shown under its field, then saved; a held delivery says it waits for its key', { skip }, async (t) => {
+  const acme = await tenant(app, 'Ordering tenant');
+  await eventType(acme, 'order.created');
+  const receiver = await startReceiver();
+  // The first event of order A is held at the receiver: the next one of A waits behind it.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  receiver.respond(async (request) => (JSON.parse(request.body).data.n === 1 && (await held), { status: 200 }));
+  const page = await browser!.newPage();
+  t.after(() => Promise.all([page.close(), receiver.close()]));
+  await page.goto(`${app.url}/admin#key=${acme.key}`);
+  await page.getByRole('link', { name: 'Subscriptions' }).click();
+  await page.getByRole('button', { name: 'New subscription' }).click();
+  await page.getByLabel('Endpoint URL').fill(`${receiver.url}/ordered`);
+  await page.getByLabel('Event types').fill('order.created');
+  await page.getByLabel('Delivery order').selectOption('key');
+  await page.getByLabel('Ordering key').fill('orderId');
+  await page.getByRole('button', { name: 'Create subscription' }).click();
+  const keyError = page.locator('.field.has-error').filter({ has: page.getByLabel('Ordering key') }).locator('.field-error');
+  await keyError.waitFor();
+  assert.match(await keyError.innerText(), /data\.orderId/);
+  await page.getByLabel('Ordering key').fill('data.orderId');
+  await page.getByRole('button', { name: 'Create subscription' }).click();
+  await page.getByRole('textbox', { name: 'Signing secret' }).waitFor();
+  const listed = await app.gql('{ webhookSubscriptions { nodes { ordered orderingKey } } }', {}, acme.key);
+  assert.deepEqual(listed.data.webhookSubscriptions.nodes, [{ ordered: false, orderingKey: 'data.orderId' }]);
+
+  await publish(acme, 'order.created', { orderId: 'A', n: 1 });
+  const second = await publish(acme, 'order.created', { orderId: 'A', n: 2 });
+  const other = await publish(acme, 'order.created', { orderId: 'B', n: 3 });
+  await settled(acme, other.id, ['SUCCEEDED']);
+  await page.getByRole('link', { name: 'Deliveries', exact: true }).click();
+  const waiting = page.locator('tr[data-delivery-id][data-status="PENDING"]');
+  await waiting.waitFor();
+  assert.match(await waiting.innerText(), /waiting for key/);
+  assert.equal(await page.locator('tr[data-delivery-id][data-status="SUCCEEDED"]').innerText().then((text) => /waiting for key/.test(text)), false);
+  const [waitingDelivery] = await settled(acme, second.id, ['PENDING']);
+  assert.equal(waitingDelivery.attemptCount, 0);
+  release();
+  await settled(acme, second.id, ['SUCCEEDED']);
+  await page.locator('tr[data-delivery-id][data-status="PENDING"]').waitFor({ state: 'detached' });
+  assert.deepEqual(page.problems, []);
+});
+
 test('a published delivery appears live and turns SUCCEEDED without reload; counters follow', { skip }, async (t) => {
   const acme = await tenant(app, 'Live tenant');
   const receiver = await startReceiver();

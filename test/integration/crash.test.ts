@@ -56,6 +56,48 @@ test('SIGKILL of a worker mid-run loses no event', { timeout: 90_000 }, async ()
   await allSucceeded(app, published.length);
 });
 
+test('SIGKILL of a worker mid-run keeps each ordering key in publish order', { timeout: 90_000 }, async () => {
+  const t = await tenant(app);
+  await eventType(t, 'step.done');
+  const sink = await startReceiver();
+  after(() => sink.close());
+  sink.respond(() => ({ status: 200, delayMs: 40 }));
+  await subscription(t, { url: sink.url, eventTypes: ['step.done'], orderingKey: 'data.key' });
+  const KEYS = 10;
+  const EACH = 20;
+  const published: string[] = [];
+  const result = await app.gql(
+    PUBLISH_MANY,
+    { input: { events: Array.from({ length: KEYS * EACH }, (_, i) => ({ eventType: 'step.done', payload: { key: `k${i % KEYS}`, n: Math.floor(i / KEYS) } })) } },
+    t.key,
+  );
+  assert.deepEqual(result.data.eventsPublish.userErrors, []);
+  published.push(...result.data.eventsPublish.events.map((e: any) => e.id));
+
+  const first = spawnHookgraph('worker', app.env);
+  await sink.waitFor(30, 30_000);
+  first.child.kill('SIGKILL');
+  assert.equal(await first.exited, 'SIGKILL');
+  assert.ok(sink.requests.length < published.length, 'the worker was killed mid-run');
+  const second = spawnHookgraph('worker', app.env);
+  after(() => second.stop());
+  await eventually(async () => {
+    const seen = new Set(sink.requests.map((r) => String(r.headers['webhook-id'])));
+    return published.every((id) => seen.has(id));
+  }, 60_000, 'every event to be delivered');
+  // Per key, each event first arrives after the one published before it (a re-sent attempt may repeat one).
+  const firstArrivals = new Map<string, number[]>();
+  for (const request of sink.requests) {
+    const { key, n } = JSON.parse(request.body).data as { key: string; n: number };
+    const list = firstArrivals.get(key) ?? [];
+    if (!list.includes(n)) list.push(n);
+    firstArrivals.set(key, list);
+  }
+  assert.equal(firstArrivals.size, KEYS);
+  for (const [key, ns] of firstArrivals) assert.deepEqual(ns, Array.from({ length: EACH }, (_, i) => i), key);
+  await second.stop();
+});
+
 test('a PostgreSQL restart under a running worker loses no event', { timeout: 120_000 }, async () => {
   const server = await startOwnPostgres('pg-restart');
   const own = await startTestApp({ label: 'pg_restart', role: 'api', server: server.url, env: { HOOKGRAPH_DELIVERY_TIMEOUT: '1s', HOOKGRAPH_WORKER_BATCH_SIZE: '25' } });

@@ -9,7 +9,7 @@ import { Counters } from './Counters';
 import { DeliveryChart } from './DeliveryChart';
 import { useDeliveryStats } from './use-delivery-stats';
 import { DeliveryPanel } from './DeliveryPanel';
-import { Empty, ErrorBox, Loading, StatusBadge, useId } from './ui';
+import { Empty, ErrorBox, Loading, StatusBadge, useId, WaitingForKey } from './ui';
 import { useLiveDeliveries, type DeliveryFilterState } from './use-deliveries';
 
 /** Home page: live table of recent deliveries, filters, counters, detail panel. */
@@ -106,7 +106,7 @@ export function Deliveries() {
                       <td><button type="button" class="link" aria-label=${`Open delivery of ${d.event.eventType} to ${d.webhookSubscription.url}`}
                         onClick=${(e: Event) => (e.stopPropagation(), setSelected(d.id))}>${d.event.eventType}</button></td>
                       <td class="url" title=${d.webhookSubscription.url}>${d.webhookSubscription.url}</td>
-                      <td><${StatusBadge} status=${d.status} /></td>
+                      <td><${StatusBadge} status=${d.status} /> <${WaitingForKey} delivery=${d} /></td>
                       <td class="num">${d.attemptCount}</td>
                       <td class="opt" title=${d.lastError ?? ''}>${d.lastResponseStatus ?? (d.lastError ? 'error' : '—')}</td>
                       <td title=${fullTime(d.createdAt)}>${timeAgo(d.createdAt)}</td>

@@ -5,7 +5,7 @@ import type { DeliveryQuery, DeliveryRetryMutation, DeliveryUpdatedSubscription 
 import { DELIVERY, DELIVERY_RETRY, DELIVERY_UPDATED, type DeliveryDetail } from '../queries';
 import { useSession } from '../session-context';
 import { fullTime, json } from '../format';
-import { ErrorBox, Loading, StatusBadge } from './ui';
+import { ErrorBox, Loading, StatusBadge, WaitingForKey } from './ui';
 
 type Detail = DeliveryDetail;
 const RETRYABLE = new Set(['FAILED', 'RETRYING', 'CANCELLED']);
@@ -80,7 +80,7 @@ export function DeliveryPanel({ id, onClose }: { id: string; onClose: () => void
     ${!detail && !error ? html`<${Loading} />` : null}
     ${detail
       ? html`<dl class="facts">
-          <dt>Status</dt><dd><${StatusBadge} status=${detail.status} /></dd>
+          <dt>Status</dt><dd><${StatusBadge} status=${detail.status} /> <${WaitingForKey} delivery=${detail} /></dd>
           <dt>Event</dt><dd><code>${detail.event.eventType}</code> <span class="muted mono">${detail.event.id}</span></dd>
           <dt>Subscription</dt><dd class="url">${detail.webhookSubscription.url}</dd>
           <dt>Attempts</dt><dd>${detail.attemptCount}</dd>

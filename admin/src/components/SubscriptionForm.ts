@@ -8,6 +8,9 @@ import { useSession } from '../session-context';
 import { PayloadQueryEditor, payloadQueryInput } from './PayloadQueryEditor';
 import { ErrorBox, Field, useId } from './ui';
 
+/** The form's one control for `ordered` and `orderingKey`, which a subscription never has both of. */
+type DeliveryOrder = 'none' | 'key' | 'subscription';
+
 interface Props {
   /** Edit this subscription; create a new one when absent. */
   existing?: SubscriptionRow;
@@ -24,11 +27,14 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
   const [filter, setFilter] = useState(json(existing?.filter));
   const [payloadQuery, setPayloadQuery] = useState(existing?.payloadQuery ?? '');
   const [retrySchedule, setRetrySchedule] = useState(existing?.retrySchedule?.join(', ') ?? '');
+  const [order, setOrder] = useState<DeliveryOrder>(existing?.ordered ? 'subscription' : existing?.orderingKey ? 'key' : 'none');
+  const [orderingKey, setOrderingKey] = useState(existing?.orderingKey ?? '');
   const [headers, setHeaders] = useState(existing?.headers && Object.keys(existing.headers).length ? json(existing.headers) : '');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const titleId = useId('sub-form');
+  const orderId = useId('order');
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -48,6 +54,9 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
       payloadQuery: payloadQueryInput(payloadQuery),
       // Blank: the server's schedule.
       retrySchedule: retrySchedule.trim() ? retrySchedule.split(',').map((entry) => entry.trim()) : null,
+      // One choice in the form, so the two fields can never be sent together.
+      ordered: order === 'subscription',
+      orderingKey: order === 'key' ? orderingKey.trim() || null : null,
       headers: parsedHeaders.ok ? (parsedHeaders.value ?? (existing ? null : undefined)) : null,
     };
     setBusy(true);
@@ -84,6 +93,21 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
       onError=${(message: string | undefined) => setErrors(({ payloadQuery: _, ...rest }) => (message ? { ...rest, payloadQuery: message } : rest))} filter=${filter} />
     <${Field} label="Retry schedule" name="retrySchedule" monospace value=${retrySchedule} onInput=${setRetrySchedule} error=${errors.retrySchedule}
       placeholder="server default" hint="Optional. Delay before each attempt, separated by commas, e.g. 0, 30s, 5m, 1h (four attempts, each ±20 %). Blank: the server's HOOKGRAPH_RETRY_SCHEDULE." />
+    <div class="field">
+      <label for=${orderId}>Delivery order</label>
+      <select id=${orderId} name="order" value=${order} onChange=${(e: Event) => setOrder((e.currentTarget as HTMLSelectElement).value as DeliveryOrder)}>
+        <option value="none">Any order (in parallel)</option>
+        <option value="key">In order per key value</option>
+        <option value="subscription">Whole subscription in order, one at a time</option>
+      </select>
+    </div>
+    ${order === 'key'
+      ? html`<${Field} label="Ordering key" name="orderingKey" required monospace value=${orderingKey} onInput=${setOrderingKey} error=${errors.orderingKey}
+          placeholder="data.orderId"
+          hint="Dotted path into the delivered body (the shaped one with a payload query). Deliveries with the same value go one at a time in publish order; a retry holds back only that value. Events without a value there are not ordered." />`
+      : errors.orderingKey
+        ? html`<p class="field-error" role="alert">${errors.orderingKey}</p>`
+        : null}
     <${Field} label="Custom headers (JSON)" name="headers" multiline monospace rows=${3} value=${headers} onInput=${setHeaders} error=${errors.headers}
       hint='Optional. Sent with every delivery, e.g. {"x-team": "billing"}. Values are stored encrypted and shown as "********"; leave "********" to keep a value.' />
     <div class="actions">

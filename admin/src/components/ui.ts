@@ -75,6 +75,20 @@ export function StatusBadge({ status }: { status: string }) {
   return html`<span class=${`badge badge-${status.toLowerCase()}`} data-status=${status}>${status.replace('_', ' ')}</span>`;
 }
 
+/**
+ * Next to a PENDING delivery of an ordered subscription: it may be waiting
+ * behind earlier deliveries of its key. hookgraph does not say which ones are
+ * held, only that they can be, so the title says what it means.
+ */
+export function WaitingForKey({ delivery }: { delivery: { status: string; webhookSubscription: { ordered: boolean; orderingKey?: string | null } } }) {
+  const { ordered, orderingKey } = delivery.webhookSubscription;
+  if (delivery.status !== 'PENDING' || !(ordered || orderingKey)) return null;
+  const title = ordered
+    ? 'The subscription is ordered: this delivery goes out once the earlier ones are done.'
+    : `Ordered by ${orderingKey}: this delivery goes out once the earlier ones with the same value are done (deliveries without a value there are not held).`;
+  return html`<span class="hint waiting-for-key" title=${title}>waiting for key</span>`;
+}
+
 /** Copies `text`; falls back to selecting a hidden field where the Clipboard API is unavailable (plain http). */
 export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
   const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');

@@ -94,6 +94,8 @@ export type WebhookSubscriptionCreateInput = {
   metadata?: unknown;
   /** Deliver one at a time in publish order (default false). */
   ordered?: boolean | null | undefined;
+  /** Dotted path into the delivered body, e.g. `data.orderId` (at most 200 characters, starting with id, type, timestamp or data): deliveries with the same value there go one at a time in publish order, different values in parallel. Cannot be combined with ordered: true. Null or blank: none. */
+  orderingKey?: string | null | undefined;
   /** GraphQL subscription document against `eventSchema.sdl`, e.g. `subscription { orderCreated { orderId total } }` (one named operation per event type to shape); validated when saved. Null or blank clears it. */
   payloadQuery?: string | null | undefined;
   /** 1..10000 deliveries per second; null: no limit. */
@@ -149,6 +151,8 @@ export type WebhookSubscriptionUpdateInput = {
   metadata?: unknown;
   /** Deliver one at a time in publish order. */
   ordered?: boolean | null | undefined;
+  /** Dotted path into the delivered body, e.g. `data.orderId` (at most 200 characters, starting with id, type, timestamp or data): deliveries with the same value there go one at a time in publish order, different values in parallel. Cannot be combined with ordered: true. Null or blank clears it; deliveries already queued keep the order they were queued with. */
+  orderingKey?: string | null | undefined;
   /** GraphQL subscription document against `eventSchema.sdl`, e.g. `subscription { orderCreated { orderId total } }` (one named operation per event type to shape); validated when saved. Null or blank clears it. */
   payloadQuery?: string | null | undefined;
   /** 1..10000 deliveries per second; null: no limit. */
@@ -161,7 +165,7 @@ export type WebhookSubscriptionUpdateInput = {
   url?: string | null | undefined;
 };
 
-export type DeliveryFieldsFragment = { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string } };
+export type DeliveryFieldsFragment = { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string, ordered: boolean, orderingKey: string | null } };
 
 export type DeliveriesQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -170,30 +174,30 @@ export type DeliveriesQueryVariables = Exact<{
 }>;
 
 
-export type DeliveriesQuery = { deliveries: { nodes: Array<{ id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type DeliveriesQuery = { deliveries: { nodes: Array<{ id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string, ordered: boolean, orderingKey: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type DeliveryUpdatedSubscriptionVariables = Exact<{
   filter?: DeliveryFilter | null | undefined;
 }>;
 
 
-export type DeliveryUpdatedSubscription = { deliveryUpdated: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string } } };
+export type DeliveryUpdatedSubscription = { deliveryUpdated: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string, ordered: boolean, orderingKey: string | null } } };
 
 export type DeliveryQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type DeliveryQuery = { delivery: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string, payload: unknown }, attempts: Array<{ attemptNumber: number, startedAt: string, durationMs: number, responseStatus: number | null, responseBody: string | null, errorKind: string | null, error: string | null }>, webhookSubscription: { id: string, url: string } } | null };
+export type DeliveryQuery = { delivery: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string, payload: unknown }, attempts: Array<{ attemptNumber: number, startedAt: string, durationMs: number, responseStatus: number | null, responseBody: string | null, errorKind: string | null, error: string | null }>, webhookSubscription: { id: string, url: string, ordered: boolean, orderingKey: string | null } } | null };
 
 export type DeliveryRetryMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type DeliveryRetryMutation = { deliveryRetry: { delivery: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string } } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type DeliveryRetryMutation = { deliveryRetry: { delivery: { id: string, status: DeliveryStatus, attemptCount: number, nextAttemptAt: string | null, createdAt: string, updatedAt: string, lastResponseStatus: number | null, lastError: string | null, event: { id: string, eventType: string, occurredAt: string }, webhookSubscription: { id: string, url: string, ordered: boolean, orderingKey: string | null } } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
-export type SubscriptionFieldsFragment = { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } };
+export type SubscriptionFieldsFragment = { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, ordered: boolean, orderingKey: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } };
 
 export type SubscriptionsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -201,7 +205,7 @@ export type SubscriptionsQueryVariables = Exact<{
 }>;
 
 
-export type SubscriptionsQuery = { webhookSubscriptions: { nodes: Array<{ id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type SubscriptionsQuery = { webhookSubscriptions: { nodes: Array<{ id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, ordered: boolean, orderingKey: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type SubscriptionOptionsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -211,7 +215,7 @@ export type SubscriptionOptionsQuery = { webhookSubscriptions: { nodes: Array<{ 
 export type SubscriptionUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SubscriptionUpdatedSubscription = { webhookSubscriptionUpdated: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } };
+export type SubscriptionUpdatedSubscription = { webhookSubscriptionUpdated: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, ordered: boolean, orderingKey: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } };
 
 export type SubscriptionFailuresQueryVariables = Exact<{
   filter?: DeliveryFilter | null | undefined;
@@ -225,14 +229,14 @@ export type SubscriptionCreateMutationVariables = Exact<{
 }>;
 
 
-export type SubscriptionCreateMutation = { webhookSubscriptionCreate: { secret: string | null, webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionCreateMutation = { webhookSubscriptionCreate: { secret: string | null, webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, ordered: boolean, orderingKey: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionUpdateMutationVariables = Exact<{
   input: WebhookSubscriptionUpdateInput;
 }>;
 
 
-export type SubscriptionUpdateMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionUpdateMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, ordered: boolean, orderingKey: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null, warnings: Array<{ message: string }>, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionRotateMutationVariables = Exact<{
   id: string | number;
@@ -247,7 +251,7 @@ export type SubscriptionStatusMutationVariables = Exact<{
 }>;
 
 
-export type SubscriptionStatusMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
+export type SubscriptionStatusMutation = { webhookSubscriptionUpdate: { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, ordered: boolean, orderingKey: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null, userErrors: Array<{ field: Array<string> | null, message: string, code: string }> } };
 
 export type SubscriptionDeleteMutationVariables = Exact<{
   id: string | number;
@@ -336,7 +340,7 @@ export type SubscriptionQueryVariables = Exact<{
 }>;
 
 
-export type SubscriptionQuery = { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null };
+export type SubscriptionQuery = { webhookSubscription: { id: string, url: string, description: string | null, eventTypes: Array<string>, status: WebhookSubscriptionStatus, disabledReason: string | null, filter: unknown, headers: unknown, payloadQuery: string | null, retrySchedule: Array<string> | null, ordered: boolean, orderingKey: string | null, lastSuccessAt: string | null, failingSince: string | null, createdAt: string, circuit: { state: CircuitState, openedAt: string | null, nextProbeAt: string | null } } | null };
 
 export type DeliveryChangedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 

@@ -3,6 +3,7 @@ import { MAX_SCHEDULE_DELAY_MS, MAX_SCHEDULE_ENTRIES, parseRetrySchedule } from 
 import { WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
 import { validateFilter } from '../../domain/filter.js';
 import { validateHeaders } from '../../domain/headers.js';
+import { MAX_ORDERING_KEY, orderingKeyProblem } from '../../domain/ordering-key.js';
 import { patternProblem } from '../../domain/patterns.js';
 import { isValidSigningSecret } from '../../domain/secrets.js';
 import { userError, UserErrorCode, type UserError } from '../errors.js';
@@ -29,6 +30,7 @@ export interface SubscriptionFields {
   rateLimitPerSecond?: number | null;
   maxInFlight?: number | null;
   ordered?: boolean | null;
+  orderingKey?: string | null;
   secret?: string | null;
   /** Checked against the event schema by the use case (it needs the tenant's event types). */
   payloadQuery?: string | null;
@@ -48,6 +50,8 @@ export interface CheckedFields {
   rateLimitPerSecond?: number | null;
   maxInFlight?: number | null;
   ordered?: boolean;
+  /** null: cleared. */
+  orderingKey?: string | null;
   secret?: string;
   /** Delays in ms; null: the server's schedule. */
   retrySchedule?: number[] | null;
@@ -142,10 +146,31 @@ export async function checkSubscriptionFields(input: SubscriptionFields, guard: 
     }
   }
 
+  if (input.orderingKey !== undefined) {
+    const path = input.orderingKey?.trim() || null;
+    const problem = path === null ? null : orderingKeyProblem(path);
+    if (problem) errors.push(userError(at('orderingKey'), path!.length > MAX_ORDERING_KEY ? UserErrorCode.TOO_LARGE : UserErrorCode.INVALID, problem));
+    else fields.orderingKey = path;
+  }
+
   if (input.secret !== undefined && input.secret !== null) {
     if (!isValidSigningSecret(input.secret)) errors.push(userError(at('secret'), UserErrorCode.INVALID, 'A secret must be "whsec_" followed by the base64 of 24 to 64 random bytes.'));
     else fields.secret = input.secret;
   }
 
   return { fields, errors };
+}
+
+/**
+ * `ordered: true` orders the whole subscription, `orderingKey` only the
+ * deliveries of one key value: a subscription has at most one of them, and
+ * saving both is refused rather than silently weakening `ordered`.
+ */
+export function orderingConflict(ordered: boolean, orderingKey: string | null | undefined): UserError | undefined {
+  if (!ordered || !orderingKey) return undefined;
+  return userError(
+    at('orderingKey'),
+    UserErrorCode.INVALID,
+    'orderingKey cannot be combined with ordered: true (which already sends every delivery of the subscription one at a time); set ordered to false to order per key value only.',
+  );
 }

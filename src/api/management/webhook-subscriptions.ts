@@ -14,7 +14,7 @@ import * as webhookSubscriptions from '../../store/webhook-subscriptions.js';
 import { userError, UserErrorCode, UserInputFailure } from '../errors.js';
 import { checkPayloadQuery, type PayloadPlan } from '../../domain/payload-query.js';
 import type { EventSchemas } from '../event-schemas.js';
-import { checkSubscriptionFields, type SubscriptionFields } from './subscription-fields.js';
+import { checkSubscriptionFields, orderingConflict, type SubscriptionFields } from './subscription-fields.js';
 
 /** Webhook subscription use cases. Each throws UserInputFailure on bad input, having changed nothing. */
 export interface Warning {
@@ -83,6 +83,8 @@ export async function createWebhookSubscription(
     { ...input, url: input.url ?? '', eventTypes: input.eventTypes ?? [] },
     guard,
   );
+  const conflict = orderingConflict(fields.ordered ?? false, fields.orderingKey);
+  if (conflict) errors.push(conflict);
   if (errors.length) throw new UserInputFailure(errors);
   const shaping = await checkedPayloadQuery(eventSchemas, tenantId, input.payloadQuery, fields.eventTypes!);
   // The id is the additional data of the sealed secret and header values, so it is chosen first.
@@ -107,6 +109,7 @@ export async function createWebhookSubscription(
       payloadPlan: shaping?.payloadPlan ?? null,
       retrySchedule: fields.retrySchedule ?? null,
       ordered: fields.ordered ?? false,
+      orderingKey: fields.orderingKey ?? null,
       secretEncrypted: secret.sealed,
     }),
   );
@@ -124,6 +127,8 @@ export async function updateWebhookSubscription(
   if (errors.length) throw new UserInputFailure(errors);
   const subscription = await db.transaction(async (tx) => {
     const found = await findOwn(tx, tenantId, input.id);
+    const conflict = orderingConflict(fields.ordered ?? found.ordered, fields.orderingKey !== undefined ? fields.orderingKey : found.orderingKey);
+    if (conflict) throw new UserInputFailure([conflict]);
     const changes: webhookSubscriptions.WebhookSubscriptionChanges = {
       url: fields.url,
       eventTypes: fields.eventTypes,
@@ -134,6 +139,7 @@ export async function updateWebhookSubscription(
       maxInFlight: fields.maxInFlight,
       retrySchedule: fields.retrySchedule,
       ordered: fields.ordered,
+      orderingKey: fields.orderingKey,
     };
     // A new query, or new patterns under the stored one, are checked together.
     const query = input.payloadQuery !== undefined ? input.payloadQuery : fields.eventTypes ? found.payloadQuery : undefined;

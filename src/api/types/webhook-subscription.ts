@@ -95,6 +95,13 @@ export class WebhookSubscription {
   @Field({ description: 'Deliveries are sent one at a time, in publish order.' })
   ordered!: boolean;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Dotted path into the delivered body (the shaped one under a payloadQuery), e.g. `data.orderId`: deliveries with the same value there are sent one at a time in publish order, a retry holding back only the later ones of that value; different values go in parallel; deliveries without a value there are not ordered. Null: no per-key order.',
+  })
+  orderingKey!: string | null;
+
   @Field(() => Date, { nullable: true, description: 'While a rotated secret is still valid: when it stops being valid (deliveries carry both signatures until then).' })
   secretRotationExpiresAt!: Date | null;
 
@@ -131,6 +138,7 @@ export class WebhookSubscription {
       payloadQuery: entity.payloadQuery ?? null,
       retrySchedule: entity.retrySchedule ? entity.retrySchedule.map(formatDelay) : null,
       ordered: entity.ordered,
+      orderingKey: entity.orderingKey ?? null,
       secretRotationExpiresAt: rotationEnds && rotationEnds.getTime() > now.getTime() ? rotationEnds : null,
       lastSuccessAt: entity.lastSuccessAt ?? null,
       failingSince: entity.failingSince ?? null,
@@ -196,6 +204,9 @@ export class WebhookSubscriptionCreateInput {
 
   @Field(() => Boolean, { nullable: true, description: 'Deliver one at a time in publish order (default false).' })
   ordered?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'Dotted path into the delivered body, e.g. `data.orderId` (at most 200 characters, starting with id, type, timestamp or data): deliveries with the same value there go one at a time in publish order, different values in parallel. Cannot be combined with ordered: true. Null or blank: none.' })
+  orderingKey?: string | null;
 }
 
 @InputType({ description: 'Fields left out stay as they are; null clears description, filter, metadata, headers, rateLimitPerSecond, maxInFlight and retrySchedule.' })
@@ -244,6 +255,9 @@ export class WebhookSubscriptionUpdateInput {
 
   @Field(() => Boolean, { nullable: true, description: 'Deliver one at a time in publish order.' })
   ordered?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'Dotted path into the delivered body, e.g. `data.orderId` (at most 200 characters, starting with id, type, timestamp or data): deliveries with the same value there go one at a time in publish order, different values in parallel. Cannot be combined with ordered: true. Null or blank clears it; deliveries already queued keep the order they were queued with.' })
+  orderingKey?: string | null;
 }
 
 @InputType({ description: 'The subscription to delete.' })

@@ -8,6 +8,7 @@ import { Migration20261201235556_payload_query } from './Migration20261201235556
 import { Migration20261202004036_retry_schedule } from './Migration20261202004036_retry_schedule.js';
 import { Migration20261202004102_rate_tat } from './Migration20261202004102_rate_tat.js';
 import { Migration20261202004132_circuit_breaker } from './Migration20261202004132_circuit_breaker.js';
+import { Migration20261202004145_ordering_key } from './Migration20261202004145_ordering_key.js';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
 export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migration }[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261202004036_retry_schedule', class: Migration20261202004036_retry_schedule },
   { name: 'Migration20261202004102_rate_tat', class: Migration20261202004102_rate_tat },
   { name: 'Migration20261202004132_circuit_breaker', class: Migration20261202004132_circuit_breaker },
+  { name: 'Migration20261202004145_ordering_key', class: Migration20261202004145_ordering_key },
 ];

@@ -75,6 +75,13 @@ export class Delivery {
   @Property({ type: 'text', nullable: true, lazy: true })
   body?: string | null;
 
+  /**
+   * Hash of the subscription's ordering key value, computed at publish (null: not keyed). A retry
+   * or replay queues the delivery under it again, whatever the body's path reads today.
+   */
+  @Property({ type: 'text', nullable: true })
+  orderingKey?: string | null;
+
   @Property({ type: 'boolean', generated: `(status in ('FAILED', 'RETRYING', 'CANCELLED')) stored` })
   attention?: boolean & Opt;
 

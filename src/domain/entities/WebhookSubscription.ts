@@ -96,6 +96,10 @@ export class WebhookSubscription {
   @Property({ type: 'boolean' })
   ordered: boolean & Opt = false;
 
+  /** Dotted path into the delivered body (e.g. `data.orderId`): deliveries with the same value there go in publish order (see domain/ordering-key.ts). */
+  @Property({ type: 'text', nullable: true })
+  orderingKey?: string | null;
+
   @Property({ type: 'timestamptz', nullable: true })
   lastSuccessAt?: Date | null;
 
