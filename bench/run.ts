@@ -11,7 +11,7 @@ import { backlogDrain } from './backlog.js';
 import { handRolledSenderBaseline, httpBaseline, pgbossBaseline } from './baselines.js';
 import { assertDataKeys, endToEnd, graphql, latency, ORDER_SCHEMA, setUpTenant, SHAPED_QUERY } from './e2e.js';
 import { liveFanOut } from './live.js';
-import { COLLECTOR, cpuSeconds, MAIN, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
+import { COLLECTOR, cpuSeconds, HOOKGRAPH, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
 import { slowReceiver } from './slow-receiver.js';
 
 /**
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
 
   progress('starting worker process …');
   const profileDir = path.resolve('bench-profiles');
-  const workerArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, MAIN, 'worker'] : [MAIN, 'worker'];
+  const workerArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...HOOKGRAPH, 'worker'] : [...HOOKGRAPH, 'worker'];
   const worker = await spawnNode(workerArgs, { ...env, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
   cleanup.push(() => worker.stop());
 
@@ -308,7 +308,7 @@ async function main(): Promise<void> {
     const tracedApi = await startApp(loadConfig({ ...env, ...otel }), 'api', silentLogger);
     cleanup.push(() => tracedApi.stop());
     await worker.stop();
-    const tracedWorker = await spawnNode([MAIN, 'worker'], { ...env, ...otel, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
+    const tracedWorker = await spawnNode([...HOOKGRAPH, 'worker'], { ...env, ...otel, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
     cleanup.push(() => tracedWorker.stop());
     progress(`(c) with tracing on: ${size.events} events × ${size.subscriptions} subscriptions …`);
     const collectorBefore = cpuSeconds(collector.child.pid!);
