@@ -12,6 +12,7 @@ import { handRolledSenderBaseline, httpBaseline, pgbossBaseline } from './baseli
 import { assertDataKeys, endToEnd, graphql, latency, ORDER_SCHEMA, setUpTenant, SHAPED_QUERY } from './e2e.js';
 import { liveFanOut } from './live.js';
 import { COLLECTOR, cpuSeconds, HOOKGRAPH, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
+import { summariseProfiles } from './profile-summary.js';
 import { slowReceiver } from './slow-receiver.js';
 
 /**
@@ -111,7 +112,8 @@ async function main(): Promise<void> {
   const httpPerS = await httpBaseline(`${receiverUrl}/hook/raw`, size.posts, config.workerBatchSize * config.workerConcurrency, progress);
 
   progress('starting worker process …');
-  const profileDir = path.resolve('bench-profiles');
+  /** Outside `tmp`, which is removed at the end: the profiles outlive the run. */
+  const profileDir = profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'hookgraph-bench-profile-')) : '';
   const workerArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...HOOKGRAPH, 'worker'] : [...HOOKGRAPH, 'worker'];
   const worker = await spawnNode(workerArgs, { ...env, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
   cleanup.push(() => worker.stop());
@@ -320,7 +322,10 @@ async function main(): Promise<void> {
     const stats = (await (await fetch(`${collectorUrl}/stats`)).json()) as { requests: number; spans: number };
     return { ...measured, collectorCpu, ...stats };
   }
-  if (profile) progress(`worker CPU profile written to ${profileDir} (summarise: node dist/bench/profile-summary.js ${profileDir})`);
+  if (profile) {
+    // The shared worker stopped before (g), which wrote its profile: it covers (c), (c2), (d) and (e).
+    process.stdout.write(`worker CPU profile (${profileDir}):\n${summariseProfiles(profileDir)}\n`);
+  }
 }
 
 interface DatabaseCounters {

@@ -10,9 +10,15 @@
  * grow to about four times what survived the last full collection before it
  * collects again; under steady load a worker fills both. With a 16 MiB
  * semi-space (node's default before version 22) and a heap that grows by
- * half of what survived, the same drain stays near 210 MiB. Neither flag
+ * half of what survived, the same drain stays near 210–220 MiB. Neither flag
  * caps the heap: a worker with more live data (large payloads, a higher
  * HOOKGRAPH_WORKER_IN_FLIGHT) still gets the room it needs, in proportion.
+ *
+ * The price is collection work: the attempts in flight survive many more
+ * (smaller) scavenges and full collections come sooner, so a backlog drain
+ * costs the worker roughly a quarter more CPU. Where memory is cheaper than
+ * CPU, start node with `--max-semi-space-size=0 --heap-growing-percent=0`
+ * after these flags (V8's defaults; a later flag wins).
  */
 export const HEAP_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=50'] as const;
 
