@@ -18,7 +18,7 @@ interface Profile {
 }
 
 function area(url: string): string {
-  if (!url) return '(native/idle)';
+  if (!url) return '(native)';
   if (url.startsWith('node:')) return url;
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) {
@@ -29,6 +29,9 @@ function area(url: string): string {
   return dist >= 0 ? url.slice(dist + 6) : url;
 }
 
+/** V8's own entries of a profile. */
+const SPECIAL = new Map([['(idle)', '(idle)'], ['(garbage collector)', '(gc)'], ['(program)', '(program)']]);
+
 /** Self time of every .cpuprofile in `dir` (or of the one file `dir`), by area and by function. */
 export function summariseProfiles(dir: string): string {
   const out: string[] = [];
@@ -36,6 +39,16 @@ export function summariseProfiles(dir: string): string {
   for (const file of files) {
     const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile;
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parentOf = new Map<number, number>();
+    for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n.id);
+    /** Native code (socket writes, hashing) is counted with the first caller that has a file: "native via pg" says who wrote (node internals are skipped). */
+    const caller = (id: number): string => {
+      for (let at = parentOf.get(id); at !== undefined; at = parentOf.get(at)) {
+        const url = byId.get(at)!.callFrame.url;
+        if (url && !url.startsWith('node:')) return area(url);
+      }
+      return '?';
+    };
     const self = new Map<number, number>();
     profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
     const total = [...self.values()].reduce((a, b) => a + b, 0);
@@ -45,7 +58,8 @@ export function summariseProfiles(dir: string): string {
       const frame = byId.get(id)!.callFrame;
       const fn = `${frame.functionName || '(anonymous)'} ${area(frame.url)}:${frame.lineNumber + 1}`;
       byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
-      const a = frame.functionName === '(idle)' ? '(idle)' : frame.functionName === '(garbage collector)' ? '(gc)' : area(frame.url);
+      const special = SPECIAL.get(frame.functionName);
+      const a = special ?? (frame.url ? area(frame.url) : `(native via ${caller(id)})`);
       byArea.set(a, (byArea.get(a) ?? 0) + us);
     }
     // Shares of the busy time: an idle worker waiting on PostgreSQL or the receiver is not "where the CPU goes".
