@@ -23,5 +23,5 @@ COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/admin/dist ./admin/dist
 USER node
 EXPOSE 4000
-ENTRYPOINT ["node", "dist/src/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=16", "--heap-growing-percent=50", "dist/src/main.js"]
 CMD ["serve"]

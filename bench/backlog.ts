@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Progress } from './baselines.js';
 import { publishEvents, resetReceiver, setUpTenant, type GraphQL } from './e2e.js';
-import { MAIN, sampleRss, spawnNode } from './processes.js';
+import { HOOKGRAPH, sampleRss, spawnNode } from './processes.js';
 
 export interface Backlog {
   deliveries: number;
@@ -41,7 +41,7 @@ export async function backlogDrain(
   const publishSeconds = (performance.now() - publishStart) / 1000;
 
   progress(`  backlog: ${deliveries} deliveries waiting; starting the worker …`);
-  const worker = await spawnNode([MAIN, 'worker'], { ...options.env, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
+  const worker = await spawnNode([...HOOKGRAPH, 'worker'], { ...options.env, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
   const drainStart = performance.now();
   const rss = sampleRss(worker.child.pid!);
   try {

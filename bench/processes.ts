@@ -2,10 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HEAP_FLAGS } from '../src/heap-flags.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/bench → dist/src/main.js */
 export const MAIN = path.resolve(here, '../src/main.js');
+/** node's arguments for hookgraph, as `npm start` and the image give them: `[...HOOKGRAPH, 'worker']`. */
+export const HOOKGRAPH = [...HEAP_FLAGS, MAIN];
 export const RECEIVER = path.resolve(here, 'receiver.js');
 export const COLLECTOR = path.resolve(here, 'collector.js');
 export const HANGING_RECEIVER = path.resolve(here, 'hanging-receiver.js');

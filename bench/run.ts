@@ -11,7 +11,8 @@ import { backlogDrain } from './backlog.js';
 import { handRolledSenderBaseline, httpBaseline, pgbossBaseline } from './baselines.js';
 import { assertDataKeys, endToEnd, graphql, latency, ORDER_SCHEMA, setUpTenant, SHAPED_QUERY } from './e2e.js';
 import { liveFanOut } from './live.js';
-import { COLLECTOR, cpuSeconds, MAIN, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
+import { COLLECTOR, cpuSeconds, HOOKGRAPH, peakRssMb, postgresCpuSeconds, RECEIVER, spawnNode } from './processes.js';
+import { summariseProfiles } from './profile-summary.js';
 import { slowReceiver } from './slow-receiver.js';
 import { walBreakdown } from './wal.js';
 
@@ -120,8 +121,9 @@ async function main(): Promise<void> {
   const httpPerS = await httpBaseline(`${receiverUrl}/hook/raw`, size.posts, config.workerBatchSize * config.workerConcurrency, progress);
 
   progress('starting worker process …');
-  const profileDir = path.resolve('bench-profiles');
-  const workerArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, MAIN, 'worker'] : [MAIN, 'worker'];
+  /** Outside `tmp`, which is removed at the end: the profiles outlive the run. */
+  const profileDir = profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'hookgraph-bench-profile-')) : '';
+  const workerArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...HOOKGRAPH, 'worker'] : [...HOOKGRAPH, 'worker'];
   const worker = await spawnNode(workerArgs, { ...env, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
   cleanup.push(() => worker.stop());
 
@@ -350,7 +352,7 @@ async function main(): Promise<void> {
     const tracedApi = await startApp(loadConfig({ ...env, ...otel }), 'api', silentLogger);
     cleanup.push(() => tracedApi.stop());
     await worker.stop();
-    const tracedWorker = await spawnNode([MAIN, 'worker'], { ...env, ...otel, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
+    const tracedWorker = await spawnNode([...HOOKGRAPH, 'worker'], { ...env, ...otel, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
     cleanup.push(() => tracedWorker.stop());
     progress(`(c) with tracing on: ${size.events} events × ${size.subscriptions} subscriptions …`);
     const collectorBefore = cpuSeconds(collector.child.pid!);
@@ -362,7 +364,10 @@ async function main(): Promise<void> {
     const stats = (await (await fetch(`${collectorUrl}/stats`)).json()) as { requests: number; spans: number };
     return { ...measured, collectorCpu, ...stats };
   }
-  if (profile) progress(`worker CPU profile written to ${profileDir} (summarise: node dist/bench/profile-summary.js ${profileDir})`);
+  if (profile) {
+    // The shared worker stopped before (g), which wrote its profile: it covers (c), (c2), (d) and (e).
+    process.stdout.write(`worker CPU profile (${profileDir}):\n${summariseProfiles(profileDir)}\n`);
+  }
 }
 
 /**

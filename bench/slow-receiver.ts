@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Progress } from './baselines.js';
 import { latency, setUpTenant, type GraphQL, type Latency } from './e2e.js';
-import { HANGING_RECEIVER, MAIN, spawnNode } from './processes.js';
+import { HANGING_RECEIVER, HOOKGRAPH, spawnNode } from './processes.js';
 
 export interface SlowReceiver {
   /** HOOKGRAPH_DELIVERY_TIMEOUT of the worker during the phase. */
@@ -40,7 +40,7 @@ export async function slowReceiver(
   const { gql, pool } = options;
   const hanging = await spawnNode([HANGING_RECEIVER], {}, (out) => out.includes('"port"'));
   const hangingUrl = `http://127.0.0.1:${(JSON.parse(hanging.stdout().split('\n')[0]) as { port: number }).port}`;
-  const worker = await spawnNode([MAIN, 'worker'], { ...options.env, HOOKGRAPH_DELIVERY_TIMEOUT: options.timeout, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
+  const worker = await spawnNode([...HOOKGRAPH, 'worker'], { ...options.env, HOOKGRAPH_DELIVERY_TIMEOUT: options.timeout, HOOKGRAPH_LOG_LEVEL: 'info' }, (_out, err) => err.includes('"msg":"ready"'));
   let sampler: NodeJS.Timeout | undefined;
   try {
     const steadyKey = await setUpTenant(gql, options.rootKey, options.receiverUrl, 1, 'steady');

