@@ -8,7 +8,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/bench → dist/src/main.js */
 export const MAIN = path.resolve(here, '../src/main.js');
 /** node's arguments for hookgraph, as `npm start` and the image give them: `[...HOOKGRAPH, 'worker']`. */
-export const HOOKGRAPH = [...HEAP_FLAGS, MAIN];
+/** `--v8-heap-defaults`: hookgraph's processes with V8's own heap sizing instead (to weigh what HEAP_FLAGS cost and save). */
+const V8_DEFAULTS = process.argv.includes('--v8-heap-defaults') ? ['--max-semi-space-size=0', '--heap-growing-percent=0'] : [];
+export const HOOKGRAPH = [...HEAP_FLAGS, ...V8_DEFAULTS, MAIN];
 export const RECEIVER = path.resolve(here, 'receiver.js');
 export const COLLECTOR = path.resolve(here, 'collector.js');
 export const HANGING_RECEIVER = path.resolve(here, 'hanging-receiver.js');

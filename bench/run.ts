@@ -17,7 +17,7 @@ import { slowReceiver } from './slow-receiver.js';
 import { walBreakdown } from './wal.js';
 
 /**
- * `npm run bench [-- --quick] [-- --profile] [-- --wal-detail] [-- --tracing] [-- --backlog[=N]]`: hookgraph's
+ * `npm run bench [-- --quick] [-- --profile] [-- --wal-detail] [-- --v8-heap-defaults] [-- --tracing] [-- --backlog[=N]]`: hookgraph's
  * throughput and latency on this machine, next to the raw pg-boss and raw
  * HTTP figures it is built from and a hand-rolled pg-boss webhook sender.
  * Not a test: it measures, and checks only that a phase sent what it says.
