@@ -77,7 +77,7 @@ export interface DeliveryBatchJobV1 {
   b: string[];
 }
 
-/** Deliveries per batch job: a subscription's default in-flight share, so a batch usually starts at once. */
+/** Deliveries per batch job: within a subscription's default in-flight share, so a batch usually starts at once. */
 export const BATCH_MAX = 32;
 
 export function isDeliveryJob(data: unknown): data is DeliveryJobV1 {

@@ -76,7 +76,7 @@ export class WebhookSubscription {
   @Field(() => Int, {
     nullable: true,
     description:
-      "At most this many of its deliveries in flight at once per worker process; null: the worker's HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT (default 32), which also caps it. Its other deliveries wait without holding up other subscriptions.",
+      "At most this many of its deliveries in flight at once per worker process; null: the worker's HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT (default 64), which also caps it. Its other deliveries wait without holding up other subscriptions.",
   })
   maxInFlight!: number | null;
 
