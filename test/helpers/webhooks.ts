@@ -41,6 +41,14 @@ export async function subscription(t: Tenant, input: Record<string, unknown>): P
 export const PUBLISH = 'mutation($input: EventPublishInput!) { eventPublish(input: $input) { event { id eventType payload occurredAt } userErrors { field code message } } }';
 export const PUBLISH_MANY = 'mutation($input: EventsPublishInput!) { eventsPublish(input: $input) { events { id eventType } userErrors { field code message } } }';
 
+/** One eventsPublish call of `count` events of this type, payloads `{ n }`; returns the event ids in order. */
+export async function publishMany(t: Tenant, eventTypeName: string, count: number): Promise<string[]> {
+  const result = await t.app.gql(PUBLISH_MANY, { input: { events: Array.from({ length: count }, (_, n) => ({ eventType: eventTypeName, payload: { n } })) } }, t.key);
+  const errors = result.data?.eventsPublish?.userErrors;
+  if (!errors || errors.length) throw new Error(`eventsPublish failed: ${JSON.stringify(result)}`);
+  return result.data.eventsPublish.events.map((e: { id: string }) => e.id);
+}
+
 export async function publish(t: Tenant, eventTypeName: string, payload: unknown, extra: Record<string, unknown> = {}): Promise<{ id: string }> {
   const result = await t.app.gql(PUBLISH, { input: { eventType: eventTypeName, payload, ...extra } }, t.key);
   const event = result.data?.eventPublish?.event;

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AddressGuard } from '../../src/delivery/address-guard.js';
 import { BATCH_MAX } from '../../src/delivery/jobs.js';
-import { DeliveryWorker } from '../../src/delivery/worker.js';
-import { silentLogger } from '../../src/log.js';
+import type { DeliveryWorker } from '../../src/delivery/worker.js';
 import { startTestApp } from '../helpers/app.js';
+import { startWorker as startWorkerFor } from '../helpers/worker.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { deliveriesOf, eventType, eventually, PUBLISH_MANY, subscription, tenant, type Tenant } from '../helpers/webhooks.js';
+import { deliveriesOf, eventType, eventually, publishMany as publishManyOf, subscription, tenant, type Tenant } from '../helpers/webhooks.js';
 
 /*
  * The first attempts of one publish call's deliveries to one subscription
@@ -19,18 +18,7 @@ const services = app.app.services!;
 const { pool } = app.app;
 const boss = services.boss;
 
-async function startWorker(): Promise<DeliveryWorker> {
-  const worker = new DeliveryWorker({
-    config: services.config,
-    db: services.db,
-    boss,
-    log: silentLogger,
-    secretKey: services.secretKey,
-    guard: new AddressGuard(services.config.allowTargets, async () => ['127.0.0.1']),
-  });
-  await worker.start();
-  return worker;
-}
+const startWorker = () => startWorkerFor(app);
 
 async function freshTenant(): Promise<Tenant> {
   const t = await tenant(app);
@@ -38,11 +26,7 @@ async function freshTenant(): Promise<Tenant> {
   return t;
 }
 
-async function publishMany(t: Tenant, count: number): Promise<string[]> {
-  const result = await app.gql(PUBLISH_MANY, { input: { events: Array.from({ length: count }, (_, n) => ({ eventType: 'item.moved', payload: { n } })) } }, t.key);
-  assert.deepEqual(result.data.eventsPublish.userErrors, []);
-  return result.data.eventsPublish.events.map((e: any) => e.id);
-}
+const publishMany = (t: Tenant, count: number) => publishManyOf(t, 'item.moved', count);
 
 /** The delivery jobs of these subscriptions: state and how many deliveries each carries. */
 async function jobsOf(subscriptionIds: string[]): Promise<{ state: string; deliveries: number }[]> {

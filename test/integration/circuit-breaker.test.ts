@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { wsClient, type Subscription } from '../helpers/graphql.js';
 import { spawnHookgraph } from '../helpers/process.js';
 import { startReceiver, type ReceivedRequest } from '../helpers/receiver.js';
-import { eventType, eventually, PUBLISH_MANY, subscription, tenant, type Tenant } from '../helpers/webhooks.js';
+import { eventType, eventually, publishMany, subscription, tenant, type Tenant } from '../helpers/webhooks.js';
 
 /**
  * The circuit breaker against real receivers: a dead receiver opens the
@@ -45,12 +45,6 @@ async function deliveriesOf(a: TestApp, t: Tenant, id: string): Promise<any[]> {
   const result = await a.gql(DELIVERIES, { id }, t.key);
   assert.equal(result.errors, undefined, JSON.stringify(result.errors));
   return result.data.deliveries.nodes;
-}
-
-async function publishMany(a: TestApp, t: Tenant, type: string, count: number): Promise<string[]> {
-  const result = await a.gql(PUBLISH_MANY, { input: { events: Array.from({ length: count }, (_, n) => ({ eventType: type, payload: { n } })) } }, t.key);
-  assert.deepEqual(result.data.eventsPublish.userErrors, []);
-  return result.data.eventsPublish.events.map((e: any) => e.id);
 }
 
 /** Waits until the subscription's `count` deliveries all SUCCEEDED; a timeout lists where each one is. */
@@ -124,7 +118,7 @@ test('a dead receiver opens the circuit; probes back off; the first good probe c
   assert.deepEqual(await circuitOf(app, t, id), { state: 'CLOSED', openedAt: null, nextProbeAt: null });
   const live = await watch(app, t, id);
 
-  const published = await publishMany(app, t, 'order.created', 6);
+  const published = await publishMany(t, 'order.created', 6);
   const open = await eventually(async () => {
     const c = await circuitOf(app, t, id);
     return c.state !== 'CLOSED' ? c : undefined;
@@ -189,7 +183,7 @@ test('ordered: the head waits, probes are its attempts, and after the circuit cl
   const dead = await deadReceiver(503);
   const { receiver } = dead;
   const { id } = await subscription(t, { url: receiver.url, eventTypes: ['ledger.entry'], ordered: true });
-  const published = await publishMany(app, t, 'ledger.entry', 5);
+  const published = await publishMany(t, 'ledger.entry', 5);
   const open = await eventually(async () => {
     const c = await circuitOf(app, t, id);
     return c.state !== 'CLOSED' ? c : undefined;
@@ -221,7 +215,7 @@ test('with two worker processes only one probe is out at a time', { timeout: 120
   const dead = await deadReceiver(500, 150);
   const { receiver } = dead;
   const { id } = await subscription(t, { url: receiver.url, eventTypes: ['order.created'] });
-  const published = await publishMany(api, t, 'order.created', 40);
+  const published = await publishMany(t, 'order.created', 40);
   const open = await eventually(async () => {
     const c = await circuitOf(api, t, id);
     return c.state !== 'CLOSED' ? c : undefined;
@@ -247,7 +241,7 @@ test('a probe answered 410 Gone disables the subscription at once; enabling it a
   let gone = false;
   receiver.respond(() => ({ status: gone ? 410 : 500 }));
   const { id } = await subscription(t, { url: receiver.url, eventTypes: ['order.gone'] });
-  await publishMany(app, t, 'order.gone', 4);
+  await publishMany(t, 'order.gone', 4);
   const open = await eventually(async () => {
     const c = await circuitOf(app, t, id);
     return c.state !== 'CLOSED' ? c : undefined;
@@ -279,7 +273,7 @@ test('a new url is a new receiver: the circuit closes at once and the waiting de
   const dead = await deadReceiver(500);
   const { id } = await subscription(t, { url: dead.receiver.url, eventTypes: ['order.moved'] });
   const live = await watch(app, t, id);
-  const published = await publishMany(app, t, 'order.moved', 4);
+  const published = await publishMany(t, 'order.moved', 4);
   await eventually(async () => (await circuitOf(app, t, id)).state !== 'CLOSED' || undefined, 20_000, 'the circuit to open');
   const moved = await startReceiver();
   after(() => moved.close());
@@ -300,7 +294,7 @@ test('once the circuit closes, the waiting deliveries still keep to rateLimitPer
   await eventType(t, 'order.limited');
   const dead = await deadReceiver(500);
   const { id } = await subscription(t, { url: dead.receiver.url, eventTypes: ['order.limited'], rateLimitPerSecond: 5 });
-  const published = await publishMany(app, t, 'order.limited', 15);
+  const published = await publishMany(t, 'order.limited', 15);
   const open = await eventually(async () => {
     const c = await circuitOf(app, t, id);
     return c.state !== 'CLOSED' ? c : undefined;

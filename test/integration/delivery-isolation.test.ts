@@ -4,7 +4,7 @@ import { pgBossChannel } from '../../src/delivery/job-wakeups.js';
 import { PGBOSS_SCHEMA } from '../../src/delivery/queue.js';
 import { startTestApp } from '../helpers/app.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { eventType, eventually, publish, PUBLISH_MANY, settled, subscription, tenant, type Tenant } from '../helpers/webhooks.js';
+import { eventType, eventually, publish, publishMany, settled, subscription, tenant, type Tenant } from '../helpers/webhooks.js';
 
 /*
  * One subscription's slow or hanging receiver must not hold up another's
@@ -29,12 +29,6 @@ async function holdingReceiver(): Promise<Receiver & { release(): void }> {
     return { status: 200 };
   });
   return Object.assign(receiver, { release });
-}
-
-async function publishMany(t: Tenant, type: string, count: number): Promise<string[]> {
-  const result = await app.gql(PUBLISH_MANY, { input: { events: Array.from({ length: count }, (_, n) => ({ eventType: type, payload: { n } })) } }, t.key);
-  assert.deepEqual(result.data.eventsPublish.userErrors, []);
-  return result.data.eventsPublish.events.map((e: { id: string }) => e.id);
 }
 
 const eventIds = (receiver: Receiver) => new Set(receiver.requests.map((r) => String(r.headers['webhook-id'])));

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { AddressGuard } from '../../src/delivery/address-guard.js';
 import { deliveryJob, queueFor } from '../../src/delivery/jobs.js';
-import { DeliveryWorker } from '../../src/delivery/worker.js';
+import type { DeliveryWorker } from '../../src/delivery/worker.js';
 import { generateSigningSecret, sealSecret } from '../../src/domain/secrets.js';
-import { silentLogger } from '../../src/log.js';
 import { startTestApp } from '../helpers/app.js';
+import { startWorker as startWorkerFor } from '../helpers/worker.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { DELIVERY, deliveriesOf, eventType, eventually, publish, PUBLISH_MANY, settled, subscription, tenant, type Tenant } from '../helpers/webhooks.js';
+import { DELIVERY, deliveriesOf, eventType, eventually, publish, publishMany as publishManyOf, settled, subscription, tenant, type Tenant } from '../helpers/webhooks.js';
 
 /*
  * Races between delivery workers, subscription changes and pg-boss re-runs.
@@ -22,18 +21,7 @@ const services = app.app.services!;
 const { pool } = app.app;
 const boss = services.boss;
 
-async function startWorker(): Promise<DeliveryWorker> {
-  const worker = new DeliveryWorker({
-    config: services.config,
-    db: services.db,
-    boss,
-    log: silentLogger,
-    secretKey: services.secretKey,
-    guard: new AddressGuard(services.config.allowTargets, async () => ['127.0.0.1']),
-  });
-  await worker.start();
-  return worker;
-}
+const startWorker = () => startWorkerFor(app);
 
 async function freshTenant(): Promise<Tenant> {
   const t = await tenant(app);
@@ -41,11 +29,7 @@ async function freshTenant(): Promise<Tenant> {
   return t;
 }
 
-async function publishMany(t: Tenant, count: number): Promise<string[]> {
-  const result = await app.gql(PUBLISH_MANY, { input: { events: Array.from({ length: count }, (_, n) => ({ eventType: 'item.moved', payload: { n } })) } }, t.key);
-  assert.deepEqual(result.data.eventsPublish.userErrors, []);
-  return result.data.eventsPublish.events.map((e: any) => e.id);
-}
+const publishMany = (t: Tenant, count: number) => publishManyOf(t, 'item.moved', count);
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
