@@ -454,19 +454,8 @@ export class DeliveryWorker {
         // No slot: the subscription lost its rate limit (or was deleted) since it was read.
         // A slot soon is waited for here; a later one gets a job that starts just before it.
         if (slot && slot.waitMs > RATE_SLOT_LEAD_MS && !fetched.ordered) {
-          const { data } = fetched.job;
           deferred.push({
-            target: {
-              deliveryId: row.id,
-              attemptCount: data.a,
-              scheduleIndex: data.s,
-              webhookSubscriptionId: row.webhookSubscriptionId,
-              ordered: false,
-              deferrals: (data.r ?? 0) + 1,
-              keepsSlot: true,
-              slotAt: slot.at,
-              startAfter: new Date(slot.at.getTime() - RATE_SLOT_LEAD_MS),
-            },
+            target: deferral(fetched.job, row.webhookSubscriptionId, { keepsSlot: true, slotAt: slot.at, startAfter: new Date(slot.at.getTime() - RATE_SLOT_LEAD_MS) }),
             waitMs: slot.waitMs - RATE_SLOT_LEAD_MS,
           });
           settled.push(fetched);
@@ -552,16 +541,7 @@ export class DeliveryWorker {
         result.moved.push(fetched);
         continue;
       }
-      replaced.push({
-        deliveryId: row.id,
-        attemptCount: data.a,
-        scheduleIndex: data.s,
-        webhookSubscriptionId: row.webhookSubscriptionId,
-        ordered: false,
-        deferrals: (data.r ?? 0) + 1,
-        circuit: true,
-        startAfter: until,
-      });
+      replaced.push(deferral(fetched.job, row.webhookSubscriptionId, { circuit: true, startAfter: until }));
       result.complete.push(fetched);
     }
     await enqueue(this.options.boss, tx, replaced);
@@ -745,20 +725,13 @@ export class DeliveryWorker {
   private async deferHeld(held: readonly Fetched[], dueNow: boolean): Promise<void> {
     this.options.metrics?.jobsHeld.set(this.share.held);
     const now = Date.now();
-    const targets: DeliveryJobTarget[] = held.map(({ job, subscription }) => {
-      const deferrals = (job.data.r ?? 0) + 1;
-      return {
-        deliveryId: job.data.d,
-        attemptCount: job.data.a,
-        scheduleIndex: job.data.s,
-        webhookSubscriptionId: subscription!,
-        ordered: false,
-        deferrals,
+    const targets: DeliveryJobTarget[] = held.map(({ job, subscription }) =>
+      deferral(job, subscription!, {
         keepsSlot: job.data.k === 1,
         slotAt: job.data.t === undefined ? undefined : new Date(job.data.t),
-        startAfter: new Date(now + (dueNow ? 0 : HOLD_DEFER_MS * 2 ** Math.min(4, deferrals - 1))),
-      };
-    });
+        startAfter: new Date(now + (dueNow ? 0 : HOLD_DEFER_MS * 2 ** Math.min(4, job.data.r ?? 0))),
+      }),
+    );
     try {
       await this.options.db.transaction(async (tx) => {
         await enqueue(this.options.boss, tx, targets);
@@ -806,6 +779,12 @@ function logAttempt(log: Logger, { row, result, outcome }: Finished, attemptNumb
     // Not applied: the delivery was deleted or taken over meanwhile; the attempt is still recorded.
     outcome: attemptNumber === undefined ? null : outcome.status,
   });
+}
+
+/** The job of a deferred attempt: the same attempt of an unordered delivery, its deferral count raised (a new job id). */
+function deferral(job: DeliveryJob, webhookSubscriptionId: string, target: Pick<DeliveryJobTarget, 'keepsSlot' | 'slotAt' | 'circuit'> & { startAfter: Date }): DeliveryJobTarget {
+  const { data } = job;
+  return { deliveryId: data.d, attemptCount: data.a, scheduleIndex: data.s, webhookSubscriptionId, ordered: false, deferrals: (data.r ?? 0) + 1, ...target };
 }
 
 /** Fetched jobs as the deliveries they carry: one each, or a batch job's members. */
