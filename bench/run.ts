@@ -176,7 +176,7 @@ async function main(): Promise<void> {
     `${((1000 * (c.worker + c.postgres + c.api + c.receiver)) / deliveries).toFixed(2)} ms (worker ${((1000 * c.worker) / deliveries).toFixed(2)}, postgres ${((1000 * c.postgres) / deliveries).toFixed(2)}, api ${((1000 * c.api) / deliveries).toFixed(2)})`;
 
   progress(`(d) latency: ${LATENCY_RATE} events/s for ${size.latencySeconds} s through ${singlePublish ? 'eventPublish' : 'eventsPublish every 20 ms'}, one subscription …`);
-  const lat = noLatency ? { received: 0, p50: NaN, p95: NaN, p99: NaN, publishP50: NaN } : await latency(gql, latencyKey, receiverUrl, LATENCY_RATE, size.latencySeconds, progress, singlePublish);
+  const lat = noLatency ? { received: 0, p50: NaN, p95: NaN, p99: NaN, publishP50: NaN, publishP99: NaN } : await latency(gql, latencyKey, receiverUrl, LATENCY_RATE, size.latencySeconds, progress, singlePublish);
   const workerRss = peakRssMb(worker.child.pid!);
   const { rows: unfinished } = await api.pool.query<{ status: string; last_error: string | null; n: number }>(
     `select status, last_error, count(*)::int as n from delivery where status <> 'SUCCEEDED' group by 1, 2 order by 3 desc limit 5`,
@@ -268,7 +268,7 @@ async function main(): Promise<void> {
       ? ([
           [
             `slow receiver: tenant B publish→receive at ${SLOW.steadyPerS}/s (${slow.steady.received}/${slow.steady.sent} received)`,
-            `p50 ${slow.steady.p50} ms, p99 ${slow.steady.p99} ms, max ${slow.steady.max} ms (worker with HOOKGRAPH_DELIVERY_TIMEOUT=${slow.timeout} for this phase)`,
+            `p50 ${slow.steady.p50} ms, p99 ${slow.steady.p99} ms, max ${slow.steady.max} ms; of that the publish call p50 ${slow.steady.publishP50} ms, p99 ${slow.steady.publishP99} ms (worker with HOOKGRAPH_DELIVERY_TIMEOUT=${slow.timeout} for this phase)`,
           ],
           [
             `slow receiver: tenant A at ${slow.hanging.perSecond}/s into a hanging receiver`,
