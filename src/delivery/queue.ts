@@ -59,12 +59,18 @@ export async function startBoss({ url, log, supervise, deliveryTimeoutMs = 15_00
     deleteAfterSeconds: 15 * 60,
   };
   for (const name of DELIVERY_SHARD_QUEUES) await ensureQueue(boss, name, { ...delivery, policy: 'standard' });
-  for (const name of ORDERED_DELIVERY_QUEUES) await ensureQueue(boss, name, { ...delivery, policy: 'key_strict_fifo' });
+  // An ordered job waits for its retries, an open circuit or a rate-limit slot in pg-boss's retry state (an
+  // explicit fail each time, which counts as a pg-boss retry): a long outage must not use up its retry limit,
+  // or pg-boss would drop the head of its key.
+  for (const name of ORDERED_DELIVERY_QUEUES) await ensureQueue(boss, name, { ...delivery, retryLimit: ORDERED_RETRY_LIMIT, policy: 'key_strict_fifo' });
   await ensureQueue(boss, RETENTION_QUEUE, { policy: 'standard', expireInSeconds: 30 * 60, retryLimit: 2, deleteAfterSeconds: 24 * 60 * 60 });
   return boss;
 }
 
 /** Creates a queue, or brings an existing one's options up to date (a policy is fixed at creation). */
+/** pg-boss's retry_limit is an int4: as good as unlimited. */
+const ORDERED_RETRY_LIMIT = 2 ** 31 - 1;
+
 async function ensureQueue(boss: PgBoss, name: string, options: Omit<Queue, 'name'>): Promise<void> {
   const { policy, ...updatable } = options;
   if (!(await boss.getQueue(name))) {

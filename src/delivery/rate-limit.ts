@@ -7,9 +7,11 @@ import type { SlotReservation } from '../store/webhook-subscriptions.js';
  * reserves the next free slots of its rate-limited subscriptions in one
  * statement (`webhookSubscriptions.reserveSendSlots`, on the database's clock).
  * Slots are 1/rate apart, so no one-second window ever holds more than `rate`
- * slots (no burst allowance). A delivery whose slot lies ahead is deferred to
- * it (a job starting at the slot) and keeps the slot, so it is not counted
- * twice when it comes back; an ordered one waits for it in-process.
+ * slots (no burst allowance). A delivery whose slot is near waits for it in
+ * the worker; one whose slot lies further ahead is deferred to just before it
+ * (a new job, or for an ordered one its own job moved in pg-boss's retry
+ * state, so it keeps the head of its key) and keeps the slot, so it is not
+ * counted twice when it comes back (see `k` and `t` in jobs.ts).
  */
 
 export interface Slot {

@@ -438,9 +438,12 @@ export class DeliveryWorker {
       const hasSlot = data.k === 1 && (data.t === undefined || data.t > Date.now() - RATE_SLOT_LATE_MS);
       (row.rateLimitPerSecond && !hasSlot ? limited : candidates).push({ fetched, row, waitMs: 0, probe: false, slotAt: row.rateLimitPerSecond && hasSlot ? data.t : undefined });
     }
-    const { claims, settled, deferred, waited } = await db.transaction(async (tx) => {
+    const { claims, settled, deferred, waited, slotWakes } = await db.transaction(async (tx) => {
       const settled: Fetched[] = [...skipped];
       const deferred: { target: DeliveryJobTarget; waitMs: number }[] = [];
+      /** Ordered jobs moved to their rate-limit slot (their job is kept, not completed), and when to fetch them. */
+      const movedToSlot: Fetched[] = [];
+      const slotWakes: { queue: string; waitMs: number }[] = [];
       const ready: Claim[] = [...candidates];
       // Open circuits first, locked before any delivery row (as a group commit takes the subscriptions first),
       // so what is decided here is current: a circuit closing meanwhile waits for this transaction and then
@@ -452,8 +455,16 @@ export class DeliveryWorker {
         const { row, fetched } = claim;
         const slot = slots.get(row.webhookSubscriptionId)?.shift();
         // No slot: the subscription lost its rate limit (or was deleted) since it was read.
-        // A slot soon is waited for here; a later one gets a job that starts just before it.
-        if (slot && slot.waitMs > RATE_SLOT_LEAD_MS && !fetched.ordered) {
+        // A slot soon is waited for here; a later one gets a job that starts just before it. An ordered job
+        // keeps the head of its key: it is moved there in pg-boss's retry state, as for a retry.
+        if (slot && slot.waitMs > RATE_SLOT_LEAD_MS && fetched.ordered) {
+          const { data } = fetched.job;
+          await this.holdOrdered(tx, fetched, { ...data, r: (data.r ?? 0) + 1, k: 1, t: slot.at.getTime() }, new Date(slot.at.getTime() - RATE_SLOT_LEAD_MS), null);
+          slotWakes.push({ queue: fetched.queue, waitMs: slot.waitMs - RATE_SLOT_LEAD_MS });
+          movedToSlot.push(fetched);
+          continue;
+        }
+        if (slot && slot.waitMs > RATE_SLOT_LEAD_MS) {
           deferred.push({
             target: deferral(fetched.job, row.webhookSubscriptionId, { keepsSlot: true, slotAt: slot.at, startAfter: new Date(slot.at.getTime() - RATE_SLOT_LEAD_MS) }),
             waitMs: slot.waitMs - RATE_SLOT_LEAD_MS,
@@ -494,15 +505,16 @@ export class DeliveryWorker {
       }
       const waited = await this.waitForCircuit(tx, waiting);
       await this.completeJobs(tx, [...settled, ...lost, ...waited.complete]);
-      settled.push(...lost, ...waited.complete, ...waited.moved);
+      settled.push(...lost, ...waited.complete, ...waited.moved, ...movedToSlot);
       const ok = new Set([...ready.filter((c) => claimed.has(c.row.id)), ...tries.filter((c) => taken.has(c.row.webhookSubscriptionId))]);
-      return { claims: claimable.filter((c) => ok.has(c)), settled, deferred, waited };
+      return { claims: claimable.filter((c) => ok.has(c)), settled, deferred, waited, slotWakes };
     }, CLAIM);
     if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
     // The slot is on the database's clock; this process's timer counts the wait from now.
     const now = Date.now();
     for (const claim of claims) if (claim.slotAt !== undefined) claim.waitMs = Math.max(0, claim.slotAt - now);
     for (const { target, waitMs } of deferred) this.wakeAt(queueFor(false, target.deliveryId), now + waitMs);
+    for (const { queue, waitMs } of slotWakes) this.wakeAt(queue, now + waitMs);
     for (const { queue, at } of waited.wakes) this.wakeAt(queue, at);
     return { claims, settled };
   }
