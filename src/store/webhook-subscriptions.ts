@@ -235,8 +235,9 @@ export interface SlotReservation {
  * batch. The step is rounded up to whole microseconds, so slots are never
  * closer than 1/rate. The rows are locked in id order (two workers reserving
  * for the same subscriptions wait for each other instead of deadlocking);
- * `statement_timestamp()` is the database's clock, read before any lock wait,
- * so a wait measured from it can only come out longer. Subscriptions without a rate limit
+ * "now" is the database's clock read once each row is locked, so slots never
+ * start in the past of a lock wait (they would all be sent at once, a burst
+ * over the limit). Subscriptions without a rate limit
  * (removed meanwhile) or gone are left out of the answer. Only `rate_tat`
  * changes: no indexed column (HOT), no `updated_at` (not a change of the
  * subscription), nothing announced.
@@ -250,12 +251,14 @@ export async function reserveSendSlots(tx: Tx, wants: ReadonlyMap<string, number
        select id from webhook_subscription where id = any($1::uuid[]) and rate_limit_per_second is not null order by id for no key update
      )
      update webhook_subscription s
-        set rate_tat = greatest(s.rate_tat, statement_timestamp()) + w.n * ceil(1000000.0 / s.rate_limit_per_second)::bigint * interval '1 microsecond'
-       from locked l, unnest($1::uuid[], $2::int[]) as w(id, n)
+        set rate_tat = greatest(s.rate_tat, c.now) + w.n * ceil(1000000.0 / s.rate_limit_per_second)::bigint * interval '1 microsecond'
+       from locked l, unnest($1::uuid[], $2::int[]) as w(id, n),
+            -- Correlated with the locked row, so it is read after the locks were taken.
+            lateral (select clock_timestamp() as now where l.id is not null) c
       where s.id = l.id and w.id = s.id and s.rate_limit_per_second is not null
       returning s.id,
-        (extract(epoch from statement_timestamp()) * 1000000)::bigint as "nowUs",
-        (extract(epoch from s.rate_tat - statement_timestamp()) * 1000000)::bigint - w.n * ceil(1000000.0 / s.rate_limit_per_second)::bigint as "firstWaitUs",
+        (extract(epoch from c.now) * 1000000)::bigint as "nowUs",
+        (extract(epoch from s.rate_tat - c.now) * 1000000)::bigint - w.n * ceil(1000000.0 / s.rate_limit_per_second)::bigint as "firstWaitUs",
         ceil(1000000.0 / s.rate_limit_per_second)::bigint as "stepUs"`,
     [[...wants.keys()], [...wants.values()]],
   );
