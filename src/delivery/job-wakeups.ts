@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { pgBossChannel } from '../store/queue.js';
 import type { PgBoss } from 'pg-boss';
 import type { Logger } from '../log.js';
 
@@ -19,12 +19,6 @@ export interface JobWakeups {
   /** True while the listener is connected (the loops then poll less often). */
   readonly listening: boolean;
   close(): Promise<void>;
-}
-
-/** pg-boss's NOTIFY channel for a schema, as its `notifyChannelSql` computes it in SQL (payload: the queue name). */
-export function pgBossChannel(schema: string): string {
-  const name = /^".*"$/.test(schema) ? schema.slice(1, -1) : schema;
-  return `pgboss_${createHash('sha224').update(name).digest('hex').slice(0, 24)}`;
 }
 
 export async function listenForJobs(boss: PgBoss, schema: string, log: Logger, onQueue: (queue: string) => void, onReconnect: () => void): Promise<JobWakeups> {

@@ -1,9 +1,8 @@
 import { PgBoss, type Queue } from 'pg-boss';
 import type { Logger } from '../log.js';
+import { PGBOSS_SCHEMA } from '../store/queue.js';
 import { DELIVERY_SHARD_QUEUES, ORDERED_DELIVERY_QUEUES, RETENTION_QUEUE } from './jobs.js';
 
-/** pg-boss keeps its tables in its own schema and migrates them itself. */
-export const PGBOSS_SCHEMA = 'pgboss';
 
 export interface QueueOptions {
   url: string;

@@ -1,5 +1,4 @@
-import { pgBossChannel } from '../delivery/job-wakeups.js';
-import { PGBOSS_SCHEMA } from '../delivery/queue.js';
+import { createHash } from 'node:crypto';
 import type { Sql, Tx } from './db.js';
 
 /**
@@ -7,6 +6,15 @@ import type { Sql, Tx } from './db.js';
  * and the one write hookgraph makes itself, pulling the jobs of a closed
  * circuit forward.
  */
+
+/** pg-boss keeps its tables in its own schema and migrates them itself. */
+export const PGBOSS_SCHEMA = 'pgboss';
+
+/** pg-boss's NOTIFY channel for a schema, as its `notifyChannelSql` computes it in SQL (payload: the queue name). */
+export function pgBossChannel(schema: string): string {
+  const name = /^".*"$/.test(schema) ? schema.slice(1, -1) : schema;
+  return `pgboss_${createHash('sha224').update(name).digest('hex').slice(0, 24)}`;
+}
 
 /** Per queue: the earliest start_after among due jobs waiting to be fetched (created, or pg-boss retry). */
 const OLDEST_DUE = `

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pgBossChannel } from '../../src/delivery/job-wakeups.js';
-import { PGBOSS_SCHEMA } from '../../src/delivery/queue.js';
+import { pgBossChannel } from '../../src/store/queue.js';
+import { PGBOSS_SCHEMA } from '../../src/store/queue.js';
 import { startTestApp } from '../helpers/app.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { eventType, eventually, publish, publishMany, settled, subscription, tenant, type Tenant } from '../helpers/webhooks.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Doorbell } from '../../src/delivery/doorbell.js';
 import { GroupCommit } from '../../src/delivery/group-commit.js';
-import { pgBossChannel } from '../../src/delivery/job-wakeups.js';
+import { pgBossChannel } from '../../src/store/queue.js';
 import { silentLogger } from '../../src/log.js';
 
 test('items are committed in groups of at most maxItems, one commit at a time, none lost', async () => {
