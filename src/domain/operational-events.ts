@@ -9,9 +9,7 @@
  * publish one. They are never raised about a delivery of an operational
  * event, so a failing receiver of them cannot start a loop.
  */
-
-/** The namespace of hookgraph's own event types (operational events and `hookgraph.test`). */
-export const SYSTEM_NAMESPACE = 'hookgraph';
+import { SYSTEM_NAMESPACE } from './patterns.js';
 
 export const SUBSCRIPTION_DISABLED = 'hookgraph.subscription.disabled';
 export const SUBSCRIPTION_CIRCUIT_OPENED = 'hookgraph.subscription.circuit_opened';

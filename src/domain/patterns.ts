@@ -18,8 +18,8 @@
  * Matching walks segments; no regular expressions are built from input.
  */
 export const MAX_EVENT_TYPE_NAME_LENGTH = 128;
-/** First segment of hookgraph's own event types (see operational-events.ts). */
-const SYSTEM_NAMESPACE = 'hookgraph';
+/** First segment of hookgraph's own event types (operational events and `hookgraph.test`). */
+export const SYSTEM_NAMESPACE = 'hookgraph';
 export const MAX_SEGMENTS = 16;
 
 const SEGMENT = /^[a-z][a-z0-9_-]*$/;

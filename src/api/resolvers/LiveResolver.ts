@@ -130,7 +130,7 @@ export class LiveResolver {
       });
     }) as never,
   })
-  eventPublished(@Root() event: Event, @Arg('eventTypes', () => [String], { nullable: true, description: 'Event type names or patterns (`order.*`, `*`); all events when left out.' }) _eventTypes?: string[]): Event {
+  eventPublished(@Root() event: Event, @Arg('eventTypes', () => [String], { nullable: true, description: 'Event type names or patterns (`order.*`, `*`), matched as subscription patterns are: `*` selects the tenant\'s own types, `hookgraph.*` hookgraph\'s (`hookgraph.test`, operational events); all events when left out.' }) _eventTypes?: string[]): Event {
     return event;
   }
 }
