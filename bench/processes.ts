@@ -86,12 +86,13 @@ export function sampleRss(pid: number, everyMs = 250): { stop(): { sampledPeakMb
 
 const TICKS = 100;
 
-/** CPU seconds (user + system) used so far by one process. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds (user + system) used so far by one process; with `reapedChildren`, also by its children that exited. */
+export function cpuSeconds(pid: number, reapedChildren = false): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+    const own = Number(fields[11]) + Number(fields[12]);
+    return (reapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own) / TICKS;
   } catch {
     return 0;
   }
@@ -99,7 +100,8 @@ export function cpuSeconds(pid: number): number {
 
 /**
  * CPU seconds of one PostgreSQL server: the postmaster whose command line
- * names `dataDir`, and its children (backends, background workers). Other
+ * names `dataDir`, and its children (backends, background workers), live or
+ * exited. Other
  * PostgreSQL servers on the machine (other test runs) are not counted.
  */
 export function postgresCpuSeconds(dataDir: string | undefined): number {
@@ -121,7 +123,8 @@ export function postgresCpuSeconds(dataDir: string | undefined): number {
     }
   });
   if (!postmaster) return NaN;
-  let total = cpuSeconds(Number(postmaster));
+  // Backends that exited count through the postmaster's reaped-children time, so the total never goes down.
+  let total = cpuSeconds(Number(postmaster), true);
   for (const pid of pids) if (parentOf(pid) === postmaster) total += cpuSeconds(Number(pid));
   return total;
 }
