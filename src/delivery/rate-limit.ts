@@ -30,3 +30,31 @@ export function slotsOf(reservation: SlotReservation, count: number): Slot[] {
     return { waitMs: Math.ceil(waitUs / 1000), at: new Date(Math.ceil((nowUs + waitUs) / 1000)) };
   });
 }
+
+/**
+ * The database's clock as this process reads it. Slots are on the database
+ * clock, and a worker whose own clock is off would otherwise wait for them by
+ * its own: ahead, it sends early (over the limit) and takes a deferred job
+ * that comes back on time for a late one, reserving it a new slot each time;
+ * behind, it sends late. The offset comes from the last reading (every slot
+ * reservation returns one); the time the answer takes to arrive makes the
+ * database look a little behind, so sends err late, never early.
+ */
+export class DatabaseClock {
+  private offsetMs = 0;
+
+  /** A reading of the database clock (epoch ms) that arrived at `localMs`. */
+  observe(databaseMs: number, localMs = Date.now()): void {
+    this.offsetMs = databaseMs - localMs;
+  }
+
+  /** Now on the database's clock (epoch ms). */
+  now(localMs = Date.now()): number {
+    return localMs + this.offsetMs;
+  }
+
+  /** Milliseconds from now until `databaseMs` (a time on the database's clock) by this process's timers; 0 if passed. */
+  untilMs(databaseMs: number, localMs = Date.now()): number {
+    return Math.max(0, databaseMs - this.now(localMs));
+  }
+}

@@ -2,7 +2,7 @@ import type { Job, JobAttempt, PgBoss } from 'pg-boss';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { AddressGuard } from './address-guard.js';
-import type { Db, Tx } from '../store/db.js';
+import { databaseClockMs, type Db, type Tx } from '../store/db.js';
 import * as deliveries from '../store/deliveries.js';
 import { CLAIMABLE, type DueDelivery } from '../store/deliveries.js';
 import * as queueJobs from '../store/queue.js';
@@ -34,7 +34,7 @@ import { operationalEvents } from './operational.js';
 import { Publisher } from './publish.js';
 import { PGBOSS_SCHEMA } from '../store/queue.js';
 import { deliveryExpireSeconds } from './queue.js';
-import { slotsOf, type Slot } from './rate-limit.js';
+import { DatabaseClock, slotsOf, type Slot } from './rate-limit.js';
 import { recordAttempts, type AppliedAttempt, type FinishedAttempt } from './record.js';
 import { SecretCache, buildRequest, recordedHeaders } from './request.js';
 import { Sender, type SendResult } from './sender.js';
@@ -148,6 +148,8 @@ export class DeliveryWorker {
   private readonly secrets: SecretCache;
   private readonly userAgent = USER_AGENT;
   private readonly caps = new CapCache();
+  /** Rate-limit slots are on the database's clock; this converts them to this process's timers. */
+  private readonly clock = new DatabaseClock();
   private readonly share: FairShare<Fetched>;
   private readonly outcomes: GroupCommit<Finished>;
   private readonly bells = new Map<string, Doorbell>();
@@ -198,6 +200,7 @@ export class DeliveryWorker {
   async start(): Promise<void> {
     const queues: [string, boolean][] = [...DELIVERY_SHARD_QUEUES.map((q): [string, boolean] => [q, false]), ...ORDERED_DELIVERY_QUEUES.map((q): [string, boolean] => [q, true])];
     for (const [queue] of queues) this.bells.set(queue, new Doorbell());
+    this.clock.observe(await databaseClockMs(this.options.db));
     this.wakeups = await listenForJobs(
       this.options.boss,
       PGBOSS_SCHEMA,
@@ -436,7 +439,7 @@ export class DeliveryWorker {
       }
       // A job with its slot comes back a little early and waits for the slot once claimed (see `t`); one that
       // comes back after its slot has passed takes a new one, so late sends do not bunch up.
-      const hasSlot = data.k === 1 && (data.t === undefined || data.t > Date.now() - RATE_SLOT_LATE_MS);
+      const hasSlot = data.k === 1 && (data.t === undefined || data.t > this.clock.now() - RATE_SLOT_LATE_MS);
       (row.rateLimitPerSecond && !hasSlot ? limited : candidates).push({ fetched, row, waitMs: 0, probe: false, slotAt: row.rateLimitPerSecond && hasSlot ? data.t : undefined });
     }
     const { claims, settled, deferred, waited, slotWakes } = await db.transaction(async (tx) => {
@@ -513,7 +516,7 @@ export class DeliveryWorker {
     if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
     // The slot is on the database's clock; this process's timer counts the wait from now.
     const now = Date.now();
-    for (const claim of claims) if (claim.slotAt !== undefined) claim.waitMs = Math.max(0, claim.slotAt - now);
+    for (const claim of claims) if (claim.slotAt !== undefined) claim.waitMs = this.clock.untilMs(claim.slotAt, now);
     for (const { target, waitMs } of deferred) this.wakeAt(queueFor(false, target.deliveryId), now + waitMs);
     for (const { queue, waitMs } of slotWakes) this.wakeAt(queue, now + waitMs);
     for (const { queue, at } of waited.wakes) this.wakeAt(queue, at);
@@ -525,6 +528,8 @@ export class DeliveryWorker {
     const counts = new Map<string, number>();
     for (const { row } of limited) counts.set(row.webhookSubscriptionId, (counts.get(row.webhookSubscriptionId) ?? 0) + 1);
     const reservations = await webhookSubscriptions.reserveSendSlots(tx, counts);
+    const reading = reservations.values().next().value;
+    if (reading) this.clock.observe(reading.nowUs / 1000);
     return new Map([...reservations].map(([id, reservation]) => [id, slotsOf(reservation, counts.get(id)!)]));
   }
 
@@ -742,7 +747,7 @@ export class DeliveryWorker {
       deferral(job, subscription!, {
         keepsSlot: job.data.k === 1,
         slotAt: job.data.t === undefined ? undefined : new Date(job.data.t),
-        startAfter: new Date(now + (dueNow ? 0 : HOLD_DEFER_MS * 2 ** Math.min(4, job.data.r ?? 0))),
+        startAfter: new Date(this.clock.now(now) + (dueNow ? 0 : HOLD_DEFER_MS * 2 ** Math.min(4, job.data.r ?? 0))),
       }),
     );
     try {

@@ -159,3 +159,9 @@ export class Db implements Sql {
       });
   }
 }
+
+/** The database server's clock now (epoch ms). */
+export async function databaseClockMs(db: Sql): Promise<number> {
+  const { rows } = await db.query<{ ms: string }>('select (extract(epoch from clock_timestamp()) * 1000)::bigint as ms');
+  return Number(rows[0].ms);
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { slotsOf } from '../../src/delivery/rate-limit.js';
+import { DatabaseClock, slotsOf } from '../../src/delivery/rate-limit.js';
 
 /** The database clock of a reservation, in microseconds. */
 const NOW_US = 1_700_000_000_000_000;
@@ -63,4 +63,14 @@ test('no one-second window holds more slots than the rate', () => {
       assert.ok(inWindow <= rate, `${inWindow} slots in the second from ${start} at ${rate}/s`);
     }
   }
+});
+
+test('DatabaseClock turns a slot on the database clock into a wait on this process, whichever clock is ahead', () => {
+  const clock = new DatabaseClock();
+  clock.observe(10_000, 11_500); // this process is 1.5 s ahead
+  assert.equal(clock.now(11_600), 10_100);
+  assert.equal(clock.untilMs(10_300, 11_600), 200);
+  assert.equal(clock.untilMs(10_000, 11_600), 0, 'a passed slot is due now');
+  clock.observe(20_000, 19_000); // now 1 s behind
+  assert.equal(clock.untilMs(20_250, 19_000), 250);
 });
