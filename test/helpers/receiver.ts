@@ -101,3 +101,8 @@ export async function startReceiver(): Promise<Receiver> {
     close,
   };
 }
+
+/** The most arrivals within any window of `ms` starting at an arrival. */
+export function mostWithin(times: readonly number[], ms: number): number {
+  return Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + ms).length));
+}

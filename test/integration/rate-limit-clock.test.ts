@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { startTestApp } from '../helpers/app.js';
-import { startReceiver } from '../helpers/receiver.js';
+import { mostWithin, startReceiver } from '../helpers/receiver.js';
 import { eventType, publish, subscription, tenant } from '../helpers/webhooks.js';
 import { startWorker } from '../helpers/worker.js';
 
@@ -17,10 +17,6 @@ const SKEW_MS = 1_500;
 const app = await startTestApp({ label: 'rate-limit-clock', role: 'api' });
 const receiver = await startReceiver();
 after(() => receiver.close());
-
-function mostWithin(times: readonly number[], ms: number): number {
-  return Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + ms).length));
-}
 
 test('a worker whose clock runs ahead of the database still sends at the rate limit, each event once', { timeout: 90_000 }, async () => {
   const t = await tenant(app);

@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { startTestApp } from '../helpers/app.js';
 import { scrape } from '../helpers/metrics.js';
 import { spawnHookgraph, type HookgraphProcess } from '../helpers/process.js';
-import { startReceiver } from '../helpers/receiver.js';
+import { mostWithin, startReceiver } from '../helpers/receiver.js';
 import { eventType, eventually, publish, PUBLISH_MANY, subscription, tenant } from '../helpers/webhooks.js';
 
 /*
@@ -43,11 +43,6 @@ async function subscriptionUpdates(): Promise<{ all: number; hot: number }> {
   } finally {
     client.release();
   }
-}
-
-/** The most arrivals within any window of `ms` starting at an arrival. */
-function mostWithin(times: readonly number[], ms: number): number {
-  return Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + ms).length));
 }
 
 test('two worker processes together keep a subscription within its rate limit, and deliver every event once', { timeout: 90_000 }, async () => {
