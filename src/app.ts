@@ -4,7 +4,7 @@ import type { PgBoss } from 'pg-boss';
 import type { Config } from './config/config.js';
 import { resolveKeys, resolveSecretKey } from './config/keys.js';
 import { openDatabase, type Database } from './db/database.js';
-import { createOrm, migrate, pendingMigrations, pgPool, type Orm } from './db/orm.js';
+import { connectionBudget, createOrm, migrate, pendingMigrations, pgPool, type Orm } from './db/orm.js';
 import { sealOutdatedSecrets } from './db/seal-rows.js';
 import type { Services } from './api/context.js';
 import { createSchema } from './api/schema.js';
@@ -67,7 +67,8 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
   try {
     // Stopped after everything that makes spans, flushing what is queued.
     onStop('tracing', await startTracing(config, log));
-    const orm = await createOrm({ url: database.url });
+    const connections = connectionBudget(config.dbConnections);
+    const orm = await createOrm({ url: database.url, poolSize: connections.orm });
     onStop('orm', () => orm.close());
     const db = new Db(orm);
     const metrics = new Metrics({ defaults: true });
@@ -98,7 +99,7 @@ export async function startApp(config: Config, role: Exclude<Role, 'migrate'>, l
       onStop('live', () => live!.stop());
     }
 
-    const boss: PgBoss = await startBoss({ url: database.url, log, supervise: role !== 'api', deliveryTimeoutMs: config.deliveryTimeoutMs });
+    const boss: PgBoss = await startBoss({ url: database.url, log, supervise: role !== 'api', deliveryTimeoutMs: config.deliveryTimeoutMs, max: connections.queue });
     onStop('queue', () => boss.stop({ graceful: true, timeout: 10_000, close: true }));
     metrics.watchQueues(boss);
     metrics.watchBacklog(db);

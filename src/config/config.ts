@@ -43,6 +43,11 @@ export interface Config {
   readonly maxResponseBytes: number;
   /** Open WebSockets per API key in one api process; more are closed (1008). `HOOKGRAPH_MAX_SOCKETS_PER_KEY`, default 20. */
   readonly maxSocketsPerKey: number;
+  /**
+   * PostgreSQL connections one process opens at most, besides its LISTEN
+   * connections (see `connectionBudget`). `HOOKGRAPH_DB_CONNECTIONS`, default 30.
+   */
+  readonly dbConnections: number;
   /** Deliveries fetched per pg-boss batch. `HOOKGRAPH_WORKER_BATCH_SIZE`, default 100. */
   readonly workerBatchSize: number;
   /** No longer used by the worker (one fetch loop per queue, sized by `workerInFlight`); kept for the bench's raw baselines. `HOOKGRAPH_WORKER_CONCURRENCY`, default 4. */
@@ -223,6 +228,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxPayloadBytes,
     maxResponseBytes: maxResponseBytes(env, maxPayloadBytes),
     maxSocketsPerKey: integer(env, 'HOOKGRAPH_MAX_SOCKETS_PER_KEY', 20, 1, 10_000),
+    dbConnections: integer(env, 'HOOKGRAPH_DB_CONNECTIONS', 30, 4, 1000),
     workerBatchSize: integer(env, 'HOOKGRAPH_WORKER_BATCH_SIZE', 100, 1, 1000),
     workerConcurrency: integer(env, 'HOOKGRAPH_WORKER_CONCURRENCY', 4, 1, 64),
     workerInFlight: integer(env, 'HOOKGRAPH_WORKER_IN_FLIGHT', 500, 1, 100_000),

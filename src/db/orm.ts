@@ -38,6 +38,18 @@ export async function createOrm({ url, poolSize = 20, debug = false }: OrmOption
   });
 }
 
+/**
+ * One process's connection budget, split between its two pools: MikroORM's,
+ * which every hookgraph statement and transaction uses, and pg-boss's own,
+ * which only fetches, completes and maintains jobs (its connections skip the
+ * WAL flush on commit, see `startBoss`, so it cannot share the first). A
+ * third goes to pg-boss, at least 2.
+ */
+export function connectionBudget(total: number): { orm: number; queue: number } {
+  const queue = Math.max(2, Math.floor(total / 3));
+  return { orm: total - queue, queue };
+}
+
 /** The `pg` pool under MikroORM, for hot paths written in plain SQL. */
 export async function pgPool(orm: Orm): Promise<Pool> {
   return orm.em.getConnection().getNativeClient();

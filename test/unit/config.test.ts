@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { parseDuration } from '../../src/config/duration.js';
+import { connectionBudget } from '../../src/db/orm.js';
 
 const KEY = 'ab'.repeat(32);
 
@@ -31,7 +32,14 @@ test('defaults match the documented table', () => {
   assert.equal(config.circuitFailures, 10);
   assert.equal(config.circuitProbeBaseMs, 5_000);
   assert.equal(config.circuitProbeMaxMs, 300_000);
+  assert.equal(config.dbConnections, 30);
   assert.ok(Object.isFrozen(config));
+});
+
+test("one connection budget per process: two thirds for hookgraph's pool, a third (at least 2) for pg-boss's", () => {
+  assert.deepEqual(connectionBudget(loadConfig({}, '/srv/app').dbConnections), { orm: 20, queue: 10 });
+  assert.deepEqual(connectionBudget(loadConfig({ HOOKGRAPH_DB_CONNECTIONS: '4' }, '/srv/app').dbConnections), { orm: 2, queue: 2 });
+  assert.deepEqual(connectionBudget(100), { orm: 67, queue: 33 });
 });
 
 test('circuit breaker settings: a whole number of failures (0 turns it off), probe waits as durations, the ceiling not below the base', () => {
@@ -66,6 +74,7 @@ test('each bad value names its variable and what is wrong', () => {
   const cases: [Record<string, string>, string, RegExp][] = [
     [{ PORT: 'eighty' }, 'PORT', /not a whole number/],
     [{ PORT: '70000' }, 'PORT', /outside/],
+    [{ HOOKGRAPH_DB_CONNECTIONS: '3' }, 'HOOKGRAPH_DB_CONNECTIONS', /outside/],
     [{ DATABASE_URL: 'not a url', HOOKGRAPH_SECRET_KEY: KEY }, 'DATABASE_URL', /not a URL/],
     [{ DATABASE_URL: 'mysql://db/x', HOOKGRAPH_SECRET_KEY: KEY }, 'DATABASE_URL', /scheme "mysql"/],
     [{ DATABASE_URL: 'postgres://db/x' }, 'HOOKGRAPH_SECRET_KEY', /required when DATABASE_URL/],
