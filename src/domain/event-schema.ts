@@ -39,7 +39,7 @@ import {
  * order; a name already taken (two event types that camel-case alike,
  * `order.created` and `order_created`, or a nested type named like another
  * event type's) gets `_2`, `_3`, … So a type created later never renames an
- * existing one's names (archiving one frees its names for later types).
+ * existing one's names; archived types keep theirs reserved.
  * A property name that camel-cases to nothing (`_`) names its nested type
  * with `_`; a property whose type cannot be built is `JSON`.
  */
@@ -53,6 +53,8 @@ export interface EventTypeSource {
   createdAt?: Date | string | null;
   /** hookgraph's own event types, named before the tenant's. */
   system?: boolean;
+  /** Archived: not in the schema, but its names stay reserved, so restoring it renames nothing. */
+  archived?: boolean;
 }
 
 export interface EventSchema {
@@ -235,11 +237,12 @@ function descriptionOf(node: unknown): string | undefined {
   return isObject(node) && typeof node.description === 'string' ? node.description : undefined;
 }
 
-/** The event schema of these (non-archived) event types. */
+/** The event schema of these event types (archived ones only hold their names). */
 export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventSchema {
   const ordered = [...eventTypes].sort(namingOrder);
   const fieldOf = new Map<string, string>();
   const eventTypeOf = new Map<string, string>();
+  const fields = new Set<string>();
   const taken = new Set(RESERVED);
   const subscription: GraphQLFieldConfigMap<unknown, unknown> = {};
   // Each event type takes all its names (root field, type, nested types) before the next one,
@@ -247,9 +250,8 @@ export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventS
   for (const eventType of ordered) {
     const wanted = rootFieldName(eventType.name);
     let field = wanted;
-    for (let n = 2; eventTypeOf.has(field); n++) field = `${wanted}_${n}`;
-    fieldOf.set(eventType.name, field);
-    eventTypeOf.set(field, eventType.name);
+    for (let n = 2; fields.has(field); n++) field = `${wanted}_${n}`;
+    fields.add(field);
     const builder = new Builder(eventType.schema, taken);
     const typeName = builder.claim(wanted[0].toUpperCase() + wanted.slice(1));
     let type: GraphQLOutputType = JSONScalar;
@@ -260,6 +262,10 @@ export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventS
     } catch {
       // What the mapping cannot build is JSON, for this event type only.
     }
+    // An archived type's types are built (their names taken) but unreachable, so left out of the schema.
+    if (eventType.archived) continue;
+    fieldOf.set(eventType.name, field);
+    eventTypeOf.set(field, eventType.name);
     subscription[field] = {
       type: new GraphQLNonNull(type),
       description: eventType.description || `A \`${eventType.name}\` event's payload.`,
@@ -271,7 +277,7 @@ export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventS
       description: 'Payload queries are subscription documents; this root only lists the event types.',
       fields: { eventTypes: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))), description: 'The event types of this schema, by name.' } },
     }),
-    subscription: ordered.length
+    subscription: fieldOf.size
       ? new GraphQLObjectType({ name: 'Subscription', description: "One field per event type: select the parts of its payload a webhook's `data` carries.", fields: subscription })
       : undefined,
     types: [JSONScalar],

@@ -32,10 +32,13 @@ export async function active(db: Db, tenantId: string): Promise<EventType[]> {
   return db.em().find(EventType, { tenant: tenantId, archivedAt: null }, { orderBy: { name: 'asc' } });
 }
 
-/** The tenant's event types that accept events, as the event schema is built from them (only the columns it reads). */
+/**
+ * The tenant's event types as the event schema is built from them (only the
+ * columns it reads): archived ones too, whose names stay reserved.
+ */
 export async function forEventSchema(db: Sql, tenantId: string): Promise<EventTypeSource[]> {
   const { rows } = await db.query<EventTypeSource>(
-    `select name, description, schema, created_at as "createdAt" from event_type where tenant_id = $1 and archived_at is null`,
+    `select name, description, schema, created_at as "createdAt", archived_at is not null as archived from event_type where tenant_id = $1`,
     [tenantId],
   );
   return rows;

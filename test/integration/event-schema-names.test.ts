@@ -60,6 +60,15 @@ test('an event type created later that camel-cases like an existing one takes th
   assert.match(sdl, /"""order-created events"""\n\s+orderCreated_2: OrderCreated_2!/);
   assert.match(sdl, /type OrderCreatedCustomer \{\n\s+email: String\n\}/);
   assert.match(sdl, /type OrderCreated_2Customer \{\n\s+name: String\n\}/);
+  // Archiving order.created leaves its names reserved; restoring it renames nothing.
+  const archive = await app.gql(ARCHIVE_TYPE, { input: { name: 'order.created' } }, t.key);
+  assert.deepEqual(archive.data.eventTypeArchive.userErrors, []);
+  const archived = await sdlOf(t.key);
+  assert.doesNotMatch(archived, /orderCreated:/);
+  assert.match(archived, /orderCreated_2: OrderCreated_2!/);
+  const restore = await app.gql(UPDATE_TYPE, { input: { name: 'order.created', archived: false } }, t.key);
+  assert.deepEqual(restore.data.eventTypeUpdate.userErrors, []);
+  assert.equal(await sdlOf(t.key), sdl);
   // A tenant type can no longer take a system type's field.
   await eventType(t, 'hookgraph-delivery.failed', { type: 'object', properties: { x: { type: 'string' } } });
   assert.match(await sdlOf(t.key), /"""hookgraph-delivery\.failed events"""\n\s+hookgraphDeliveryFailed_2: HookgraphDeliveryFailed_2!/);

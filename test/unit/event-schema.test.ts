@@ -55,6 +55,21 @@ test('a type created later that collides takes the suffix: the names of existing
   for (const block of objectTypes(before.sdl).slice(1)) assert.ok(after.sdl.includes(block.trim()), block);
 });
 
+test('an archived type is left out but keeps its names: the later type keeps its suffix, restoring renames nothing', () => {
+  const first = { name: 'order.created', createdAt: '2026-01-01T00:00:00Z', schema: { type: 'object', properties: { id: { type: 'string' } } } };
+  const second = { name: 'order-created', createdAt: '2026-01-02T00:00:00Z', schema: { type: 'object', properties: { id: { type: 'string' } } } };
+  const both = buildEventSchema([first, second]);
+  const archived = buildEventSchema([{ ...first, archived: true }, second]);
+  assert.equal(archived.fieldOf.get('order-created'), 'orderCreated_2');
+  assert.equal(archived.fieldOf.has('order.created'), false);
+  assert.equal(archived.eventTypeOf.has('orderCreated'), false);
+  assert.match(archived.sdl, /orderCreated_2: OrderCreated_2!/);
+  assert.doesNotMatch(archived.sdl, /orderCreated:|type OrderCreated \{/);
+  assert.equal(buildEventSchema([second, first]).sdl, both.sdl);
+  // Only archived types: no Subscription root at all.
+  assert.doesNotMatch(buildEventSchema([{ ...first, archived: true }]).sdl, /Subscription/);
+});
+
 test("a tenant type that camel-cases like a system type takes the suffix, whenever it was created", () => {
   const tenantType = { name: 'hookgraph-delivery.failed', createdAt: new Date('2000-01-01T00:00:00Z'), schema: { type: 'object', properties: { x: { type: 'string' } } } };
   const { fieldOf, sdl } = buildEventSchema([tenantType, ...SYSTEM_EVENT_TYPES]);
