@@ -26,7 +26,7 @@ export class EventSchemas {
     const cached = this.cache.get(tenantId);
     if (cached?.version === version) return cached.eventSchema;
     // hookgraph's own event types are part of every tenant's schema, so payload queries can shape them too.
-    const eventSchema = buildEventSchema([...(await eventTypes.active(this.db, tenantId)), ...SYSTEM_EVENT_TYPES]);
+    const eventSchema = buildEventSchema([...(await eventTypes.forEventSchema(this.db, tenantId)), ...SYSTEM_EVENT_TYPES]);
     this.cache.set(tenantId, { version, eventSchema });
     return eventSchema;
   }

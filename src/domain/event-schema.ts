@@ -20,7 +20,8 @@ import {
  * (`billing.invoice.paid` → `billingInvoicePaid`), whose type is generated
  * from the event type's JSON Schema (`BillingInvoicePaid`):
  *
- * - `string`, and `enum`/`const` of strings → `String`; `integer` → `Int`
+ * - `string`, and `enum`/`const` of strings → `String` (non-null when
+ *   required and null is not one of the values); `integer` → `Int`
  *   (`Float` when its bounds go beyond 32 bits); `number` → `Float`;
  *   `boolean` → `Boolean`;
  * - `object` with `properties` → a nested object type named after its path
@@ -30,11 +31,17 @@ import {
  *   without properties or with property names GraphQL cannot spell,
  *   recursive references) → `JSON`.
  *
- * Descriptions carry over. Names are made deterministically: event types in
- * name order, properties in their stored order; a name already taken (two
- * event types that camel-case alike, `order.created` and `order_created`,
- * or a nested type named like another event type's) gets `_2`, `_3`, … in
- * that order.
+ * Descriptions carry over (a `$ref` without its own takes its definition's).
+ * Names are made deterministically and stay put when event types are added:
+ * hookgraph's own types take theirs first, then the tenant's in the order
+ * they were created (name order for ties), each type its root field, its
+ * type and its nested types before the next, properties in their stored
+ * order; a name already taken (two event types that camel-case alike,
+ * `order.created` and `order_created`, or a nested type named like another
+ * event type's) gets `_2`, `_3`, … So a type created later never renames an
+ * existing one's names; archived types keep theirs reserved.
+ * A property name that camel-cases to nothing (`_`) names its nested type
+ * with `_`; a property whose type cannot be built is `JSON`.
  */
 
 /** What of an event type the event schema needs. */
@@ -42,6 +49,12 @@ export interface EventTypeSource {
   name: string;
   description?: string | null;
   schema?: unknown;
+  /** When the event type was created; earlier types keep their names (none: after all others). */
+  createdAt?: Date | string | null;
+  /** hookgraph's own event types, named before the tenant's. */
+  system?: boolean;
+  /** Archived: not in the schema, but its names stay reserved, so restoring it renames nothing. */
+  archived?: boolean;
 }
 
 export interface EventSchema {
@@ -70,9 +83,36 @@ export function camelCase(name: string): string {
   return parts.map((part, i) => (i === 0 ? part : part[0].toUpperCase() + part.slice(1))).join('');
 }
 
-function pascalCase(name: string): string {
-  const camel = camelCase(name);
-  return camel[0].toUpperCase() + camel.slice(1);
+/**
+ * The part of a type name made from `text` (a property or event type name):
+ * camel-cased, first letter up, what GraphQL cannot spell dropped, `_` when
+ * nothing is left (`_`, `-`). Never empty, only name characters: valid after
+ * any prefix that is a name, and at the start when it starts with a letter.
+ */
+export function typeNamePart(text: string): string {
+  const camel = camelCase(text);
+  const part = (camel.slice(0, 1).toUpperCase() + camel.slice(1)).replace(/[^_0-9A-Za-z]/g, '');
+  return part || '_';
+}
+
+/** A root field for an event type's name: its camel case, made a GraphQL name if it is not one (names starting with a digit or `__`). */
+function rootFieldName(name: string): string {
+  const camel = camelCase(name).replace(/[^_0-9A-Za-z]/g, '');
+  return /^[A-Za-z]/.test(camel) ? camel : `_${camel.replace(/^_+/, '')}`;
+}
+
+/** The order names are given in: system types, then by creation (none last), then name. */
+function namingOrder(a: EventTypeSource, b: EventTypeSource): number {
+  if (Boolean(a.system) !== Boolean(b.system)) return a.system ? -1 : 1;
+  const at = createdTime(a);
+  const bt = createdTime(b);
+  if (at !== bt) return at < bt ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function createdTime(eventType: EventTypeSource): number {
+  const time = eventType.createdAt == null ? NaN : new Date(eventType.createdAt).getTime();
+  return Number.isNaN(time) ? Infinity : time;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -122,8 +162,9 @@ class Builder {
       return this.type(this.resolve(node.$ref), name, depth + 1, new Set([...following, node.$ref]));
     }
     const { types, nullable } = typesOf(node);
-    if (Array.isArray(node.enum)) return { type: node.enum.every((v) => typeof v === 'string') ? GraphQLString : JSONScalar, nullable: true };
-    if (node.const !== undefined) return { type: typeof node.const === 'string' ? GraphQLString : JSONScalar, nullable: true };
+    // The values are all there is: null only when one of them is null.
+    if (Array.isArray(node.enum)) return { type: node.enum.every((v) => typeof v === 'string') ? GraphQLString : JSONScalar, nullable: node.enum.includes(null) };
+    if (node.const !== undefined) return { type: typeof node.const === 'string' ? GraphQLString : JSONScalar, nullable: node.const === null };
     if (types.length !== 1 || node.anyOf || node.oneOf || node.allOf) return { type: JSONScalar, nullable: true };
     switch (types[0]) {
       case 'string':
@@ -145,6 +186,25 @@ class Builder {
     }
   }
 
+  /** `type`, or `JSON` when that fails: one property the mapping cannot build must not take down the tenant's schema. */
+  typeOrJSON(node: unknown, name: string, depth: number, following: ReadonlySet<string>): { type: GraphQLOutputType; nullable: boolean } {
+    try {
+      return this.type(node, name, depth, following);
+    } catch {
+      return { type: JSONScalar, nullable: true };
+    }
+  }
+
+  /** The description of `node`, or of what its `$ref`s lead to when it has none. */
+  description(node: unknown): string | undefined {
+    const seen = new Set<string>();
+    while (isObject(node) && typeof node.description !== 'string' && typeof node.$ref === 'string' && !seen.has(node.$ref)) {
+      seen.add(node.$ref);
+      node = this.resolve(node.$ref);
+    }
+    return descriptionOf(node);
+  }
+
   /**
    * An object type for an object schema with properties whose names GraphQL
    * can spell; undefined otherwise. `claimed`: `name` is already reserved
@@ -160,8 +220,9 @@ class Builder {
     const fields: GraphQLFieldConfigMap<unknown, unknown> = {};
     for (const key of names) {
       const child = properties[key];
-      const { type, nullable } = this.type(child, `${typeName}${pascalCase(key)}`, depth + 1, following);
-      fields[key] = { type: required.has(key) && !nullable ? new GraphQLNonNull(type) : type, description: descriptionOf(child) };
+      const nested = `${typeName}${typeNamePart(key)}`;
+      const { type, nullable } = GRAPHQL_NAME.test(nested) ? this.typeOrJSON(child, nested, depth + 1, following) : { type: JSONScalar, nullable: true };
+      fields[key] = { type: required.has(key) && !nullable ? new GraphQLNonNull(type) : type, description: this.description(child) };
     }
     return new GraphQLObjectType({ name: typeName, description: descriptionOf(node), fields });
   }
@@ -176,27 +237,35 @@ function descriptionOf(node: unknown): string | undefined {
   return isObject(node) && typeof node.description === 'string' ? node.description : undefined;
 }
 
-/** The event schema of these (non-archived) event types. */
+/** The event schema of these event types (archived ones only hold their names). */
 export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventSchema {
-  const sorted = [...eventTypes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ordered = [...eventTypes].sort(namingOrder);
   const fieldOf = new Map<string, string>();
   const eventTypeOf = new Map<string, string>();
+  const fields = new Set<string>();
   const taken = new Set(RESERVED);
-  // Root fields and their types' names first, so a nested type never takes an event type's own name.
-  const roots = sorted.map((eventType) => {
-    const wanted = camelCase(eventType.name);
+  const subscription: GraphQLFieldConfigMap<unknown, unknown> = {};
+  // Each event type takes all its names (root field, type, nested types) before the next one,
+  // so a type that comes later in the order never moves an earlier one's names.
+  for (const eventType of ordered) {
+    const wanted = rootFieldName(eventType.name);
     let field = wanted;
-    for (let n = 2; eventTypeOf.has(field); n++) field = `${wanted}_${n}`;
+    for (let n = 2; fields.has(field); n++) field = `${wanted}_${n}`;
+    fields.add(field);
+    const builder = new Builder(eventType.schema, taken);
+    const typeName = builder.claim(wanted[0].toUpperCase() + wanted.slice(1));
+    let type: GraphQLOutputType = JSONScalar;
+    try {
+      let node = eventType.schema;
+      if (isObject(node) && typeof node.$ref === 'string') node = builder.resolve(node.$ref);
+      if (isObject(node) && typesOf(node).types.length === 1 && typesOf(node).types[0] === 'object') type = builder.object(node, typeName, 0, new Set(), true) ?? JSONScalar;
+    } catch {
+      // What the mapping cannot build is JSON, for this event type only.
+    }
+    // An archived type's types are built (their names taken) but unreachable, so left out of the schema.
+    if (eventType.archived) continue;
     fieldOf.set(eventType.name, field);
     eventTypeOf.set(field, eventType.name);
-    const builder = new Builder(eventType.schema, taken);
-    return { eventType, field, builder, typeName: builder.claim(field[0].toUpperCase() + field.slice(1)) };
-  });
-  const subscription: GraphQLFieldConfigMap<unknown, unknown> = {};
-  for (const { eventType, field, builder, typeName } of roots) {
-    let node = eventType.schema;
-    if (isObject(node) && typeof node.$ref === 'string') node = builder.resolve(node.$ref);
-    const type = (isObject(node) && typesOf(node).types.length === 1 && typesOf(node).types[0] === 'object' && builder.object(node, typeName, 0, new Set(), true)) || JSONScalar;
     subscription[field] = {
       type: new GraphQLNonNull(type),
       description: eventType.description || `A \`${eventType.name}\` event's payload.`,
@@ -208,7 +277,7 @@ export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventS
       description: 'Payload queries are subscription documents; this root only lists the event types.',
       fields: { eventTypes: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))), description: 'The event types of this schema, by name.' } },
     }),
-    subscription: roots.length
+    subscription: fieldOf.size
       ? new GraphQLObjectType({ name: 'Subscription', description: "One field per event type: select the parts of its payload a webhook's `data` carries.", fields: subscription })
       : undefined,
     types: [JSONScalar],

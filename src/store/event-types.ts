@@ -1,5 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EventType } from '../domain/entities/EventType.js';
+import type { EventTypeSource } from '../domain/event-schema.js';
 import { Tenant } from '../domain/entities/Tenant.js';
 import type { Db, Sql, Tx } from './db.js';
 import { idBelow, newestFirstOptions, type PageQuery } from './pages.js';
@@ -31,20 +32,38 @@ export async function active(db: Db, tenantId: string): Promise<EventType[]> {
   return db.em().find(EventType, { tenant: tenantId, archivedAt: null }, { orderBy: { name: 'asc' } });
 }
 
-/** The names of the tenant's event types that accept events. */
 /**
- * A version of the tenant's event types that changes whenever one is
- * created, changed or archived (count and latest `updated_at`): the event
- * schema built from them is current while it stays the same, in any process.
+ * The tenant's event types as the event schema is built from them (only the
+ * columns it reads): archived ones too, whose names stay reserved.
+ */
+export async function forEventSchema(db: Sql, tenantId: string): Promise<EventTypeSource[]> {
+  const { rows } = await db.query<EventTypeSource>(
+    `select name, description, schema, created_at as "createdAt", archived_at is not null as archived from event_type where tenant_id = $1`,
+    [tenantId],
+  );
+  return rows;
+}
+
+/**
+ * A version of the tenant's event types that changes with every committed
+ * create, change or archive, in any process: a digest of each row's id and
+ * `xmin` (the transaction that wrote its current version). Every write
+ * gives its row a new `xmin`, whatever the writer's clock says and in
+ * whichever order transactions commit, which a latest `updated_at` cannot
+ * promise (another process's clock behind, or two writes committing in the
+ * other order than they stamped, leave the maximum where it was). The event
+ * schema built from the rows is current while the version stays the same.
  */
 export async function schemaVersion(db: Sql, tenantId: string): Promise<string> {
   const { rows } = await db.query<{ version: string }>(
-    `select count(*)::text || ':' || coalesce(max(extract(epoch from updated_at)), 0)::text as version from event_type where tenant_id = $1`,
+    `select count(*)::text || ':' || coalesce(md5(string_agg(id::text || '@' || xmin::text, ',' order by id)), '') as version
+       from event_type where tenant_id = $1`,
     [tenantId],
   );
   return rows[0].version;
 }
 
+/** The names of the tenant's event types that accept events. */
 export async function activeNames(db: Db, tenantId: string): Promise<string[]> {
   const rows = await db.em().find(EventType, { tenant: tenantId, archivedAt: null }, { fields: ['name'] });
   return rows.map((row) => row.name);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildEventSchema, camelCase } from '../../src/domain/event-schema.js';
+import { validateSchema } from 'graphql';
+import { buildEventSchema, camelCase, typeNamePart } from '../../src/domain/event-schema.js';
+import { SYSTEM_EVENT_TYPES } from '../../src/domain/operational-events.js';
 import { checkPayloadQuery, shapePayload } from '../../src/domain/payload-query.js';
 import { WorkMeter } from '../../src/domain/work-meter.js';
 
@@ -9,7 +11,7 @@ test('event type names camel-case into root fields', () => {
   assert.equal(camelCase('billing.invoice-paid_v2'), 'billingInvoicePaidV2');
 });
 
-test('names that collide get _2, _3 in event type name order, whatever order the types come in', () => {
+test('names that collide get _2, _3 in creation order (name order for ties), whatever order the types come in', () => {
   const types = [
     { name: 'order_created', schema: { type: 'object', properties: { b: { type: 'string' } } } },
     { name: 'order', schema: { type: 'object', properties: { created: { type: 'object', properties: { c: { type: 'integer' } } } } } },
@@ -20,11 +22,117 @@ test('names that collide get _2, _3 in event type name order, whatever order the
   assert.equal(one.sdl, two.sdl);
   assert.equal(one.fieldOf.get('order.created'), 'orderCreated');
   assert.equal(one.fieldOf.get('order_created'), 'orderCreated_2');
-  // `order`'s nested `created` object would be OrderCreated, which order.created's own type holds.
+  // Each event type takes its names in turn: `order` came first, so its nested `created` object keeps OrderCreated.
   assert.match(one.sdl, /order: Order!/);
-  assert.match(one.sdl, /type Order \{\n\s+created: OrderCreated_3\n/);
-  assert.match(one.sdl, /orderCreated: OrderCreated!/);
-  assert.match(one.sdl, /orderCreated_2: OrderCreated_2!/);
+  assert.match(one.sdl, /type Order \{\n\s+created: OrderCreated\n/);
+  assert.match(one.sdl, /orderCreated: OrderCreated_2!/);
+  assert.match(one.sdl, /orderCreated_2: OrderCreated_3!/);
+});
+
+test('a type created later that collides takes the suffix: the names of existing types never move', () => {
+  const existing = [
+    { name: 'order.created', createdAt: new Date('2026-01-02T00:00:00Z'), schema: { type: 'object', properties: { customer: { type: 'object', properties: { email: { type: 'string' } } } } } },
+    { name: 'order', createdAt: new Date('2026-01-03T00:00:00Z'), schema: { type: 'object', properties: { created: { type: 'object', properties: { c: { type: 'integer' } } } } } },
+  ];
+  const before = buildEventSchema(existing);
+  // `order-created` sorts before `order.created` and its nested type would be OrderCreatedCustomer too.
+  const later = { name: 'order-created', createdAt: new Date('2026-01-04T00:00:00Z'), schema: { type: 'object', properties: { customer: { type: 'object', properties: { name: { type: 'string' } } } } } };
+  const after = buildEventSchema([later, ...existing]);
+  assert.equal(before.fieldOf.get('order.created'), 'orderCreated');
+  assert.equal(after.fieldOf.get('order.created'), 'orderCreated');
+  assert.equal(after.fieldOf.get('order-created'), 'orderCreated_2');
+  for (const sdl of [before.sdl, after.sdl]) {
+    assert.match(sdl, /orderCreated: OrderCreated!/);
+    assert.match(sdl, /type OrderCreated \{\n\s+customer: OrderCreatedCustomer\n/);
+    assert.match(sdl, /type OrderCreatedCustomer \{\n\s+email: String\n/);
+    assert.match(sdl, /type Order \{\n\s+created: OrderCreated_2\n/);
+  }
+  assert.match(after.sdl, /orderCreated_2: OrderCreated_3!/);
+  assert.match(after.sdl, /type OrderCreated_3 \{\n\s+customer: OrderCreated_3Customer\n/);
+  // Every object type of before is in after as it was: the new schema only adds.
+  const objectTypes = (sdl: string) => sdl.split(/\n(?=type )/).filter((block) => !block.startsWith('type Subscription'));
+  assert.ok(objectTypes(before.sdl).length >= 4);
+  for (const block of objectTypes(before.sdl).slice(1)) assert.ok(after.sdl.includes(block.trim()), block);
+});
+
+test('an archived type is left out but keeps its names: the later type keeps its suffix, restoring renames nothing', () => {
+  const first = { name: 'order.created', createdAt: '2026-01-01T00:00:00Z', schema: { type: 'object', properties: { id: { type: 'string' } } } };
+  const second = { name: 'order-created', createdAt: '2026-01-02T00:00:00Z', schema: { type: 'object', properties: { id: { type: 'string' } } } };
+  const both = buildEventSchema([first, second]);
+  const archived = buildEventSchema([{ ...first, archived: true }, second]);
+  assert.equal(archived.fieldOf.get('order-created'), 'orderCreated_2');
+  assert.equal(archived.fieldOf.has('order.created'), false);
+  assert.equal(archived.eventTypeOf.has('orderCreated'), false);
+  assert.match(archived.sdl, /orderCreated_2: OrderCreated_2!/);
+  assert.doesNotMatch(archived.sdl, /orderCreated:|type OrderCreated \{/);
+  assert.equal(buildEventSchema([second, first]).sdl, both.sdl);
+  // Only archived types: no Subscription root at all.
+  assert.doesNotMatch(buildEventSchema([{ ...first, archived: true }]).sdl, /Subscription/);
+});
+
+test("a tenant type that camel-cases like a system type takes the suffix, whenever it was created", () => {
+  const tenantType = { name: 'hookgraph-delivery.failed', createdAt: new Date('2000-01-01T00:00:00Z'), schema: { type: 'object', properties: { x: { type: 'string' } } } };
+  const { fieldOf, sdl } = buildEventSchema([tenantType, ...SYSTEM_EVENT_TYPES]);
+  assert.equal(fieldOf.get('hookgraph.delivery.failed'), 'hookgraphDeliveryFailed');
+  assert.equal(fieldOf.get('hookgraph-delivery.failed'), 'hookgraphDeliveryFailed_2');
+  assert.match(sdl, /hookgraphDeliveryFailed: HookgraphDeliveryFailed!/);
+  assert.match(sdl, /hookgraphDeliveryFailed_2: HookgraphDeliveryFailed_2!/);
+});
+
+test('every property name the mapping accepts gives a valid type name, and the schema builds', () => {
+  const child = { type: 'object', properties: { v: { type: 'string' } } };
+  const input = [
+    { name: 'odd.names', schema: { type: 'object', properties: { _: child, _1: child, _1_: child, a_: child, _a: child, x__y: child, A: child, a: child } } },
+    { name: 'rejected.names', schema: { type: 'object', properties: { __x: child } } },
+    { name: 'unicode.names', schema: { type: 'object', properties: { ünï: child } } },
+    { name: 'only.underscore', schema: { type: 'object', required: ['_'], properties: { _: { type: 'string' } } } },
+  ];
+  const { schema, sdl } = buildEventSchema(input);
+  assert.deepEqual(validateSchema(schema), []);
+  assert.match(sdl, /type OddNames \{\n\s+_: OddNames_\n\s+_1: OddNames1\n\s+_1_: OddNames1_2\n\s+a_: OddNamesA\n\s+_a: OddNamesA_2\n\s+x__y: OddNamesXY\n\s+A: OddNamesA_3\n\s+a: OddNamesA_4\n/);
+  assert.match(sdl, /rejectedNames: JSON!/);
+  assert.match(sdl, /unicodeNames: JSON!/);
+  assert.match(sdl, /type OnlyUnderscore \{\n\s+_: String!\n/);
+  // The same input, the same names.
+  assert.equal(buildEventSchema([...input].reverse()).sdl, sdl);
+});
+
+test('type name parts stay GraphQL names for any text', () => {
+  for (const text of ['_', '__', '_1', '123', '__x', 'ünï', '-', '', 'a.b', '9lives', 'x_ä_y']) {
+    const part = typeNamePart(text);
+    assert.match(part, /^[_0-9A-Za-z]+$/, text);
+    assert.match(`T${part}`, /^[_A-Za-z][_0-9A-Za-z]*$/, text);
+    assert.equal(typeNamePart(text), part);
+  }
+});
+
+test('required enum and const fields are non-null; a $ref field carries its definition\'s description', () => {
+  const { sdl } = buildEventSchema([
+    {
+      name: 'order.shipped',
+      schema: {
+        type: 'object',
+        $defs: { address: { type: 'object', description: 'Where it goes.', properties: { city: { type: 'string' } } }, carrier: { description: 'Who carries it.', enum: ['ups', 'dhl'] } },
+        required: ['state', 'kind', 'carrier', 'maybe'],
+        properties: {
+          state: { enum: ['NEW', 'DONE'] },
+          kind: { const: 'shipment' },
+          optionalState: { enum: ['A', 'B'] },
+          maybe: { enum: ['A', null] },
+          carrier: { $ref: '#/$defs/carrier' },
+          to: { $ref: '#/$defs/address' },
+          from: { $ref: '#/$defs/address', description: 'Where it came from.' },
+        },
+      },
+    },
+  ]);
+  assert.match(sdl, /\n\s+state: String!\n/);
+  assert.match(sdl, /\n\s+kind: String!\n/);
+  assert.match(sdl, /\n\s+optionalState: String\n/);
+  assert.match(sdl, /\n\s+maybe: JSON\n/);
+  assert.match(sdl, /"""Who carries it\."""\n\s+carrier: String!\n/);
+  assert.match(sdl, /"""Where it goes\."""\n\s+to: OrderShippedTo\n/);
+  assert.match(sdl, /"""Where it came from\."""\n\s+from: OrderShippedFrom\n/);
 });
 
 test('what the mapping cannot type is JSON; recursion stops at JSON; integers beyond 32 bits are Float', () => {
