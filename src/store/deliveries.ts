@@ -248,9 +248,10 @@ export type DeliveryRef = Pick<DueDelivery, 'id' | 'tenantId' | 'eventId' | 'web
 /**
  * A delivery with its subscription's current `ordered` flag and whether it is
  * keyed now, plus the key hash the delivery was published with (manual
- * retries and replays re-queue by them).
+ * retries and replays re-queue by them), and the subscription's own retry
+ * schedule (their one attempt is its last step).
  */
-export type RequeueRow = DeliveryRef & { ordered: boolean; keyed: boolean; orderingKey: string | null };
+export type RequeueRow = DeliveryRef & { ordered: boolean; keyed: boolean; orderingKey: string | null; retrySchedule: number[] | null };
 
 const REF_COLUMNS = `d.id, d.tenant_id as "tenantId", d.event_id as "eventId", d.webhook_subscription_id as "webhookSubscriptionId",
   d.status, d.attempt_count as "attemptCount"`;
@@ -475,7 +476,7 @@ export async function applyOutcomes(tx: Tx, outcomes: readonly Outcome[]): Promi
   tx.announce(...outcomes.map((o) => deliveryChanged(o.delivery, o.status, o.attemptCount)));
 }
 
-const REQUEUE_COLUMNS = `s.ordered, s.ordering_key is not null as keyed, d.ordering_key as "orderingKey"`;
+const REQUEUE_COLUMNS = `s.ordered, s.ordering_key is not null as keyed, d.ordering_key as "orderingKey", s.retry_schedule as "retrySchedule"`;
 
 /** One of the tenant's deliveries, locked for a manual retry. */
 export async function lockForRetry(tx: Tx, tenantId: string, deliveryId: string): Promise<RequeueRow | undefined> {
