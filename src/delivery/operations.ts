@@ -14,9 +14,9 @@ export const MAX_REPLAY = 10_000;
 /**
  * Manual retry and replay. A FAILED (or finished, for replay) delivery gets
  * one more attempt now, as the last step of its schedule (the subscription's
- * own, else the server's): if it fails it is
- * FAILED again rather than starting hours of retries. A RETRYING delivery's
- * pending attempt is moved to now.
+ * own, else the server's): if it fails it is FAILED again rather than
+ * starting hours of retries. A RETRYING delivery's pending attempt is moved
+ * to now.
  */
 export class DeliveryOperations {
   constructor(private readonly options: { db: Db; boss: PgBoss; config: Config }) {}
