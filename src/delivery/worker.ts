@@ -8,7 +8,6 @@ import { CLAIMABLE, type DueDelivery } from '../store/deliveries.js';
 import * as queueJobs from '../store/queue.js';
 import * as webhookSubscriptions from '../store/webhook-subscriptions.js';
 import type { HealthPolicy } from '../store/webhook-subscriptions.js';
-import { DeliveryStatus } from '../domain/entities/Delivery.js';
 import { circuitPolicy, probeDue, probeOutcome, waitUntil, type CircuitPolicy } from './circuit.js';
 import { Doorbell, pause } from './doorbell.js';
 import { CapCache, FairShare, type Shared } from './fair-share.js';
@@ -489,15 +488,19 @@ export class DeliveryWorker {
       }
       await deliveries.cancelNotEnabled(tx, cancelled);
       await enqueue(this.options.boss, tx, deferred.map((d) => d.target));
-      const claimable = [...ready, ...probes.values()];
-      const claimed = await deliveries.markSending(tx, claimable.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
-      // Not claimed: a retry or replay moved the delivery on meanwhile, and made its own job.
-      const lost = claimable.filter((c) => !claimed.has(c.row.id)).map((c) => c.fetched);
-      const tries = [...probes.values()].filter((c) => claimed.has(c.row.id));
+      // Probes are taken before anything is marked SENDING, so a claim that does not win its probe only waits
+      // (it is never announced SENDING), and only a delivery still due (locked until this commits) takes one.
+      const probing = [...probes.values()];
+      const due = await deliveries.lockDue(tx, probing.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
+      const tries = probing.filter((c) => due.has(c.row.id));
       // Conditional as well: whatever the locks, only one claim can take a probe.
       const taken = await webhookSubscriptions.takeProbes(tx, tries.map((c) => ({ id: c.row.webhookSubscriptionId, deliveryId: c.row.id })), this.circuit);
       for (const c of tries) c.nextProbeAt = taken.get(c.row.webhookSubscriptionId);
-      const notTaken = tries.filter((c) => !taken.has(c.row.webhookSubscriptionId)).map((c) => ({ fetched: c.fetched, row: { ...c.row, status: DeliveryStatus.SENDING } }));
+      const notTaken = tries.filter((c) => !taken.has(c.row.webhookSubscriptionId)).map((c) => ({ fetched: c.fetched, row: c.row }));
+      const claimable = [...ready, ...tries.filter((c) => taken.has(c.row.webhookSubscriptionId))];
+      const claimed = await deliveries.markSending(tx, claimable.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
+      // Not claimed: a retry or replay moved the delivery on meanwhile, and made its own job.
+      const lost = [...claimable.filter((c) => !claimed.has(c.row.id)), ...probing.filter((c) => !due.has(c.row.id))].map((c) => c.fetched);
       // Those behind a probe wait for the one after it (its time was set by the take).
       for (const { fetched, row } of [...behind, ...notTaken]) {
         const next = taken.get(row.webhookSubscriptionId);
@@ -506,8 +509,7 @@ export class DeliveryWorker {
       const waited = await this.waitForCircuit(tx, waiting);
       await this.completeJobs(tx, [...settled, ...lost, ...waited.complete]);
       settled.push(...lost, ...waited.complete, ...waited.moved, ...movedToSlot);
-      const ok = new Set([...ready.filter((c) => claimed.has(c.row.id)), ...tries.filter((c) => taken.has(c.row.webhookSubscriptionId))]);
-      return { claims: claimable.filter((c) => ok.has(c)), settled, deferred, waited, slotWakes };
+      return { claims: claimable.filter((c) => claimed.has(c.row.id)), settled, deferred, waited, slotWakes };
     }, CLAIM);
     if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
     // The slot is on the database's clock; this process's timer counts the wait from now.

@@ -387,6 +387,21 @@ export async function markSending(tx: Tx, claims: readonly { row: DeliveryRef; a
 }
 
 /**
+ * Locks those of these deliveries that are still due for the attempt count
+ * their job was made for, and returns their ids: a probe is taken only for a
+ * delivery that `markSending` will then claim (nothing else can move it on
+ * while it is locked).
+ */
+export async function lockDue(tx: Tx, claims: readonly { row: DeliveryRef; attemptCount: number }[]): Promise<Set<string>> {
+  if (claims.length === 0) return new Set();
+  const { rows } = await tx.query<{ id: string }>(`select d.id from delivery d where d.id = any($1::uuid[]) and ${DUE} order by d.id for update`, [
+    claims.map((c) => c.row.id),
+    claims.map((c) => c.attemptCount),
+  ]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
  * Deliveries whose subscription is no longer ENABLED are cancelled without an
  * attempt, fenced like a claim on the attempt count the rows were read at (a
  * row another worker has moved on meanwhile is left alone). Announced.
