@@ -437,7 +437,7 @@ export class DeliveryWorker {
       const hasSlot = data.k === 1 && (data.t === undefined || data.t > Date.now() - RATE_SLOT_LATE_MS);
       (row.rateLimitPerSecond && !hasSlot ? limited : candidates).push({ fetched, row, waitMs: 0, probe: false, slotAt: row.rateLimitPerSecond && hasSlot ? data.t : undefined });
     }
-    const { claims, settled, deferred, waited, slotWakes } = await db.transaction(async (tx) => {
+    const { claims, settled, deferred, waited, slotWakes, cancelledCount } = await db.transaction(async (tx) => {
       const settled: Fetched[] = [...skipped];
       const deferred: { target: DeliveryJobTarget; waitMs: number }[] = [];
       /** Ordered jobs moved to their rate-limit slot (their job is kept, not completed), and when to fetch them. */
@@ -486,7 +486,8 @@ export class DeliveryWorker {
         else if (probes.has(subscription)) behind.push({ fetched, row });
         else probes.set(subscription, { fetched, row, waitMs: 0, probe: true });
       }
-      await deliveries.cancelNotEnabled(tx, cancelled);
+      // Fenced: fewer may be cancelled than were read (moved on by another worker); those are counted.
+      const cancelledCount = (await deliveries.cancelNotEnabled(tx, cancelled)).size;
       await enqueue(this.options.boss, tx, deferred.map((d) => d.target));
       // Probes are taken before anything is marked SENDING, so a claim that does not win its probe only waits
       // (it is never announced SENDING), and only a delivery still due (locked until this commits) takes one.
@@ -509,9 +510,9 @@ export class DeliveryWorker {
       const waited = await this.waitForCircuit(tx, waiting);
       await this.completeJobs(tx, [...settled, ...lost, ...waited.complete]);
       settled.push(...lost, ...waited.complete, ...waited.moved, ...movedToSlot);
-      return { claims: claimable.filter((c) => claimed.has(c.row.id)), settled, deferred, waited, slotWakes };
+      return { claims: claimable.filter((c) => claimed.has(c.row.id)), settled, deferred, waited, slotWakes, cancelledCount };
     }, CLAIM);
-    if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
+    if (cancelledCount) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelledCount);
     // The slot is on the database's clock; this process's timer counts the wait from now.
     const now = Date.now();
     for (const claim of claims) if (claim.slotAt !== undefined) claim.waitMs = Math.max(0, claim.slotAt - now);

@@ -405,9 +405,10 @@ export async function lockDue(tx: Tx, claims: readonly { row: DeliveryRef; attem
  * Deliveries whose subscription is no longer ENABLED are cancelled without an
  * attempt, fenced like a claim on the attempt count the rows were read at (a
  * row another worker has moved on meanwhile is left alone). Announced.
+ * Returns the ids cancelled.
  */
-export async function cancelNotEnabled(tx: Tx, rows: readonly DeliveryRef[]): Promise<void> {
-  if (rows.length === 0) return;
+export async function cancelNotEnabled(tx: Tx, rows: readonly DeliveryRef[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
   const { rows: cancelled } = await tx.query<{ id: string }>(
     `update delivery d set status = 'CANCELLED', next_attempt_at = null, last_error = 'subscription is not enabled', updated_at = now()
       where d.id = any($1::uuid[]) and ${DUE} returning d.id`,
@@ -415,6 +416,7 @@ export async function cancelNotEnabled(tx: Tx, rows: readonly DeliveryRef[]): Pr
   );
   const ids = new Set(cancelled.map((r) => r.id));
   tx.announce(...rows.filter((r) => ids.has(r.id)).map((r) => deliveryChanged(r, DeliveryStatus.CANCELLED, r.attemptCount)));
+  return ids;
 }
 
 /**
