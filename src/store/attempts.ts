@@ -111,8 +111,8 @@ export async function insertNumbered(tx: Tx, attempts: readonly NewAttempt[]): P
 }
 
 /** Retention: deletes up to `limit` attempts started before `cutoff`; returns how many. */
-export async function pruneBefore(db: Sql, cutoff: Date, limit: number): Promise<number> {
-  const { rowCount } = await db.query('delete from delivery_attempt where id in (select id from delivery_attempt where started_at < $1 limit $2)', [cutoff, limit]);
+export async function pruneBefore(tx: Tx, cutoff: Date, limit: number): Promise<number> {
+  const { rowCount } = await tx.query('delete from delivery_attempt where id in (select id from delivery_attempt where started_at < $1 limit $2)', [cutoff, limit]);
   return rowCount;
 }
 

@@ -542,8 +542,8 @@ export async function markRequeued(tx: Tx, rows: readonly DeliveryRef[]): Promis
 }
 
 /** Retention: deletes up to `limit` finished deliveries last changed before `cutoff`; returns how many. */
-export async function pruneFinished(db: Sql, cutoff: Date, limit: number): Promise<number> {
-  const { rowCount } = await db.query(
+export async function pruneFinished(tx: Tx, cutoff: Date, limit: number): Promise<number> {
+  const { rowCount } = await tx.query(
     `delete from delivery where id in (select id from delivery where status in ('SUCCEEDED', 'FAILED', 'CANCELLED') and updated_at < $1 limit $2)`,
     [cutoff, limit],
   );
