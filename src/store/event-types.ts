@@ -31,7 +31,6 @@ export async function active(db: Db, tenantId: string): Promise<EventType[]> {
   return db.em().find(EventType, { tenant: tenantId, archivedAt: null }, { orderBy: { name: 'asc' } });
 }
 
-/** The names of the tenant's event types that accept events. */
 /**
  * A version of the tenant's event types that changes whenever one is
  * created, changed or archived (count and latest `updated_at`): the event
@@ -45,6 +44,7 @@ export async function schemaVersion(db: Sql, tenantId: string): Promise<string> 
   return rows[0].version;
 }
 
+/** The names of the tenant's event types that accept events. */
 export async function activeNames(db: Db, tenantId: string): Promise<string[]> {
   const rows = await db.em().find(EventType, { tenant: tenantId, archivedAt: null }, { fields: ['name'] });
   return rows.map((row) => row.name);
