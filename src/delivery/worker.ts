@@ -45,7 +45,7 @@ export interface DeliveryWorkerOptions {
   boss: PgBoss;
   log: Logger;
   secretKey: Buffer;
-  metrics?: Metrics;
+  metrics: Metrics;
   /** Defaults to a guard built from HOOKGRAPH_ALLOW_TARGETS (tests pass one with a fake resolver). */
   guard?: AddressGuard;
   /** Publishes the operational events of group commits; defaults to one of the worker's own. */
@@ -284,7 +284,7 @@ export class DeliveryWorker {
       if (jobs.length > 0 && !ordered) this.membersPerJob = (this.membersPerJob + fetched.length / jobs.length) / 2;
       await this.refreshCaps(fetched, fetchedAt);
       const start = this.share.admit(fetched, want, ordered);
-      this.options.metrics?.jobsHeld.set(this.share.held);
+      this.options.metrics.jobsHeld.set(this.share.held);
       await this.launch(start);
       if (jobs.length < batchSize) await bell.wait(this.pollMs());
     }
@@ -345,7 +345,7 @@ export class DeliveryWorker {
   private slotsFreed(): void {
     if (this.isStopping) return;
     const start = this.share.startable();
-    this.options.metrics?.jobsHeld.set(this.share.held);
+    this.options.metrics.jobsHeld.set(this.share.held);
     if (start.length) void this.launch(start);
     this.ringAll();
   }
@@ -512,7 +512,7 @@ export class DeliveryWorker {
       settled.push(...lost, ...waited.complete, ...waited.moved, ...movedToSlot);
       return { claims: claimable.filter((c) => claimed.has(c.row.id)), settled, deferred, waited, slotWakes, cancelledCount };
     }, CLAIM);
-    if (cancelledCount) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelledCount);
+    if (cancelledCount) metrics.deliveries.inc({ outcome: 'CANCELLED' }, cancelledCount);
     // The slot is on the database's clock; this process's timer counts the wait from now.
     const now = Date.now();
     for (const claim of claims) if (claim.slotAt !== undefined) claim.waitMs = Math.max(0, claim.slotAt - now);
@@ -580,11 +580,11 @@ export class DeliveryWorker {
       result = await traceAttempt(row, data.a + 1, async (traceparent) => {
         const request = buildRequest(row, this.secrets.secretsFor(row, now), this.secrets.headersFor(row), row.eventId, row.body, this.userAgent, now, traceparent);
         requestHeaders = recordedHeaders(request.headers, traceparent !== undefined);
-        this.options.metrics?.attemptsInFlight.inc();
+        this.options.metrics.attemptsInFlight.inc();
         try {
           return await this.sender.send(request);
         } finally {
-          this.options.metrics?.attemptsInFlight.dec();
+          this.options.metrics.attemptsInFlight.dec();
         }
       });
     } catch (error) {
@@ -625,10 +625,10 @@ export class DeliveryWorker {
     for (const { attempt } of applied) if (attempt.outcome.nextAttemptAt) this.wakeAt(attempt.fetched.queue, attempt.outcome.nextAttemptAt.getTime());
     const recordedAt = Date.now();
     for (const { attempt } of applied) {
-      metrics?.deliveries.inc({ outcome: attempt.outcome.status });
-      if (attempt.outcome.status === 'SUCCEEDED') metrics?.deliveryLatency.observe(Math.max(0, recordedAt - attempt.row.publishedAt.getTime()) / 1000);
+      metrics.deliveries.inc({ outcome: attempt.outcome.status });
+      if (attempt.outcome.status === 'SUCCEEDED') metrics.deliveryLatency.observe(Math.max(0, recordedAt - attempt.row.publishedAt.getTime()) / 1000);
     }
-    for (const attempt of group) metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
+    for (const attempt of group) metrics.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
     if (log.debugEnabled) {
       const attemptNumbers = new Map(applied.map(({ attempt, attemptNumber }) => [attempt, attemptNumber]));
       for (const attempt of group) logAttempt(log, attempt, attemptNumbers.get(attempt));
@@ -738,7 +738,7 @@ export class DeliveryWorker {
    * claimed, so most reserve theirs when they come back.
    */
   private async deferHeld(held: readonly Fetched[], dueNow: boolean): Promise<void> {
-    this.options.metrics?.jobsHeld.set(this.share.held);
+    this.options.metrics.jobsHeld.set(this.share.held);
     const now = Date.now();
     const targets: DeliveryJobTarget[] = held.map(({ job, subscription }) =>
       deferral(job, subscription!, {
