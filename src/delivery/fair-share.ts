@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /**
  * How one worker shares its in-flight slots. A slot is taken when a job is
  * fetched and given back when its outcome commits (or when it turns out to
@@ -207,12 +209,19 @@ export class FairShare<J extends Shared> {
 }
 
 /**
+ * Subscriptions whose caps one worker keeps: an entry is an id and a number,
+ * 100,000 covers every subscription a worker sends to in a while, and one
+ * that falls out is read again before its next fetch is admitted.
+ */
+export const CAP_CACHE_SUBSCRIPTIONS = 100_000;
+
+/**
  * Subscriptions' own caps (`maxInFlight`) as last read: every claim refreshes
  * them from the subscription row, and the worker reads unknown or older
  * entries before it admits a fetch, so a new cap applies within `maxAgeMs`.
  */
 export class CapCache {
-  private readonly caps = new Map<string, { cap: number | null; at: number }>();
+  private readonly caps = new LRUCache<string, { cap: number | null; at: number }>({ max: CAP_CACHE_SUBSCRIPTIONS });
 
   constructor(private readonly maxAgeMs = 5_000) {}
 
@@ -231,7 +240,6 @@ export class CapCache {
   }
 
   set(subscription: string, cap: number | null, now: number): void {
-    if (this.caps.size > 100_000) this.caps.clear();
     this.caps.set(subscription, { cap, at: now });
   }
 }

@@ -13,9 +13,10 @@ export const MAX_REPLAY = 10_000;
 
 /**
  * Manual retry and replay. A FAILED (or finished, for replay) delivery gets
- * one more attempt now, as the last step of the schedule: if it fails it is
- * FAILED again rather than starting hours of retries. A RETRYING delivery's
- * pending attempt is moved to now.
+ * one more attempt now, as the last step of its schedule (the subscription's
+ * own, else the server's): if it fails it is FAILED again rather than
+ * starting hours of retries. A RETRYING delivery's pending attempt is moved
+ * to now.
  */
 export class DeliveryOperations {
   constructor(private readonly options: { db: Db; boss: PgBoss; config: Config }) {}
@@ -59,14 +60,14 @@ export class DeliveryOperations {
   private async requeue(tx: Tx, rows: readonly deliveries.RequeueRow[]): Promise<void> {
     if (rows.length === 0) return;
     await deliveries.markRequeued(tx, rows);
-    const lastStep = this.options.config.retrySchedule.length - 1;
     await enqueue(
       this.options.boss,
       tx,
       rows.map((r) => ({
         deliveryId: r.id,
         attemptCount: r.attemptCount,
-        scheduleIndex: lastStep,
+        // The schedule the worker decides the attempt's outcome by: the subscription's own, else the server's.
+        scheduleIndex: (r.retrySchedule ?? this.options.config.retrySchedule).length - 1,
         webhookSubscriptionId: r.webhookSubscriptionId,
         ...requeueOrdering(r),
         requeue: randomUUID(),

@@ -65,7 +65,7 @@ export interface PublisherOptions {
   config: Config;
   db: Db;
   boss: PgBoss;
-  metrics?: Metrics;
+  metrics: Metrics;
 }
 
 /**
@@ -187,7 +187,7 @@ export class Publisher {
     const planned = this.plan(created.map(({ p, index }) => ({ p, index, targets: only ?? matchWithin(entry!, p, index, meter) })), meter);
     const count = await this.insertDeliveries(tx, tenantId, planned);
     for (const [index, first] of repeats) results[index] = results[first];
-    this.options.metrics?.eventsPublished.inc(createdAt.size);
+    this.options.metrics.eventsPublished.inc(createdAt.size);
     return { ok: true, events: results as PublishedEvent[], deliveries: count };
   }
 
@@ -229,7 +229,7 @@ export class Publisher {
       published.events += matched.length;
       published.deliveries += await this.insertDeliveries(tx, tenantId, this.plan(matched, meter));
     }
-    this.options.metrics?.eventsPublished.inc(published.events);
+    this.options.metrics.eventsPublished.inc(published.events);
     return published;
   }
 
@@ -258,7 +258,7 @@ export class Publisher {
       tx,
       inserted.map((d) => ({ deliveryId: d.id, attemptCount: 0, scheduleIndex: 0, webhookSubscriptionId: d.webhookSubscriptionId, ordered: d.ordered, orderingKey: d.orderingKey })),
     );
-    this.options.metrics?.deliveriesCreated.inc(inserted.length);
+    this.options.metrics.deliveriesCreated.inc(inserted.length);
     return inserted.length;
   }
 

@@ -66,10 +66,10 @@ export async function startBoss({ url, log, supervise, deliveryTimeoutMs = 15_00
   return boss;
 }
 
-/** Creates a queue, or brings an existing one's options up to date (a policy is fixed at creation). */
 /** pg-boss's retry_limit is an int4: as good as unlimited. */
 const ORDERED_RETRY_LIMIT = 2 ** 31 - 1;
 
+/** Creates a queue, or brings an existing one's options up to date (a policy is fixed at creation). */
 async function ensureQueue(boss: PgBoss, name: string, options: Omit<Queue, 'name'>): Promise<void> {
   const { policy, ...updatable } = options;
   if (!(await boss.getQueue(name))) {

@@ -54,7 +54,9 @@ export interface RecordedAttempts<A extends FinishedAttempt = FinishedAttempt> {
  * worker claimed (SENDING at the claimed attempt count): a worker whose job
  * expired and was re-run elsewhere still records its HTTP try, but cannot
  * move the delivery back. Attempt numbers are the next free number of the
- * delivery, so such late tries never share a number with a real one.
+ * delivery, so such late tries never share a number with a real one; two
+ * attempts of one delivery in the batch (both claimed at the same count) are
+ * numbered in the order they finished, and only the last one is applied.
  * Returns the applied attempts (only they may schedule retries, and only
  * they count for health), the subscriptions it disabled, the deliveries that
  * FAILED, and the circuits opened and closed.
@@ -66,9 +68,12 @@ export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished
   const current = await deliveries.lockForOutcome(tx, finished.map((a) => a.row.id));
   const present = finished.filter((a) => current.has(a.row.id));
   if (present.length === 0) return none;
-  const numberOf = await attempts.insertNumbered(
+  // In the order they finished: of a delivery's attempts in one batch (a job re-run while its first run was
+  // still sending), the later one gets the higher number and decides the delivery's state.
+  const byFinish = [...present].sort((x, y) => finishedAt(x) - finishedAt(y));
+  const numbers = await attempts.insertNumbered(
     tx,
-    present.map((a) => ({
+    byFinish.map((a) => ({
       deliveryId: a.row.id,
       base: current.get(a.row.id)!.attemptCount,
       startedAt: a.result.startedAt,
@@ -81,12 +86,15 @@ export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished
       error: a.result.error ?? null,
     })),
   );
+  const numberOf = new Map(byFinish.map((a, i) => [a, numbers[i]]));
   // Still as claimed: checked here under the lock rather than in the update, so the update stays a primary-key lookup.
-  const owned = present.filter((a) => {
+  const deciding = new Map<string, A>();
+  for (const a of byFinish) {
     const row = current.get(a.row.id)!;
-    return row.status === 'SENDING' && row.attemptCount === a.claimedCount;
-  });
-  const applied: AppliedAttempt<A>[] = owned.map((attempt) => ({ attempt, attemptNumber: numberOf.get(attempt.row.id)! }));
+    if (row.status === 'SENDING' && row.attemptCount === a.claimedCount) deciding.set(a.row.id, a);
+  }
+  const owned = present.filter((a) => deciding.get(a.row.id) === a);
+  const applied: AppliedAttempt<A>[] = owned.map((attempt) => ({ attempt, attemptNumber: numberOf.get(attempt)! }));
   await deliveries.applyOutcomes(
     tx,
     applied.map(({ attempt: a, attemptNumber }) => ({
@@ -125,6 +133,10 @@ export async function recordAttempts<A extends FinishedAttempt>(tx: Tx, finished
     failed: applied.filter((a) => a.attempt.outcome.status === 'FAILED' && a.attempt.outcome.subscription === 'failure'),
     circuits: { opened: health.opened, closed: health.closed },
   };
+}
+
+function finishedAt(a: FinishedAttempt): number {
+  return a.result.startedAt.getTime() + a.result.durationMs;
 }
 
 function subscriptionsWith(applied: readonly AppliedAttempt[], effect: AttemptOutcome['subscription']): string[] {

@@ -1,7 +1,7 @@
 import type { PgBoss } from 'pg-boss';
 import type { Logger } from '../log.js';
 import * as attempts from '../store/attempts.js';
-import type { Db } from '../store/db.js';
+import type { Db, Tx } from '../store/db.js';
 import * as deliveries from '../store/deliveries.js';
 import * as events from '../store/events.js';
 import { RETENTION_QUEUE } from './jobs.js';
@@ -23,10 +23,11 @@ export interface PruneCounts {
  * Deliveries still PENDING/SENDING/RETRYING and their events are kept.
  */
 export async function pruneBefore(db: Db, cutoff: Date): Promise<PruneCounts> {
-  const chunked = async (prune: (db: Db, cutoff: Date, limit: number) => Promise<number>): Promise<number> => {
+  const chunked = async (prune: (tx: Tx, cutoff: Date, limit: number) => Promise<number>): Promise<number> => {
     let total = 0;
     for (;;) {
-      const deleted = await prune(db, cutoff, CHUNK);
+      // A transaction per chunk: each commits on its own, and none holds its locks for long.
+      const deleted = await db.transaction((tx) => prune(tx, cutoff, CHUNK));
       total += deleted;
       if (deleted < CHUNK) return total;
     }

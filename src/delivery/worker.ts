@@ -8,7 +8,6 @@ import { CLAIMABLE, type DueDelivery } from '../store/deliveries.js';
 import * as queueJobs from '../store/queue.js';
 import * as webhookSubscriptions from '../store/webhook-subscriptions.js';
 import type { HealthPolicy } from '../store/webhook-subscriptions.js';
-import { DeliveryStatus } from '../domain/entities/Delivery.js';
 import { circuitPolicy, probeDue, probeOutcome, waitUntil, type CircuitPolicy } from './circuit.js';
 import { Doorbell, pause } from './doorbell.js';
 import { CapCache, FairShare, type Shared } from './fair-share.js';
@@ -47,7 +46,7 @@ export interface DeliveryWorkerOptions {
   boss: PgBoss;
   log: Logger;
   secretKey: Buffer;
-  metrics?: Metrics;
+  metrics: Metrics;
   /** Defaults to a guard built from HOOKGRAPH_ALLOW_TARGETS (tests pass one with a fake resolver). */
   guard?: AddressGuard;
   /** Publishes the operational events of group commits; defaults to one of the worker's own. */
@@ -289,7 +288,7 @@ export class DeliveryWorker {
       if (jobs.length > 0 && !ordered) this.membersPerJob = (this.membersPerJob + fetched.length / jobs.length) / 2;
       await this.refreshCaps(fetched, fetchedAt);
       const start = this.share.admit(fetched, want, ordered);
-      this.options.metrics?.jobsHeld.set(this.share.held);
+      this.options.metrics.jobsHeld.set(this.share.held);
       await this.launch(start);
       if (jobs.length < batchSize) await bell.wait(this.pollMs());
     }
@@ -350,7 +349,7 @@ export class DeliveryWorker {
   private slotsFreed(): void {
     if (this.isStopping) return;
     const start = this.share.startable();
-    this.options.metrics?.jobsHeld.set(this.share.held);
+    this.options.metrics.jobsHeld.set(this.share.held);
     if (start.length) void this.launch(start);
     this.ringAll();
   }
@@ -442,7 +441,7 @@ export class DeliveryWorker {
       const hasSlot = data.k === 1 && (data.t === undefined || data.t > this.clock.now() - RATE_SLOT_LATE_MS);
       (row.rateLimitPerSecond && !hasSlot ? limited : candidates).push({ fetched, row, waitMs: 0, probe: false, slotAt: row.rateLimitPerSecond && hasSlot ? data.t : undefined });
     }
-    const { claims, settled, deferred, waited, slotWakes } = await db.transaction(async (tx) => {
+    const { claims, settled, deferred, waited, slotWakes, cancelledCount } = await db.transaction(async (tx) => {
       const settled: Fetched[] = [...skipped];
       const deferred: { target: DeliveryJobTarget; waitMs: number }[] = [];
       /** Ordered jobs moved to their rate-limit slot (their job is kept, not completed), and when to fetch them. */
@@ -491,17 +490,22 @@ export class DeliveryWorker {
         else if (probes.has(subscription)) behind.push({ fetched, row });
         else probes.set(subscription, { fetched, row, waitMs: 0, probe: true });
       }
-      await deliveries.cancelNotEnabled(tx, cancelled);
+      // Fenced: fewer may be cancelled than were read (moved on by another worker); those are counted.
+      const cancelledCount = (await deliveries.cancelNotEnabled(tx, cancelled)).size;
       await enqueue(this.options.boss, tx, deferred.map((d) => d.target));
-      const claimable = [...ready, ...probes.values()];
-      const claimed = await deliveries.markSending(tx, claimable.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
-      // Not claimed: a retry or replay moved the delivery on meanwhile, and made its own job.
-      const lost = claimable.filter((c) => !claimed.has(c.row.id)).map((c) => c.fetched);
-      const tries = [...probes.values()].filter((c) => claimed.has(c.row.id));
+      // Probes are taken before anything is marked SENDING, so a claim that does not win its probe only waits
+      // (it is never announced SENDING), and only a delivery still due (locked until this commits) takes one.
+      const probing = [...probes.values()];
+      const due = await deliveries.lockDue(tx, probing.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
+      const tries = probing.filter((c) => due.has(c.row.id));
       // Conditional as well: whatever the locks, only one claim can take a probe.
       const taken = await webhookSubscriptions.takeProbes(tx, tries.map((c) => ({ id: c.row.webhookSubscriptionId, deliveryId: c.row.id })), this.circuit);
       for (const c of tries) c.nextProbeAt = taken.get(c.row.webhookSubscriptionId);
-      const notTaken = tries.filter((c) => !taken.has(c.row.webhookSubscriptionId)).map((c) => ({ fetched: c.fetched, row: { ...c.row, status: DeliveryStatus.SENDING } }));
+      const notTaken = tries.filter((c) => !taken.has(c.row.webhookSubscriptionId)).map((c) => ({ fetched: c.fetched, row: c.row }));
+      const claimable = [...ready, ...tries.filter((c) => taken.has(c.row.webhookSubscriptionId))];
+      const claimed = await deliveries.markSending(tx, claimable.map((c) => ({ row: c.row, attemptCount: c.fetched.job.data.a })));
+      // Not claimed: a retry or replay moved the delivery on meanwhile, and made its own job.
+      const lost = [...claimable.filter((c) => !claimed.has(c.row.id)), ...probing.filter((c) => !due.has(c.row.id))].map((c) => c.fetched);
       // Those behind a probe wait for the one after it (its time was set by the take).
       for (const { fetched, row } of [...behind, ...notTaken]) {
         const next = taken.get(row.webhookSubscriptionId);
@@ -510,10 +514,9 @@ export class DeliveryWorker {
       const waited = await this.waitForCircuit(tx, waiting);
       await this.completeJobs(tx, [...settled, ...lost, ...waited.complete]);
       settled.push(...lost, ...waited.complete, ...waited.moved, ...movedToSlot);
-      const ok = new Set([...ready.filter((c) => claimed.has(c.row.id)), ...tries.filter((c) => taken.has(c.row.webhookSubscriptionId))]);
-      return { claims: claimable.filter((c) => ok.has(c)), settled, deferred, waited, slotWakes };
+      return { claims: claimable.filter((c) => claimed.has(c.row.id)), settled, deferred, waited, slotWakes, cancelledCount };
     }, CLAIM);
-    if (cancelled.length) metrics?.deliveries.inc({ outcome: 'CANCELLED' }, cancelled.length);
+    if (cancelledCount) metrics.deliveries.inc({ outcome: 'CANCELLED' }, cancelledCount);
     // The slot is on the database's clock; this process's timer counts the wait from now.
     const now = Date.now();
     for (const claim of claims) if (claim.slotAt !== undefined) claim.waitMs = this.clock.untilMs(claim.slotAt, now);
@@ -583,11 +586,11 @@ export class DeliveryWorker {
       result = await traceAttempt(row, data.a + 1, async (traceparent) => {
         const request = buildRequest(row, this.secrets.secretsFor(row, now), this.secrets.headersFor(row), row.eventId, row.body, this.userAgent, now, traceparent);
         requestHeaders = recordedHeaders(request.headers, traceparent !== undefined);
-        this.options.metrics?.attemptsInFlight.inc();
+        this.options.metrics.attemptsInFlight.inc();
         try {
           return await this.sender.send(request);
         } finally {
-          this.options.metrics?.attemptsInFlight.dec();
+          this.options.metrics.attemptsInFlight.dec();
         }
       });
     } catch (error) {
@@ -628,10 +631,10 @@ export class DeliveryWorker {
     for (const { attempt } of applied) if (attempt.outcome.nextAttemptAt) this.wakeAt(attempt.fetched.queue, attempt.outcome.nextAttemptAt.getTime());
     const recordedAt = Date.now();
     for (const { attempt } of applied) {
-      metrics?.deliveries.inc({ outcome: attempt.outcome.status });
-      if (attempt.outcome.status === 'SUCCEEDED') metrics?.deliveryLatency.observe(Math.max(0, recordedAt - attempt.row.publishedAt.getTime()) / 1000);
+      metrics.deliveries.inc({ outcome: attempt.outcome.status });
+      if (attempt.outcome.status === 'SUCCEEDED') metrics.deliveryLatency.observe(Math.max(0, recordedAt - attempt.row.publishedAt.getTime()) / 1000);
     }
-    for (const attempt of group) metrics?.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
+    for (const attempt of group) metrics.attemptDuration.observe({ result: attempt.result.errorKind ? 'failure' : 'success' }, attempt.result.durationMs / 1000);
     if (log.debugEnabled) {
       const attemptNumbers = new Map(applied.map(({ attempt, attemptNumber }) => [attempt, attemptNumber]));
       for (const attempt of group) logAttempt(log, attempt, attemptNumbers.get(attempt));
@@ -741,7 +744,7 @@ export class DeliveryWorker {
    * claimed, so most reserve theirs when they come back.
    */
   private async deferHeld(held: readonly Fetched[], dueNow: boolean): Promise<void> {
-    this.options.metrics?.jobsHeld.set(this.share.held);
+    this.options.metrics.jobsHeld.set(this.share.held);
     const now = Date.now();
     const targets: DeliveryJobTarget[] = held.map(({ job, subscription }) =>
       deferral(job, subscription!, {

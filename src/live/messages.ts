@@ -19,7 +19,7 @@ export function deliveryChanged(d: { tenantId: string; id: string; eventId: stri
   return { kind: 'delivery', tenantId: d.tenantId, id: d.id, eventId: d.eventId, webhookSubscriptionId: d.webhookSubscriptionId, status, attemptCount };
 }
 
-/** A subscription was created, changed or deleted; `status` is its status now (DELETED once gone). */
+/** A subscription's status or circuit changed (a resync re-sends any subscription changed meanwhile); `status` is its status now. */
 export function subscriptionChanged(s: { tenantId: string; id: string }, status: string): LiveMessage {
   return { kind: 'webhookSubscription', tenantId: s.tenantId, id: s.id, status };
 }

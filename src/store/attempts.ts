@@ -64,28 +64,33 @@ export interface NewAttempt {
 
 /**
  * Records attempts (invariant 3: before their delivery's status changes) and
- * returns each delivery's new attempt number. Call with the deliveries locked:
- * then a fresh statement sees every committed attempt, and the next number is
- * one past both the highest recorded one and the delivery's count (attempts
- * may have been pruned), so counts only ever grow.
+ * returns each one's attempt number, parallel to `attempts`. Call with the
+ * deliveries locked: then a fresh statement sees every committed attempt, and
+ * the next number is one past both the highest recorded one and the
+ * delivery's count (attempts may have been pruned), so counts only ever grow.
+ * Several attempts of one delivery (a job re-run while its first run was
+ * still sending) get consecutive numbers in the order given.
  */
-export async function insertNumbered(tx: Tx, attempts: readonly NewAttempt[]): Promise<Map<string, number>> {
-  if (attempts.length === 0) return new Map();
-  const { rows } = await tx.query<{ deliveryId: string; attemptNumber: number }>(
+export async function insertNumbered(tx: Tx, attempts: readonly NewAttempt[]): Promise<number[]> {
+  if (attempts.length === 0) return [];
+  const ids = attempts.map((a) => uuidv7(a.startedAt.getTime()));
+  const { rows } = await tx.query<{ id: string; attemptNumber: number }>(
     `insert into delivery_attempt (id, delivery_id, attempt_number, started_at, duration_ms, request_headers,
                                    response_status, response_headers, response_body, error_kind, error)
      select x.id, x.delivery_id,
-            greatest(coalesce((select max(a.attempt_number) from delivery_attempt a where a.delivery_id = x.delivery_id), 0), x.base) + 1,
+            greatest(coalesce((select max(a.attempt_number) from delivery_attempt a where a.delivery_id = x.delivery_id), 0), x.base)
+              + row_number() over (partition by x.delivery_id order by x.n),
             x.started_at, x.duration_ms, x.request_headers,
             x.response_status, x.response_headers, x.response_body, x.error_kind, x.error
-       from json_to_recordset($1::json) as x(id uuid, delivery_id uuid, base int, started_at timestamptz,
+       from json_to_recordset($1::json) as x(id uuid, n int, delivery_id uuid, base int, started_at timestamptz,
             duration_ms int, request_headers jsonb, response_status int, response_headers jsonb,
             response_body text, error_kind text, error text)
-     returning delivery_id as "deliveryId", attempt_number as "attemptNumber"`,
+     returning id, attempt_number as "attemptNumber"`,
     [
       JSON.stringify(
-        attempts.map((a) => ({
-          id: uuidv7(a.startedAt.getTime()),
+        attempts.map((a, i) => ({
+          id: ids[i],
+          n: i,
           delivery_id: a.deliveryId,
           base: a.base,
           started_at: a.startedAt,
@@ -101,12 +106,13 @@ export async function insertNumbered(tx: Tx, attempts: readonly NewAttempt[]): P
       ),
     ],
   );
-  return new Map(rows.map((r) => [r.deliveryId, r.attemptNumber]));
+  const numbers = new Map(rows.map((r) => [r.id, r.attemptNumber]));
+  return ids.map((id) => numbers.get(id)!);
 }
 
 /** Retention: deletes up to `limit` attempts started before `cutoff`; returns how many. */
-export async function pruneBefore(db: Sql, cutoff: Date, limit: number): Promise<number> {
-  const { rowCount } = await db.query('delete from delivery_attempt where id in (select id from delivery_attempt where started_at < $1 limit $2)', [cutoff, limit]);
+export async function pruneBefore(tx: Tx, cutoff: Date, limit: number): Promise<number> {
+  const { rowCount } = await tx.query('delete from delivery_attempt where id in (select id from delivery_attempt where started_at < $1 limit $2)', [cutoff, limit]);
   return rowCount;
 }
 

@@ -248,9 +248,10 @@ export type DeliveryRef = Pick<DueDelivery, 'id' | 'tenantId' | 'eventId' | 'web
 /**
  * A delivery with its subscription's current `ordered` flag and whether it is
  * keyed now, plus the key hash the delivery was published with (manual
- * retries and replays re-queue by them).
+ * retries and replays re-queue by them), and the subscription's own retry
+ * schedule (their one attempt is its last step).
  */
-export type RequeueRow = DeliveryRef & { ordered: boolean; keyed: boolean; orderingKey: string | null };
+export type RequeueRow = DeliveryRef & { ordered: boolean; keyed: boolean; orderingKey: string | null; retrySchedule: number[] | null };
 
 const REF_COLUMNS = `d.id, d.tenant_id as "tenantId", d.event_id as "eventId", d.webhook_subscription_id as "webhookSubscriptionId",
   d.status, d.attempt_count as "attemptCount"`;
@@ -386,12 +387,28 @@ export async function markSending(tx: Tx, claims: readonly { row: DeliveryRef; a
 }
 
 /**
+ * Locks those of these deliveries that are still due for the attempt count
+ * their job was made for, and returns their ids: a probe is taken only for a
+ * delivery that `markSending` will then claim (nothing else can move it on
+ * while it is locked).
+ */
+export async function lockDue(tx: Tx, claims: readonly { row: DeliveryRef; attemptCount: number }[]): Promise<Set<string>> {
+  if (claims.length === 0) return new Set();
+  const { rows } = await tx.query<{ id: string }>(`select d.id from delivery d where d.id = any($1::uuid[]) and ${DUE} order by d.id for update`, [
+    claims.map((c) => c.row.id),
+    claims.map((c) => c.attemptCount),
+  ]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
  * Deliveries whose subscription is no longer ENABLED are cancelled without an
  * attempt, fenced like a claim on the attempt count the rows were read at (a
  * row another worker has moved on meanwhile is left alone). Announced.
+ * Returns the ids cancelled.
  */
-export async function cancelNotEnabled(tx: Tx, rows: readonly DeliveryRef[]): Promise<void> {
-  if (rows.length === 0) return;
+export async function cancelNotEnabled(tx: Tx, rows: readonly DeliveryRef[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
   const { rows: cancelled } = await tx.query<{ id: string }>(
     `update delivery d set status = 'CANCELLED', next_attempt_at = null, last_error = 'subscription is not enabled', updated_at = now()
       where d.id = any($1::uuid[]) and ${DUE} returning d.id`,
@@ -399,6 +416,7 @@ export async function cancelNotEnabled(tx: Tx, rows: readonly DeliveryRef[]): Pr
   );
   const ids = new Set(cancelled.map((r) => r.id));
   tx.announce(...rows.filter((r) => ids.has(r.id)).map((r) => deliveryChanged(r, DeliveryStatus.CANCELLED, r.attemptCount)));
+  return ids;
 }
 
 /**
@@ -475,7 +493,7 @@ export async function applyOutcomes(tx: Tx, outcomes: readonly Outcome[]): Promi
   tx.announce(...outcomes.map((o) => deliveryChanged(o.delivery, o.status, o.attemptCount)));
 }
 
-const REQUEUE_COLUMNS = `s.ordered, s.ordering_key is not null as keyed, d.ordering_key as "orderingKey"`;
+const REQUEUE_COLUMNS = `s.ordered, s.ordering_key is not null as keyed, d.ordering_key as "orderingKey", s.retry_schedule as "retrySchedule"`;
 
 /** One of the tenant's deliveries, locked for a manual retry. */
 export async function lockForRetry(tx: Tx, tenantId: string, deliveryId: string): Promise<RequeueRow | undefined> {
@@ -524,8 +542,8 @@ export async function markRequeued(tx: Tx, rows: readonly DeliveryRef[]): Promis
 }
 
 /** Retention: deletes up to `limit` finished deliveries last changed before `cutoff`; returns how many. */
-export async function pruneFinished(db: Sql, cutoff: Date, limit: number): Promise<number> {
-  const { rowCount } = await db.query(
+export async function pruneFinished(tx: Tx, cutoff: Date, limit: number): Promise<number> {
+  const { rowCount } = await tx.query(
     `delete from delivery where id in (select id from delivery where status in ('SUCCEEDED', 'FAILED', 'CANCELLED') and updated_at < $1 limit $2)`,
     [cutoff, limit],
   );

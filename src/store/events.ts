@@ -117,8 +117,8 @@ export async function releaseIdempotencyKeys(tx: Tx, eventIds: readonly string[]
 }
 
 /** Retention: deletes up to `limit` events created before `cutoff` that have no delivery left; returns how many. */
-export async function pruneOrphans(db: Sql, cutoff: Date, limit: number): Promise<number> {
-  const { rowCount } = await db.query(
+export async function pruneOrphans(tx: Tx, cutoff: Date, limit: number): Promise<number> {
+  const { rowCount } = await tx.query(
     'delete from event where id in (select e.id from event e where e.created_at < $1 and not exists (select 1 from delivery d where d.event_id = e.id) limit $2)',
     [cutoff, limit],
   );

@@ -12,6 +12,7 @@ export async function startWorker(app: TestApp): Promise<DeliveryWorker> {
     boss: services.boss,
     log: silentLogger,
     secretKey: services.secretKey,
+    metrics: services.metrics,
     guard: new AddressGuard(services.config.allowTargets, async () => ['127.0.0.1']),
   });
   await worker.start();

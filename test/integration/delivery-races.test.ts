@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
+import { circuitPolicy } from '../../src/delivery/circuit.js';
 import { deliveryJob, queueFor } from '../../src/delivery/jobs.js';
+import { recordAttempts, type FinishedAttempt } from '../../src/delivery/record.js';
 import type { DeliveryWorker } from '../../src/delivery/worker.js';
+import { DeliveryStatus } from '../../src/domain/entities/Delivery.js';
 import { generateSigningSecret, sealSecret } from '../../src/domain/secrets.js';
+import * as deliveries from '../../src/store/deliveries.js';
 import { startTestApp } from '../helpers/app.js';
 import { startWorker as startWorkerFor } from '../helpers/worker.js';
 import { startReceiver } from '../helpers/receiver.js';
@@ -223,5 +227,53 @@ test('webhookSubscriptionReplay of a CANCELLED delivery delivers it', async () =
     assert.equal(receiver.requests.length, 1);
   } finally {
     await worker.stop();
+  }
+});
+
+// Last in this file: its delivery's job stays queued (the api role sends no attempts) and no worker follows.
+test('two finished attempts of one delivery in one group commit get their own numbers; the later one decides, announced once', async () => {
+  const t = await freshTenant();
+  const receiver = await startReceiver();
+  await subscription(t, { url: receiver.url, eventTypes: ['item.moved'] });
+  const event = await publish(t, 'item.moved', { n: 'twice' });
+  const [pending] = await deliveriesOf(t, event.id);
+  const updates = services.live.pubsub.subscribe('delivery', t.tenantId);
+  try {
+    const row = (await deliveries.forSending(services.db, [pending.id])).get(pending.id)!;
+    // Both runs of the job claimed it at count 0 (a re-run may claim a SENDING delivery).
+    await services.db.transaction((tx) => deliveries.markSending(tx, [{ row, attemptCount: 0 }]));
+    const startedAt = new Date();
+    const first: FinishedAttempt = {
+      row,
+      claimedCount: 0,
+      requestHeaders: {},
+      result: { startedAt, durationMs: 300, status: 200 },
+      outcome: { status: DeliveryStatus.SUCCEEDED, nextAttemptAt: null, nextScheduleIndex: null, subscription: 'success', lastError: null },
+    };
+    const rerun: FinishedAttempt = {
+      row,
+      claimedCount: 0,
+      requestHeaders: {},
+      result: { startedAt: new Date(startedAt.getTime() + 100), durationMs: 50, status: 500, errorKind: 'HTTP_STATUS', error: 'HTTP 500' },
+      outcome: { status: DeliveryStatus.RETRYING, nextAttemptAt: new Date(Date.now() + 3_600_000), nextScheduleIndex: 1, subscription: 'failure', lastError: 'HTTP 500' },
+    };
+    // The re-run finished first; the first run, which finished last, is the outcome.
+    const recorded = await services.db.transaction((tx) =>
+      recordAttempts(tx, [rerun, first], { disableAfterMs: services.config.disableAfterMs, circuit: circuitPolicy(services.config) }),
+    );
+    assert.deepEqual(recorded.applied.map((a) => [a.attempt.outcome.status, a.attemptNumber]), [['SUCCEEDED', 2]]);
+    const read = (await app.gql(DELIVERY, { id: pending.id }, t.key)).data.delivery;
+    assert.equal(read.status, 'SUCCEEDED');
+    assert.equal(read.attemptCount, 2);
+    assert.deepEqual(read.attempts.map((a: any) => [a.attemptNumber, a.responseStatus]).sort(), [[1, 500], [2, 200]]);
+    const announced: { status: string; attemptCount: number }[] = [];
+    for (;;) {
+      const next = await Promise.race([updates.next(), pause(1000).then(() => undefined)]);
+      if (!next || next.done) break;
+      if (next.value.id === pending.id) announced.push({ status: next.value.status, attemptCount: next.value.attemptCount });
+    }
+    assert.deepEqual(announced, [{ status: 'SENDING', attemptCount: 0 }, { status: 'SUCCEEDED', attemptCount: 2 }]);
+  } finally {
+    await updates.return();
   }
 });

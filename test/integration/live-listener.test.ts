@@ -1,15 +1,27 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import pg from 'pg';
+import { circuitPolicy } from '../../src/delivery/circuit.js';
 import type { LiveMessage } from '../../src/live/messages.js';
 import { announce } from '../helpers/announce.js';
 import { LISTENER_APPLICATION_NAME } from '../../src/live/listener.js';
 import type { LiveSubscription } from '../../src/live/pubsub.js';
+import * as webhookSubscriptions from '../../src/store/webhook-subscriptions.js';
 import { startTestApp } from '../helpers/app.js';
+import { wsClient } from '../helpers/graphql.js';
+import { eventType, eventually, subscription, tenant } from '../helpers/webhooks.js';
 
 const app = await startTestApp({ label: 'live_listener' });
 const live = app.app.services!.live;
+
+/** Terminates the api process's LISTEN connection; what commits until it reconnects is not heard live. */
+async function killListener(client: pg.Client): Promise<void> {
+  const killed = await client.query('select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1 and datname = current_database()', [
+    LISTENER_APPLICATION_NAME,
+  ]);
+  assert.equal(killed.rowCount, 1, 'exactly one LISTEN connection per api process');
+}
 
 async function withClient<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: app.db.url });
@@ -87,10 +99,7 @@ test('after its connection is killed the listener reconnects, streams again and 
   const events = live.pubsub.subscribe('event', tenantId);
   const before = live.listener.connects;
   const missedId = await withClient(async (client) => {
-    const killed = await client.query('select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1 and datname = current_database()', [
-      LISTENER_APPLICATION_NAME,
-    ]);
-    assert.equal(killed.rowCount, 1, 'exactly one LISTEN connection per api process');
+    await killListener(client);
     // Committed while nobody listens: the NOTIFY is lost, the row is not.
     const id = randomUUID();
     await client.query('begin');
@@ -117,4 +126,31 @@ test('after its connection is killed the listener reconnects, streams again and 
   const metrics = await (await fetch(`${app.url}/metrics`)).text();
   assert.match(metrics, /^hookgraph_live_listener_connected 1$/m);
   assert.match(metrics, /^hookgraph_live_listener_reconnects_total 1$/m);
+});
+
+test('a circuit that opens while the listener is down reaches webhookSubscriptionUpdated clients after the reconnect', async () => {
+  const { db, config } = app.app.services!;
+  const t = await tenant(app);
+  await eventType(t, 'order.created');
+  const { id } = await subscription(t, { url: 'http://127.0.0.1:9/hook', eventTypes: ['order.created'] });
+  // Last changed long before the listener goes away (beyond the resync's margin for clock skew).
+  await withClient((c) => c.query(`update webhook_subscription set updated_at = now() - interval '1 hour' where id = $1`, [id]));
+  const connects = live.listener.connects;
+  const client = wsClient(app.url, t.key);
+  after(() => client.dispose());
+  const before = live.pubsub.subscriberCount;
+  const updates = client.subscribe<any>('subscription($id: ID) { webhookSubscriptionUpdated(id: $id) { id circuit { state } } }', { id });
+  await eventually(async () => live.pubsub.subscriberCount > before, 5000, 'the live subscription to register');
+  await withClient(killListener);
+  // The listener has seen its connection go (it reconnects after its backoff, 100 ms or so).
+  await eventually(async () => !live.listener.connected, 5000, 'the listener to notice');
+  // Enough failures in one group commit to open the circuit, committed while nobody listens.
+  const health = { succeeded: [], failed: [{ id, failures: config.circuitFailures }], gone: [], failedProbes: [] };
+  const changes = await db.transaction((tx) => webhookSubscriptions.recordHealth(tx, health, { disableAfterMs: config.disableAfterMs, circuit: circuitPolicy(config) }));
+  assert.deepEqual(changes.opened.map((s) => s.id), [id]);
+  const update = await updates.next(10_000);
+  assert.equal(update.webhookSubscriptionUpdated.id, id);
+  assert.equal(update.webhookSubscriptionUpdated.circuit.state, 'OPEN');
+  assert.equal(live.listener.connects, connects + 1);
+  updates.dispose();
 });

@@ -86,3 +86,20 @@ test('a bad retry schedule is a userError naming the field and the entry, and ch
   const read = await app.gql(`query($id: ID!) { webhookSubscription(id: $id) { retrySchedule description } }`, { id: sub.id }, t.key);
   assert.deepEqual(read.data.webhookSubscription, { retrySchedule: ['0', '1s'], description: null });
 });
+
+test("a manual retry is the last step of the subscription's own schedule: FAILED again after one attempt", async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  receiver.respond(() => ({ status: 500 }));
+  await eventType(t, 'order.retried');
+  // Longer than the server's five: a retry at the server's last step would go on into this schedule's rest.
+  await subscription(t, { url: receiver.url, eventTypes: ['order.retried'], retrySchedule: ['0', '50ms', '50ms', '50ms', '50ms', '50ms', '50ms'] });
+  const event = await publish(t, 'order.retried', { orderId: 'o-retry' });
+  const [failed] = await settled(t, event.id, ['FAILED'], 20_000);
+  assert.equal(failed.attemptCount, 7);
+  const retried = await app.gql('mutation($id: ID!) { deliveryRetry(input: {id: $id}) { userErrors { code message } } }', { id: failed.id }, t.key);
+  assert.deepEqual(retried.data.deliveryRetry.userErrors, []);
+  const [again] = await settled(t, event.id, ['FAILED'], 20_000);
+  assert.equal(again.attemptCount, 8);
+  assert.equal(receiver.requests.length, 8);
+});

@@ -109,8 +109,11 @@ export class WebhookSubscription {
 
   /*
    * The circuit breaker (see delivery/circuit.ts). Written by the worker's
-   * group commits and claims, never indexed, and `updated_at` is left alone,
-   * so these updates stay HOT and do not invalidate the fan-out caches.
+   * group commits and claims, never indexed, so these updates stay HOT.
+   * `updated_at` is set only when the circuit visibly changes (opens, takes
+   * or fails a probe, closes: at most a few times per probe interval), so the
+   * live resync re-reads it; a failure merely counted leaves it alone and does
+   * not invalidate the fan-out caches.
    */
 
   /** Failed attempts since the last success, counted while the circuit is closed. */
