@@ -451,7 +451,12 @@ export class DeliveryWorker {
       // Open circuits first, locked before any delivery row (as a group commit takes the subscriptions first),
       // so what is decided here is current: a circuit closing meanwhile waits for this transaction and then
       // pulls forward the jobs made here; one closed just before is seen closed.
-      const circuits = await webhookSubscriptions.lockCircuits(tx, open.map((o) => o.row.webhookSubscriptionId));
+      // With rate-limited subscriptions in the batch too, theirs are locked in the same statement, in one id order
+      // (two statements each in id order could deadlock with another worker's claim taking them the other way).
+      const circuits = await webhookSubscriptions.lockCircuits(
+        tx,
+        open.length ? [...open.map((o) => o.row.webhookSubscriptionId), ...limited.map((c) => c.row.webhookSubscriptionId)] : [],
+      );
       // One statement for every rate-limited subscription of the batch; its rows stay locked until this commits.
       const slots = await this.reserveSlots(tx, limited);
       for (const claim of limited) {
