@@ -36,6 +36,8 @@ const UPDATE = `mutation($input: WebhookSubscriptionUpdateInput!) { webhookSubsc
   webhookSubscription { id payloadQuery } userErrors { field code message } } }`;
 const CREATE = `mutation($input: WebhookSubscriptionCreateInput!) { webhookSubscriptionCreate(input: $input) {
   webhookSubscription { id payloadQuery } userErrors { field code message } } }`;
+const RETRY = 'mutation($id: ID!) { deliveryRetry(input: {id: $id}) { delivery { id status } userErrors { field code message } } }';
+const COUNT = '{ webhookSubscriptions(first: 100) { nodes { id } } }';
 const PREVIEW = 'mutation($input: WebhookSubscriptionPreviewInput!) { webhookSubscriptionPreview(input: $input) { matches body userErrors { field code message } } }';
 
 test('eventSchema types every event type from its JSON Schema, descriptions included', async () => {
@@ -57,15 +59,9 @@ test('eventSchema types every event type from its JSON Schema, descriptions incl
 test('a shaped delivery carries exactly the selected fields, verifies, and its retry is byte-identical after the query changed', async () => {
   const receiver = await startReceiver();
   after(() => receiver.close());
-  // The first attempt fails; the retry comes after the query was changed.
-  let release!: () => void;
-  const changed = new Promise<void>((resolve) => (release = resolve));
-  receiver.respond(async (_request, index) => {
-    if (index === 0) return { status: 500 };
-    await changed;
-    return { status: 200 };
-  });
-  const sub = await subscription(t, { url: receiver.url, eventTypes: ['order.*'], payloadQuery: SHAPE });
+  // One attempt only: the delivery is FAILED before the query changes, and its retry is asked for after.
+  receiver.respond((_request, index) => ({ status: index === 0 ? 500 : 200 }));
+  const sub = await subscription(t, { url: receiver.url, eventTypes: ['order.*'], payloadQuery: SHAPE, retrySchedule: ['0'] });
   const event = await publish(t, 'order.created', ORDER);
   const [first] = await receiver.waitFor(1);
   const verified = new Webhook(sub.secret).verify(first.body, first.headers as Record<string, string>) as any;
@@ -73,14 +69,20 @@ test('a shaped delivery carries exactly the selected fields, verifies, and its r
   assert.equal(verified.type, 'order.created');
   assert.deepEqual(verified.data, { orderId: 'o-1', total: 42.5, customer: { email: 'a@b.c' }, lines: [{ sku: 'x' }, { sku: 'y' }] });
   assert.equal(first.body.indexOf('note'), -1);
+  const [failed] = await settled(t, event.id);
+  assert.equal(failed.status, 'FAILED');
 
   const update = await app.gql(UPDATE, { input: { id: sub.id, payloadQuery: 'subscription { orderCreated { note } }' } }, t.key);
   assert.deepEqual(update.data.webhookSubscriptionUpdate.userErrors, []);
-  release();
+  const retried = await app.gql(RETRY, { id: failed.id }, t.key);
+  assert.deepEqual(retried.data.deliveryRetry.userErrors, []);
   const [, retry] = await receiver.waitFor(2);
   assert.equal(retry.body, first.body);
-  new Webhook(sub.secret).verify(retry.body, retry.headers as Record<string, string>);
-  assert.equal((await settled(t, event.id))[0].status, 'SUCCEEDED');
+  assert.equal(retry.headers['webhook-id'], first.headers['webhook-id']);
+  const reverified = new Webhook(sub.secret).verify(retry.body, retry.headers as Record<string, string>) as any;
+  assert.deepEqual(reverified.data, verified.data);
+  const [succeeded] = await settled(t, event.id, ['SUCCEEDED']);
+  assert.equal(succeeded.attemptCount, 2);
 
   // New events follow the new query; event types it does not name are delivered whole.
   const next = await publish(t, 'order.created', ORDER);
@@ -113,6 +115,8 @@ test('an invalid query, an event type the subscription does not receive, and an 
     [`subscription { orderCreated { ${Array.from({ length: 600 }, (_, i) => `a${i}: orderId`).join(' ')} } }`, /more than 500 fields/],
     [`subscription { orderCreated { orderId } } # ${'x'.repeat(17_000)}`, /longer than 16384 bytes/],
   ];
+  const stored = async () => (await app.gql(COUNT, {}, t.key)).data.webhookSubscriptions.nodes.map((n: { id: string }) => n.id);
+  const before = await stored();
   for (const [payloadQuery, message] of cases) {
     const result = await app.gql(CREATE, { input: { url: receiver.url, eventTypes: ['order.created'], payloadQuery } }, t.key);
     const payload = result.data.webhookSubscriptionCreate;
@@ -120,6 +124,7 @@ test('an invalid query, an event type the subscription does not receive, and an 
     assert.deepEqual(payload.userErrors.map((e: any) => [e.field, e.code]), [[['input', 'payloadQuery'], 'INVALID_PAYLOAD_QUERY']]);
     assert.match(payload.userErrors[0].message, message);
   }
+  assert.deepEqual(await stored(), before, 'no subscription was stored');
   // On update: the stored query stays as it was.
   const sub = await subscription(t, { url: receiver.url, eventTypes: ['order.created'], payloadQuery: SHAPE });
   const bad = await app.gql(UPDATE, { input: { id: sub.id, payloadQuery: 'subscription { orderCreated { nope } }', url: receiver.url + '?moved' } }, t.key);
@@ -187,4 +192,23 @@ test("renaming a field a saved query selects warns, and the query keeps working 
   await publish(tt, 'invoice.sent', { invoiceId: 'i-1', total: 9 });
   const [request] = await receiver.waitFor(1);
   assert.deepEqual(JSON.parse(request.body).data, { invoiceId: 'i-1', amount: null });
+});
+
+test('a root field typed JSON (no schema) delivers the whole payload, and the preview shows the same', async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  const query = 'subscription { userSignedUp }';
+  const sub = await subscription(t, { url: receiver.url, eventTypes: ['user.*'], payloadQuery: query });
+  const payload = { userId: 'u-1', plan: { tier: 'pro' }, tags: ['a', 'b'] };
+  const event = await publish(t, 'user.signed_up', payload);
+  const [request] = await receiver.waitFor(1);
+  const body = new Webhook(sub.secret).verify(request.body, request.headers as Record<string, string>) as any;
+  assert.equal(body.id, event.id);
+  assert.deepEqual(body.data, payload);
+  for (const input of [{ id: sub.id }, { payloadQuery: query }]) {
+    const preview = (await app.gql(PREVIEW, { input: { ...input, eventType: 'user.signed_up', payload } }, t.key)).data.webhookSubscriptionPreview;
+    assert.deepEqual(preview.userErrors, []);
+    assert.deepEqual(JSON.parse(preview.body).data, payload);
+    assert.equal(preview.body.slice(preview.body.indexOf('"data":')), request.body.slice(request.body.indexOf('"data":')));
+  }
 });
