@@ -31,6 +31,11 @@ export async function active(db: Db, tenantId: string): Promise<EventType[]> {
   return db.em().find(EventType, { tenant: tenantId, archivedAt: null }, { orderBy: { name: 'asc' } });
 }
 
+/** The tenant's event types that accept events, by name, read in `tx` (what a change made in it is compared with). */
+export async function activeIn(tx: Tx, tenantId: string): Promise<EventType[]> {
+  return tx.em.find(EventType, { tenant: tenantId, archivedAt: null }, { orderBy: { name: 'asc' } });
+}
+
 /** The names of the tenant's event types that accept events. */
 /**
  * A version of the tenant's event types that changes whenever one is

@@ -212,3 +212,33 @@ test('a root field typed JSON (no schema) delivers the whole payload, and the pr
     assert.equal(preview.body.slice(preview.body.indexOf('"data":')), request.body.slice(request.body.indexOf('"data":')));
   }
 });
+
+test('archiving an event type warns about the queries selecting it; later unrelated changes do not repeat that warning', async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  const tt = await tenant(app, 'Archives');
+  await eventType(tt, 'ticket.opened', { type: 'object', properties: { ticketId: { type: 'string' } } });
+  await eventType(tt, 'ticket.closed', { type: 'object', properties: { ticketId: { type: 'string' } } });
+  const opened = await subscription(tt, { url: receiver.url, eventTypes: ['ticket.*'], payloadQuery: 'subscription { ticketOpened { ticketId } }' });
+  await subscription(tt, { url: receiver.url, eventTypes: ['ticket.*'], payloadQuery: 'subscription { ticketClosed { ticketId } }' });
+  const FIELDS = 'eventType { name archived } warnings { field code message } userErrors { field code message }';
+  const archived = (await app.gql(`mutation($input: EventTypeArchiveInput!) { eventTypeArchive(input: $input) { ${FIELDS} } }`, { input: { name: 'ticket.opened' } }, tt.key)).data.eventTypeArchive;
+  assert.deepEqual(archived.userErrors, []);
+  assert.equal(archived.eventType.archived, true);
+  assert.deepEqual(archived.warnings.map((w: any) => [w.field, w.code]), [[['input', 'name'], 'PAYLOAD_QUERY_AFFECTED']]);
+  assert.match(archived.warnings[0].message, new RegExp(opened.id));
+  assert.match(archived.warnings[0].message, /Cannot query field "ticketOpened"/);
+
+  // The other type's schema grows: no query loses anything, and the archive's warning is not said again.
+  const UPDATE_TYPE = `mutation($input: EventTypeUpdateInput!) { eventTypeUpdate(input: $input) { ${FIELDS} } }`;
+  const grown = { type: 'object', properties: { ticketId: { type: 'string' }, reason: { type: 'string' } } };
+  const unrelated = (await app.gql(UPDATE_TYPE, { input: { name: 'ticket.closed', schema: grown } }, tt.key)).data.eventTypeUpdate;
+  assert.deepEqual(unrelated.userErrors, []);
+  assert.deepEqual(unrelated.warnings, []);
+  // Archiving again (already archived) and restoring break nothing new either.
+  assert.deepEqual((await app.gql(UPDATE_TYPE, { input: { name: 'ticket.opened', archived: true } }, tt.key)).data.eventTypeUpdate.warnings, []);
+  assert.deepEqual((await app.gql(UPDATE_TYPE, { input: { name: 'ticket.opened', archived: false } }, tt.key)).data.eventTypeUpdate.warnings, []);
+  // Archived through eventTypeUpdate, the warning names that field.
+  const viaUpdate = (await app.gql(UPDATE_TYPE, { input: { name: 'ticket.closed', archived: true } }, tt.key)).data.eventTypeUpdate;
+  assert.deepEqual(viaUpdate.warnings.map((w: any) => w.field), [['input', 'archived']]);
+});
