@@ -38,7 +38,7 @@ const CREATE = `mutation($input: WebhookSubscriptionCreateInput!) { webhookSubsc
   webhookSubscription { id payloadQuery } userErrors { field code message } } }`;
 const RETRY = 'mutation($id: ID!) { deliveryRetry(input: {id: $id}) { delivery { id status } userErrors { field code message } } }';
 const COUNT = '{ webhookSubscriptions(first: 100) { nodes { id } } }';
-const PREVIEW = 'mutation($input: WebhookSubscriptionPreviewInput!) { webhookSubscriptionPreview(input: $input) { matches body userErrors { field code message } } }';
+const PREVIEW = 'mutation($input: WebhookSubscriptionPreviewInput!) { webhookSubscriptionPreview(input: $input) { matches reason body userErrors { field code message } } }';
 
 test('eventSchema types every event type from its JSON Schema, descriptions included', async () => {
   const result = await app.gql('{ eventSchema { sdl } }', {}, t.key);
@@ -148,8 +148,13 @@ test('the preview gives the filter verdict and the body that is then delivered',
   assert.equal(preview.matches, true);
   const small = (await app.gql(PREVIEW, { input: { id: sub.id, eventType: 'order.created', payload: { ...ORDER, total: 1 } } }, t.key)).data.webhookSubscriptionPreview;
   assert.equal(small.matches, false);
+  assert.equal(small.reason, 'The filter does not match the event.');
   const other = (await app.gql(PREVIEW, { input: { id: sub.id, eventType: 'order.paid', payload: {} } }, t.key)).data.webhookSubscriptionPreview;
   assert.equal(other.matches, false);
+  assert.match(other.reason, /eventTypes \(order\.created\) do not match "order\.paid"/);
+  // Patterns given with the id take the saved ones' place, as the form being edited has them.
+  const widened = (await app.gql(PREVIEW, { input: { id: sub.id, eventTypes: ['order.*'], eventType: 'order.paid', payload: { total: 20 } } }, t.key)).data.webhookSubscriptionPreview;
+  assert.deepEqual([widened.matches, widened.reason, widened.userErrors], [true, null, []]);
 
   await publish(t, 'order.created', ORDER);
   const [delivered] = await receiver.waitFor(1);
@@ -164,6 +169,27 @@ test('the preview gives the filter verdict and the body that is then delivered',
   const invalid = (await app.gql(PREVIEW, { input: { eventType: 'order.created', payload: ORDER, filter: { 'data.total': { $nope: 1 } } } }, t.key)).data.webhookSubscriptionPreview;
   assert.equal(invalid.userErrors[0].field[1], 'filter');
   assert.equal(invalid.body, null);
+  assert.equal(invalid.matches, false);
+  // What publish refuses is a userError here too: an unknown or archived event type, a payload its schema refuses, patterns that are not.
+  await eventType(t, 'order.legacy');
+  await app.gql('mutation { eventTypeArchive(input: {name: "order.legacy"}) { userErrors { message } } }', {}, t.key);
+  const refused: [Record<string, unknown>, string[], string][] = [
+    [{ eventType: 'order.unknown', payload: ORDER }, ['input', 'eventType'], 'NOT_FOUND'],
+    [{ eventType: 'order.legacy', payload: ORDER }, ['input', 'eventType'], 'ARCHIVED'],
+    [{ eventType: 'order.created', payload: { ...ORDER, total: 'lots' } }, ['input', 'payload', 'total'], 'SCHEMA_MISMATCH'],
+    [{ eventType: 'order.created', payload: ORDER, eventTypes: ['Order!'] }, ['input', 'eventTypes', '0'], 'INVALID_PATTERN'],
+  ];
+  for (const [input, field, code] of refused) {
+    const result = (await app.gql(PREVIEW, { input }, t.key)).data.webhookSubscriptionPreview;
+    assert.deepEqual(result.userErrors.map((e: any) => [e.field, e.code]), [[field, code]], JSON.stringify(input).slice(0, 80));
+    assert.deepEqual([result.matches, result.body], [false, null]);
+  }
+  // A subscription that is not ENABLED is sent nothing: no match, the body still shown.
+  await app.gql(UPDATE, { input: { id: sub.id, status: 'DISABLED' } }, t.key);
+  const disabled = (await app.gql(PREVIEW, { input: { id: sub.id, eventType: 'order.created', payload: ORDER } }, t.key)).data.webhookSubscriptionPreview;
+  assert.equal(disabled.matches, false);
+  assert.match(disabled.reason, /The subscription is DISABLED/);
+  assert.deepEqual(JSON.parse(disabled.body).data, previewed.data);
   // A malformed or unknown id is not found, like another tenant's.
   for (const id of ['not-a-uuid', '0190b5a0-0000-7000-8000-000000000000']) {
     const missing = (await app.gql(PREVIEW, { input: { id, eventType: 'order.created', payload: ORDER } }, t.key)).data.webhookSubscriptionPreview;
