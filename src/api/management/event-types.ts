@@ -146,6 +146,9 @@ export async function archiveEventType(db: Db, tenantId: string, name: string): 
  * take turns at the plain name), can be affected, so only those are checked.
  * Their queries keep working on what remains; what is gone comes out null.
  */
+/** Most payload queries checked for one change (each costs a parse and two validations, inside the change's transaction). */
+const MAX_CHECKED_QUERIES = 200;
+
 async function payloadQueryWarnings(
   tx: Sql,
   tenantId: string,
@@ -157,9 +160,9 @@ async function payloadQueryWarnings(
   const schemaBefore = buildEventSchema([...before, ...SYSTEM_EVENT_TYPES]);
   const schemaAfter = buildEventSchema([...after, ...SYSTEM_EVENT_TYPES]);
   const renamed = [...schemaBefore.fieldOf].filter(([eventType, rootField]) => schemaAfter.fieldOf.get(eventType) !== rootField).map(([eventType]) => eventType);
-  const candidates = await webhookSubscriptions.withPayloadQueriesSelecting(tx, tenantId, [...new Set([changed, ...renamed])]);
+  const candidates = await webhookSubscriptions.withPayloadQueriesSelecting(tx, tenantId, [...new Set([changed, ...renamed])], MAX_CHECKED_QUERIES + 1);
   const warnings: Warning[] = [];
-  for (const subscription of candidates) {
+  for (const subscription of candidates.slice(0, MAX_CHECKED_QUERIES)) {
     if (!checkPayloadQuery(subscription.payloadQuery, schemaBefore, subscription.eventTypes).ok) continue;
     const check = checkPayloadQuery(subscription.payloadQuery, schemaAfter, subscription.eventTypes);
     if (check.ok) continue;
@@ -167,6 +170,13 @@ async function payloadQueryWarnings(
       field,
       code: 'PAYLOAD_QUERY_AFFECTED',
       message: `The payload query of webhook subscription ${subscription.id} no longer matches the event schema (${check.message}); it keeps shaping deliveries, with null where a selected field is gone.`,
+    });
+  }
+  if (candidates.length > MAX_CHECKED_QUERIES) {
+    warnings.push({
+      field,
+      code: 'PAYLOAD_QUERY_AFFECTED',
+      message: `More than ${MAX_CHECKED_QUERIES} webhook subscriptions have a payload query selecting the changed event type; the ones after ${candidates[MAX_CHECKED_QUERIES - 1].id} (by id) were not checked.`,
     });
   }
   return warnings;
