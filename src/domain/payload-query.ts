@@ -109,14 +109,14 @@ const noVariables: ValidationRule = (context) => ({
   },
 });
 
-/** The deepest nesting of `{` in `text`, strings and comments aside; a syntax error found here is left to the parser to report. */
+/** The deepest nesting of `{` and `[` (selections, and values given to directives) in `text`, strings and comments aside. */
 function braceDepth(text: string): number {
   const lexer = new Lexer(new Source(text));
   let depth = 0;
   let deepest = 0;
   for (let token = lexer.advance(), count = 0; token.kind !== TokenKind.EOF && count <= MAX_PAYLOAD_QUERY_TOKENS; token = lexer.advance(), count++) {
-    if (token.kind === TokenKind.BRACE_L) deepest = Math.max(deepest, ++depth);
-    else if (token.kind === TokenKind.BRACE_R) depth--;
+    if (token.kind === TokenKind.BRACE_L || token.kind === TokenKind.BRACKET_L) deepest = Math.max(deepest, ++depth);
+    else if (token.kind === TokenKind.BRACE_R || token.kind === TokenKind.BRACKET_R) depth--;
   }
   return deepest;
 }

@@ -90,6 +90,9 @@ test('a query nested deeper than the parser could follow is refused with the dep
     const check = checkPayloadQuery(`subscription { aB ${'{ x '.repeat(levels)}${'}'.repeat(levels)} }`, schema, ['*']);
     assert.deepEqual(check, { ok: false, message: 'The payload query nests deeper than 16 levels.' }, `${levels} levels`);
   }
+  // Values nest too (a directive's argument).
+  const list = checkPayloadQuery(`subscription { aB { x @include(if: ${'['.repeat(2000)}${']'.repeat(2000)}) } }`, schema, ['*']);
+  assert.deepEqual(list, { ok: false, message: 'The payload query nests deeper than 16 levels.' });
   // Braces in strings and comments are not nesting.
   const commented = checkPayloadQuery(`subscription { aB { x } } # ${'{'.repeat(100)}`, schema, ['*']);
   assert.ok(commented.ok);
