@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { PAYLOAD_PLAN_JSON_ROOTS_SQL } from '../../src/db/migrations/Migration20261202033000_payload_plan_json_roots.js';
 import { startTestApp } from '../helpers/app.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { eventType, publish, settled, subscription, tenant } from '../helpers/webhooks.js';
@@ -267,4 +268,27 @@ test('archiving an event type warns about the queries selecting it; later unrela
   // Archived through eventTypeUpdate, the warning names that field.
   const viaUpdate = (await app.gql(UPDATE_TYPE, { input: { name: 'ticket.closed', archived: true } }, tt.key)).data.eventTypeUpdate;
   assert.deepEqual(viaUpdate.warnings.map((w: any) => w.field), [['input', 'archived']]);
+});
+
+test('a plan stored with the empty projection for a JSON root field delivers the whole payload once migrated; other entries stay', async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  // A tenant of its own: nothing published yet, so its subscriptions are first read after the migration.
+  const tt = await tenant(app, 'Stored plans');
+  await eventType(tt, 'user.signed_up');
+  await eventType(tt, 'order.created', { type: 'object', properties: { orderId: { type: 'string' }, note: { type: 'string' } } });
+  const query = 'subscription A { userSignedUp } subscription B { orderCreated { orderId } }';
+  const sub = await subscription(tt, { url: receiver.url, eventTypes: ['*'], payloadQuery: query });
+  // As plans were stored before a JSON root field was null.
+  const legacy = { 'user.signed_up': [], 'order.created': [{ key: 'orderId', field: 'orderId' }] };
+  await app.app.pool.query('update webhook_subscription set payload_plan = $1 where id = $2', [JSON.stringify(legacy), sub.id]);
+  await app.app.pool.query(PAYLOAD_PLAN_JSON_ROOTS_SQL);
+  const { rows } = await app.app.pool.query('select payload_plan as plan from webhook_subscription where id = $1', [sub.id]);
+  assert.deepEqual(rows[0].plan, { 'user.signed_up': null, 'order.created': legacy['order.created'] });
+  await publish(tt, 'user.signed_up', { userId: 'u-2' });
+  await publish(tt, 'order.created', { orderId: 'o-3', note: 'n' });
+  const received = await receiver.waitFor(2);
+  const byType = new Map(received.map((r) => [JSON.parse(r.body).type, JSON.parse(r.body).data]));
+  assert.deepEqual(byType.get('user.signed_up'), { userId: 'u-2' });
+  assert.deepEqual(byType.get('order.created'), { orderId: 'o-3' });
 });
