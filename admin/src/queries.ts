@@ -142,7 +142,7 @@ export const LAST_EVENT = /* GraphQL */ `query LastEvent($eventType: String!) {
 }`;
 
 export const SUBSCRIPTION_PREVIEW = /* GraphQL */ `mutation SubscriptionPreview($input: WebhookSubscriptionPreviewInput!) {
-  webhookSubscriptionPreview(input: $input) { matches body userErrors { field code message } }
+  webhookSubscriptionPreview(input: $input) { matches reason body userErrors { field code message } }
 }`;
 
 /** Deliveries per minute by status and latency percentiles, for the counters and the chart. */

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { buildEventSchema, type EventSchema, type EventTypeSource } from '../domain/event-schema.js';
+import { buildEventSchema, type EventSchema } from '../domain/event-schema.js';
 import { SYSTEM_EVENT_TYPES } from '../domain/operational-events.js';
 import type { Db } from '../store/db.js';
 import * as eventTypes from '../store/event-types.js';
@@ -29,11 +29,5 @@ export class EventSchemas {
     const eventSchema = buildEventSchema([...(await eventTypes.forEventSchema(this.db, tenantId)), ...SYSTEM_EVENT_TYPES]);
     this.cache.set(tenantId, { version, eventSchema });
     return eventSchema;
-  }
-
-  /** The schema the tenant's event types would give with `changed` in place of its namesake (archived: left out); not cached. */
-  async withChange(tenantId: string, changed: EventTypeSource & { archived: boolean }): Promise<EventSchema> {
-    const others = (await eventTypes.active(this.db, tenantId)).filter((t) => t.name !== changed.name);
-    return buildEventSchema([...(changed.archived ? others : [...others, changed]), ...SYSTEM_EVENT_TYPES]);
   }
 }

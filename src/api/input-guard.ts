@@ -1,4 +1,4 @@
-import { visit, type DocumentNode, type GraphQLResolveInfo } from 'graphql';
+import { GraphQLBoolean, getNamedType, isNonNullType, isObjectType, visit, type DocumentNode, type GraphQLResolveInfo } from 'graphql';
 import type { MiddlewareFn } from 'type-graphql';
 import { unstorableText } from '../domain/text.js';
 import { badUserInput, userError, UserErrorCode } from './errors.js';
@@ -36,6 +36,16 @@ function isRootField(info: GraphQLResolveInfo): boolean {
   return info.path.prev === undefined;
 }
 
+/** A mutation payload answering a refused input: the userError, no warnings, and false for a non-null Boolean such as a preview's `matches`. */
+function refused(info: GraphQLResolveInfo, error: ReturnType<typeof userError>): Record<string, unknown> {
+  const payload: Record<string, unknown> = { userErrors: [error], warnings: [] };
+  const type = getNamedType(info.returnType);
+  if (isObjectType(type)) {
+    for (const field of Object.values(type.getFields())) if (isNonNullType(field.type) && field.type.ofType === GraphQLBoolean) payload[field.name] = false;
+  }
+  return payload;
+}
+
 /**
  * The one place where text and JSON inputs are checked for what PostgreSQL
  * cannot store, for every operation: a mutation answers with a userError
@@ -47,7 +57,7 @@ export const storableInput: MiddlewareFn = ({ args, info }, next) => {
   const found = findUnstorableText(args);
   if (!found) return next();
   if (info.operation.operation === 'mutation') {
-    return Promise.resolve({ userErrors: [userError(found.path, UserErrorCode.INVALID, found.message)], warnings: [] });
+    return Promise.resolve(refused(info, userError(found.path, UserErrorCode.INVALID, found.message)));
   }
   throw badUserInput(found.path[0]!, found.message);
 };

@@ -1,6 +1,9 @@
 import {
   GraphQLError,
   Kind,
+  Lexer,
+  Source,
+  TokenKind,
   getNamedType,
   isObjectType,
   parse,
@@ -34,6 +37,11 @@ export const MAX_PAYLOAD_QUERY_BYTES = 16 * 1024;
 export const MAX_PAYLOAD_QUERY_FIELDS = 500;
 /** Deepest nesting of selections. */
 export const MAX_PAYLOAD_QUERY_DEPTH = 16;
+/** Most tokens parsed; also the most selections compiling visits, fragments expanded, so a query's cost is bounded by its size, never by how its fragments multiply. */
+const MAX_PAYLOAD_QUERY_TOKENS = 5000;
+
+const tooDeep = () => `The payload query nests deeper than ${MAX_PAYLOAD_QUERY_DEPTH} levels.`;
+const tooManyFields = () => `The payload query selects more than ${MAX_PAYLOAD_QUERY_FIELDS} fields (fragments counted where they are spread).`;
 
 /** One selected field: the response key, the payload property it reads, and its sub-selection (objects and lists of them). */
 export interface PlannedField {
@@ -45,8 +53,12 @@ export interface PlannedField {
   select?: PlannedField[];
 }
 
-/** By event type name: the selection its deliveries' `data` is shaped by. */
-export type PayloadPlan = Record<string, PlannedField[]>;
+/**
+ * By event type name: the selection its deliveries' `data` is shaped by;
+ * null where the query names the event type's root field without a selection
+ * (a `JSON` type: executing it gives the whole payload).
+ */
+export type PayloadPlan = Record<string, PlannedField[] | null>;
 
 export type PayloadQueryCheck = { ok: true; plan: PayloadPlan } | { ok: false; message: string };
 
@@ -59,12 +71,17 @@ export function checkPayloadQuery(text: string, eventSchema: EventSchema, eventT
   if (Buffer.byteLength(text) > MAX_PAYLOAD_QUERY_BYTES) return { ok: false, message: `The payload query is longer than ${MAX_PAYLOAD_QUERY_BYTES} bytes.` };
   let document: DocumentNode;
   try {
-    document = parse(text, { maxTokens: 5000 });
+    // Refused before parsing: graphql-js parses nesting recursively, and a deep enough document overflows the stack.
+    if (braceDepth(text) > MAX_PAYLOAD_QUERY_DEPTH + 1) return { ok: false, message: tooDeep() };
+    document = parse(text, { maxTokens: MAX_PAYLOAD_QUERY_TOKENS });
   } catch (error) {
-    return { ok: false, message: (error as GraphQLError).message };
+    if (error instanceof GraphQLError) return { ok: false, message: error.message };
+    throw error;
   }
   if (!eventSchema.schema.getSubscriptionType()) return { ok: false, message: 'The tenant has no event types yet, so there is nothing to select.' };
   const errors = validate(eventSchema.schema, document, [...specifiedRules, subscriptionsOnly, noVariables], { maxErrors: 10 });
+  // graphql-js stops comparing fields for merging past its own budget, with a message that names nothing: only many fields get there.
+  if (errors.some((e) => e.message === 'Validation aborted.')) return { ok: false, message: tooManyFields() };
   if (errors.length) return { ok: false, message: errors.map((e) => e.message).join(' ') };
   let plan: PayloadPlan;
   try {
@@ -94,37 +111,68 @@ const noVariables: ValidationRule = (context) => ({
   },
 });
 
+/** The deepest nesting of `{` and `[` (selections, and values given to directives) in `text`, strings and comments aside. */
+function braceDepth(text: string): number {
+  const lexer = new Lexer(new Source(text));
+  let depth = 0;
+  let deepest = 0;
+  for (let token = lexer.advance(), count = 0; token.kind !== TokenKind.EOF && count <= MAX_PAYLOAD_QUERY_TOKENS; token = lexer.advance(), count++) {
+    if (token.kind === TokenKind.BRACE_L || token.kind === TokenKind.BRACKET_L) deepest = Math.max(deepest, ++depth);
+    else if (token.kind === TokenKind.BRACE_R || token.kind === TokenKind.BRACKET_R) depth--;
+  }
+  return deepest;
+}
+
 class PlanProblem extends Error {}
+
+/** What compiling may still do: fields planned, and selections visited (fragments expanded where spread). */
+interface Budget {
+  fields: number;
+  visits: number;
+}
 
 function compile(document: DocumentNode, eventSchema: EventSchema): PayloadPlan {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const root = eventSchema.schema.getSubscriptionType()!;
-  const budget = { fields: 0 };
+  const budget: Budget = { fields: 0, visits: 0 };
   const plan: PayloadPlan = {};
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    for (const selected of collect(definition.selectionSet, fragments)) {
+    for (const selected of collect(definition.selectionSet, fragments, budget, false)) {
       const eventType = eventSchema.eventTypeOf.get(selected.name.value);
       if (!eventType) continue;
       const type = getNamedType(root.getFields()[selected.name.value].type);
-      const fields = selected.selectionSet && isObjectType(type) ? planSelection(selected.selectionSet, type, fragments, 1, budget) : [];
-      plan[eventType] = merge([...(plan[eventType] ?? []), ...fields]);
+      // Validation leaves a selection to object types only: without one the root field is JSON, and its value the whole payload.
+      if (!selected.selectionSet || !isObjectType(type)) {
+        plan[eventType] = null;
+        continue;
+      }
+      plan[eventType] = merge([...(plan[eventType] ?? []), ...planSelection(selected.selectionSet, type, fragments, 1, budget)]);
     }
   }
   return plan;
 }
 
-/** The fields of a selection set, fragments spread and `@include`/`@skip` applied (their arguments are literals: no variables). */
-function collect(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): FieldNode[] {
-  const fields: FieldNode[] = [];
+/**
+ * The fields of a selection set, fragments spread and `@include`/`@skip`
+ * applied (their arguments are literals: no variables). Charges `budget`
+ * as it goes — every selection visited, and every field when `fields` —
+ * and stops at the limit, so doubling fragments cost no more than the limit.
+ */
+function collect(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, budget: Budget, fields = true, into: FieldNode[] = []): FieldNode[] {
   for (const selection of selectionSet.selections) {
+    if (++budget.visits > MAX_PAYLOAD_QUERY_TOKENS) throw new PlanProblem(tooManyFields());
     if (!included(selection)) continue;
-    if (selection.kind === Kind.FIELD) fields.push(selection);
-    else if (selection.kind === Kind.INLINE_FRAGMENT) fields.push(...collect(selection.selectionSet, fragments));
-    else fields.push(...collect(fragments.get(selection.name.value)!.selectionSet, fragments));
+    if (selection.kind === Kind.FIELD) {
+      if (fields && ++budget.fields > MAX_PAYLOAD_QUERY_FIELDS) throw new PlanProblem(tooManyFields());
+      into.push(selection);
+    } else {
+      const spread = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments.get(selection.name.value)!.selectionSet;
+      collect(spread, fragments, budget, fields, into);
+    }
   }
-  return fields;
+  return into;
 }
 
 function included(node: { directives?: readonly { name: { value: string }; arguments?: readonly { value: { kind: string; value?: unknown } }[] }[] }): boolean {
@@ -142,12 +190,11 @@ function planSelection(
   type: GraphQLObjectType,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   depth: number,
-  budget: { fields: number },
+  budget: Budget,
 ): PlannedField[] {
-  if (depth > MAX_PAYLOAD_QUERY_DEPTH) throw new PlanProblem(`The payload query nests deeper than ${MAX_PAYLOAD_QUERY_DEPTH} levels.`);
+  if (depth > MAX_PAYLOAD_QUERY_DEPTH) throw new PlanProblem(tooDeep());
   const planned: PlannedField[] = [];
-  for (const node of collect(selectionSet, fragments)) {
-    if (++budget.fields > MAX_PAYLOAD_QUERY_FIELDS) throw new PlanProblem(`The payload query selects more than ${MAX_PAYLOAD_QUERY_FIELDS} fields (fragments counted where they are spread).`);
+  for (const node of collect(selectionSet, fragments, budget)) {
     const key = node.alias?.value ?? node.name.value;
     if (node.name.value === '__typename') {
       planned.push({ key, typename: type.name });

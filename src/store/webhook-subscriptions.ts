@@ -198,11 +198,12 @@ export async function enabledForFanOut(db: Sql, tenantId: string): Promise<FanOu
   return rows;
 }
 
-/** The tenant's subscriptions with a payload query, for the warnings of an event type change. */
-export async function withPayloadQueries(db: Sql, tenantId: string): Promise<{ id: string; eventTypes: string[]; payloadQuery: string }[]> {
+/** The first `limit` (by id) of the tenant's subscriptions whose payload query selects one of these event types (a key of the stored plan), for the warnings of an event type change. */
+export async function withPayloadQueriesSelecting(db: Sql, tenantId: string, eventTypeNames: readonly string[], limit: number): Promise<{ id: string; eventTypes: string[]; payloadQuery: string }[]> {
   const { rows } = await db.query<{ id: string; eventTypes: string[]; payloadQuery: string }>(
-    `select id, event_types as "eventTypes", payload_query as "payloadQuery" from webhook_subscription where tenant_id = $1 and payload_query is not null order by id`,
-    [tenantId],
+    `select id, event_types as "eventTypes", payload_query as "payloadQuery" from webhook_subscription
+      where tenant_id = $1 and payload_query is not null and payload_plan ?| $2::text[] order by id limit $3`,
+    [tenantId, eventTypeNames, limit],
   );
   return rows;
 }

@@ -398,6 +398,13 @@ test('payload queries: the GraphQL type of an event type, an invalid query inlin
   await page.getByRole('button', { name: 'Preview' }).click();
   await page.locator('[data-testid="preview-matches"][data-matches="false"]').waitFor();
   await browser!.screenshot(page, 'admin-payload-query-preview', { fullPage: true });
+  // The form's event types decide too: a type they do not match is not delivered, whatever the saved ones say.
+  await page.getByLabel('Payload filter (JSON)').fill('');
+  await page.getByLabel('Payload query (GraphQL)').fill('');
+  await page.getByLabel('Event types').fill('order.paid');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await page.locator('[data-testid="preview-matches"][data-matches="false"]').filter({ hasText: 'do not match "order.created"' }).waitFor();
+  await page.getByLabel('Event types').fill('order.created');
   await page.getByLabel('Payload query (GraphQL)').fill('subscription { orderCreated { total { amount } } }');
   await page.getByRole('button', { name: 'Preview' }).click();
   await fieldError('Payload query (GraphQL)').filter({ hasText: 'Field "total" must not have a selection' }).waitFor();

@@ -7,21 +7,28 @@ import { generate } from '@graphql-codegen/cli';
 import ts from 'typescript';
 import { startTestApp } from '../helpers/app.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { eventType, subscription, tenant } from '../helpers/webhooks.js';
+import { eventType, publish, subscription, tenant } from '../helpers/webhooks.js';
 
 /*
  * What the README promises receivers: generate types for a webhook handler
  * from `eventSchema.sdl` and the subscription's payload query with
  * @graphql-codegen/cli, and a handler written against them type-checks —
- * and one that reads a field the query does not select does not.
+ * and one that reads a field the query does not select does not; the data
+ * of a real delivery is exactly what the generated type describes.
  */
 const app = await startTestApp({ label: 'event-schema-codegen' });
 const t = await tenant(app);
 await eventType(t, 'order.created', {
   type: 'object',
   required: ['orderId', 'total'],
-  properties: { orderId: { type: 'string' }, total: { type: 'number' }, customer: { type: 'object', properties: { email: { type: 'string' } } } },
+  properties: {
+    orderId: { type: 'string' },
+    total: { type: 'number' },
+    note: { type: 'string' },
+    customer: { type: 'object', properties: { email: { type: 'string' }, name: { type: 'string' } } },
+  },
 });
+const ORDER = { orderId: 'o-1', total: 42.5, note: 'leave at the door', customer: { email: 'a@b.c', name: 'Ada' } };
 
 const PAYLOAD_QUERY = 'subscription OrderCreatedWebhook { orderCreated { orderId total customer { email } } }';
 
@@ -36,6 +43,7 @@ test('receiver types generated from eventSchema.sdl type-check a handler of the 
   const receiver = await startReceiver();
   after(() => receiver.close());
   await subscription(t, { url: receiver.url, eventTypes: ['order.created'], payloadQuery: PAYLOAD_QUERY });
+  const event = await publish(t, 'order.created', ORDER);
   const sdl: string = (await app.gql('{ eventSchema { sdl } }', {}, t.key)).data.eventSchema.sdl;
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookgraph-codegen-'));
@@ -61,7 +69,22 @@ export function handle(event: { id: string; type: string; data: Data }): string 
 }
 `;
   assert.deepEqual(typeErrors(dir, handler('return `${event.data.orderId}: ${event.data.total.toFixed(2)} for ${event.data.customer?.email ?? "nobody"}`;')), []);
-  // Not selected by the query, so not in the generated type: the handler does not compile.
+  // In the event schema but not selected by the query, so not in the generated type: the handler does not compile.
+  assert.match(sdl, /note: String/);
   const errors = typeErrors(dir, handler('return String((event.data as { orderId: string }).orderId) + event.data.note;'));
   assert.ok(errors.some((message) => /Property 'note' does not exist/.test(message)), errors.join('\n'));
+
+  // The delivery carries exactly the selected fields, and its data, as a literal, satisfies the generated type (excess properties would not).
+  const [request] = await receiver.waitFor(1);
+  const delivered = JSON.parse(request.body);
+  assert.equal(delivered.id, event.id);
+  assert.deepEqual(delivered.data, { orderId: 'o-1', total: 42.5, customer: { email: 'a@b.c' } });
+  assert.deepEqual(Object.keys(delivered.data), ['orderId', 'total', 'customer']);
+  const satisfies = (data: unknown) => `import type { OrderCreatedWebhookSubscription } from './webhook-types.js';
+export const data = ${JSON.stringify(data)} satisfies OrderCreatedWebhookSubscription['orderCreated'];
+`;
+  assert.deepEqual(typeErrors(dir, satisfies(delivered.data)), []);
+  // Data with a field the query does not select does not: the check can tell.
+  const unselected = typeErrors(dir, satisfies({ ...delivered.data, note: ORDER.note }));
+  assert.ok(unselected.some((message) => /'"note"' does not exist/.test(message)), unselected.join('\n'));
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { PAYLOAD_PLAN_JSON_ROOTS_SQL } from '../../src/db/migrations/Migration20261202033000_payload_plan_json_roots.js';
 import { startTestApp } from '../helpers/app.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { eventType, publish, settled, subscription, tenant } from '../helpers/webhooks.js';
@@ -36,7 +37,9 @@ const UPDATE = `mutation($input: WebhookSubscriptionUpdateInput!) { webhookSubsc
   webhookSubscription { id payloadQuery } userErrors { field code message } } }`;
 const CREATE = `mutation($input: WebhookSubscriptionCreateInput!) { webhookSubscriptionCreate(input: $input) {
   webhookSubscription { id payloadQuery } userErrors { field code message } } }`;
-const PREVIEW = 'mutation($input: WebhookSubscriptionPreviewInput!) { webhookSubscriptionPreview(input: $input) { matches body userErrors { field code message } } }';
+const RETRY = 'mutation($id: ID!) { deliveryRetry(input: {id: $id}) { delivery { id status } userErrors { field code message } } }';
+const COUNT = '{ webhookSubscriptions(first: 100) { nodes { id } } }';
+const PREVIEW = 'mutation($input: WebhookSubscriptionPreviewInput!) { webhookSubscriptionPreview(input: $input) { matches reason body userErrors { field code message } } }';
 
 test('eventSchema types every event type from its JSON Schema, descriptions included', async () => {
   const result = await app.gql('{ eventSchema { sdl } }', {}, t.key);
@@ -57,15 +60,9 @@ test('eventSchema types every event type from its JSON Schema, descriptions incl
 test('a shaped delivery carries exactly the selected fields, verifies, and its retry is byte-identical after the query changed', async () => {
   const receiver = await startReceiver();
   after(() => receiver.close());
-  // The first attempt fails; the retry comes after the query was changed.
-  let release!: () => void;
-  const changed = new Promise<void>((resolve) => (release = resolve));
-  receiver.respond(async (_request, index) => {
-    if (index === 0) return { status: 500 };
-    await changed;
-    return { status: 200 };
-  });
-  const sub = await subscription(t, { url: receiver.url, eventTypes: ['order.*'], payloadQuery: SHAPE });
+  // One attempt only: the delivery is FAILED before the query changes, and its retry is asked for after.
+  receiver.respond((_request, index) => ({ status: index === 0 ? 500 : 200 }));
+  const sub = await subscription(t, { url: receiver.url, eventTypes: ['order.*'], payloadQuery: SHAPE, retrySchedule: ['0'] });
   const event = await publish(t, 'order.created', ORDER);
   const [first] = await receiver.waitFor(1);
   const verified = new Webhook(sub.secret).verify(first.body, first.headers as Record<string, string>) as any;
@@ -73,14 +70,20 @@ test('a shaped delivery carries exactly the selected fields, verifies, and its r
   assert.equal(verified.type, 'order.created');
   assert.deepEqual(verified.data, { orderId: 'o-1', total: 42.5, customer: { email: 'a@b.c' }, lines: [{ sku: 'x' }, { sku: 'y' }] });
   assert.equal(first.body.indexOf('note'), -1);
+  const [failed] = await settled(t, event.id);
+  assert.equal(failed.status, 'FAILED');
 
   const update = await app.gql(UPDATE, { input: { id: sub.id, payloadQuery: 'subscription { orderCreated { note } }' } }, t.key);
   assert.deepEqual(update.data.webhookSubscriptionUpdate.userErrors, []);
-  release();
+  const retried = await app.gql(RETRY, { id: failed.id }, t.key);
+  assert.deepEqual(retried.data.deliveryRetry.userErrors, []);
   const [, retry] = await receiver.waitFor(2);
   assert.equal(retry.body, first.body);
-  new Webhook(sub.secret).verify(retry.body, retry.headers as Record<string, string>);
-  assert.equal((await settled(t, event.id))[0].status, 'SUCCEEDED');
+  assert.equal(retry.headers['webhook-id'], first.headers['webhook-id']);
+  const reverified = new Webhook(sub.secret).verify(retry.body, retry.headers as Record<string, string>) as any;
+  assert.deepEqual(reverified.data, verified.data);
+  const [succeeded] = await settled(t, event.id, ['SUCCEEDED']);
+  assert.equal(succeeded.attemptCount, 2);
 
   // New events follow the new query; event types it does not name are delivered whole.
   const next = await publish(t, 'order.created', ORDER);
@@ -113,6 +116,8 @@ test('an invalid query, an event type the subscription does not receive, and an 
     [`subscription { orderCreated { ${Array.from({ length: 600 }, (_, i) => `a${i}: orderId`).join(' ')} } }`, /more than 500 fields/],
     [`subscription { orderCreated { orderId } } # ${'x'.repeat(17_000)}`, /longer than 16384 bytes/],
   ];
+  const stored = async () => (await app.gql(COUNT, {}, t.key)).data.webhookSubscriptions.nodes.map((n: { id: string }) => n.id);
+  const before = await stored();
   for (const [payloadQuery, message] of cases) {
     const result = await app.gql(CREATE, { input: { url: receiver.url, eventTypes: ['order.created'], payloadQuery } }, t.key);
     const payload = result.data.webhookSubscriptionCreate;
@@ -120,6 +125,7 @@ test('an invalid query, an event type the subscription does not receive, and an 
     assert.deepEqual(payload.userErrors.map((e: any) => [e.field, e.code]), [[['input', 'payloadQuery'], 'INVALID_PAYLOAD_QUERY']]);
     assert.match(payload.userErrors[0].message, message);
   }
+  assert.deepEqual(await stored(), before, 'no subscription was stored');
   // On update: the stored query stays as it was.
   const sub = await subscription(t, { url: receiver.url, eventTypes: ['order.created'], payloadQuery: SHAPE });
   const bad = await app.gql(UPDATE, { input: { id: sub.id, payloadQuery: 'subscription { orderCreated { nope } }', url: receiver.url + '?moved' } }, t.key);
@@ -143,8 +149,13 @@ test('the preview gives the filter verdict and the body that is then delivered',
   assert.equal(preview.matches, true);
   const small = (await app.gql(PREVIEW, { input: { id: sub.id, eventType: 'order.created', payload: { ...ORDER, total: 1 } } }, t.key)).data.webhookSubscriptionPreview;
   assert.equal(small.matches, false);
+  assert.equal(small.reason, 'The filter does not match the event.');
   const other = (await app.gql(PREVIEW, { input: { id: sub.id, eventType: 'order.paid', payload: {} } }, t.key)).data.webhookSubscriptionPreview;
   assert.equal(other.matches, false);
+  assert.match(other.reason, /eventTypes \(order\.created\) do not match "order\.paid"/);
+  // Patterns given with the id take the saved ones' place, as the form being edited has them.
+  const widened = (await app.gql(PREVIEW, { input: { id: sub.id, eventTypes: ['order.*'], eventType: 'order.paid', payload: { total: 20 } } }, t.key)).data.webhookSubscriptionPreview;
+  assert.deepEqual([widened.matches, widened.reason, widened.userErrors], [true, null, []]);
 
   await publish(t, 'order.created', ORDER);
   const [delivered] = await receiver.waitFor(1);
@@ -159,6 +170,27 @@ test('the preview gives the filter verdict and the body that is then delivered',
   const invalid = (await app.gql(PREVIEW, { input: { eventType: 'order.created', payload: ORDER, filter: { 'data.total': { $nope: 1 } } } }, t.key)).data.webhookSubscriptionPreview;
   assert.equal(invalid.userErrors[0].field[1], 'filter');
   assert.equal(invalid.body, null);
+  assert.equal(invalid.matches, false);
+  // What publish refuses is a userError here too: an unknown or archived event type, a payload its schema refuses, patterns that are not.
+  await eventType(t, 'order.legacy');
+  await app.gql('mutation { eventTypeArchive(input: {name: "order.legacy"}) { userErrors { message } } }', {}, t.key);
+  const refused: [Record<string, unknown>, string[], string][] = [
+    [{ eventType: 'order.unknown', payload: ORDER }, ['input', 'eventType'], 'NOT_FOUND'],
+    [{ eventType: 'order.legacy', payload: ORDER }, ['input', 'eventType'], 'ARCHIVED'],
+    [{ eventType: 'order.created', payload: { ...ORDER, total: 'lots' } }, ['input', 'payload', 'total'], 'SCHEMA_MISMATCH'],
+    [{ eventType: 'order.created', payload: ORDER, eventTypes: ['Order!'] }, ['input', 'eventTypes', '0'], 'INVALID_PATTERN'],
+  ];
+  for (const [input, field, code] of refused) {
+    const result = (await app.gql(PREVIEW, { input }, t.key)).data.webhookSubscriptionPreview;
+    assert.deepEqual(result.userErrors.map((e: any) => [e.field, e.code]), [[field, code]], JSON.stringify(input).slice(0, 80));
+    assert.deepEqual([result.matches, result.body], [false, null]);
+  }
+  // A subscription that is not ENABLED is sent nothing: no match, the body still shown.
+  await app.gql(UPDATE, { input: { id: sub.id, status: 'DISABLED' } }, t.key);
+  const disabled = (await app.gql(PREVIEW, { input: { id: sub.id, eventType: 'order.created', payload: ORDER } }, t.key)).data.webhookSubscriptionPreview;
+  assert.equal(disabled.matches, false);
+  assert.match(disabled.reason, /The subscription is DISABLED/);
+  assert.deepEqual(JSON.parse(disabled.body).data, previewed.data);
   // A malformed or unknown id is not found, like another tenant's.
   for (const id of ['not-a-uuid', '0190b5a0-0000-7000-8000-000000000000']) {
     const missing = (await app.gql(PREVIEW, { input: { id, eventType: 'order.created', payload: ORDER } }, t.key)).data.webhookSubscriptionPreview;
@@ -187,4 +219,76 @@ test("renaming a field a saved query selects warns, and the query keeps working 
   await publish(tt, 'invoice.sent', { invoiceId: 'i-1', total: 9 });
   const [request] = await receiver.waitFor(1);
   assert.deepEqual(JSON.parse(request.body).data, { invoiceId: 'i-1', amount: null });
+});
+
+test('a root field typed JSON (no schema) delivers the whole payload, and the preview shows the same', async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  const query = 'subscription { userSignedUp }';
+  const sub = await subscription(t, { url: receiver.url, eventTypes: ['user.*'], payloadQuery: query });
+  const payload = { userId: 'u-1', plan: { tier: 'pro' }, tags: ['a', 'b'] };
+  const event = await publish(t, 'user.signed_up', payload);
+  const [request] = await receiver.waitFor(1);
+  const body = new Webhook(sub.secret).verify(request.body, request.headers as Record<string, string>) as any;
+  assert.equal(body.id, event.id);
+  assert.deepEqual(body.data, payload);
+  for (const input of [{ id: sub.id }, { payloadQuery: query }]) {
+    const preview = (await app.gql(PREVIEW, { input: { ...input, eventType: 'user.signed_up', payload } }, t.key)).data.webhookSubscriptionPreview;
+    assert.deepEqual(preview.userErrors, []);
+    assert.deepEqual(JSON.parse(preview.body).data, payload);
+    assert.equal(preview.body.slice(preview.body.indexOf('"data":')), request.body.slice(request.body.indexOf('"data":')));
+  }
+});
+
+test('archiving an event type warns about the queries selecting it; later unrelated changes do not repeat that warning', async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  const tt = await tenant(app, 'Archives');
+  await eventType(tt, 'ticket.opened', { type: 'object', properties: { ticketId: { type: 'string' } } });
+  await eventType(tt, 'ticket.closed', { type: 'object', properties: { ticketId: { type: 'string' } } });
+  const opened = await subscription(tt, { url: receiver.url, eventTypes: ['ticket.*'], payloadQuery: 'subscription { ticketOpened { ticketId } }' });
+  await subscription(tt, { url: receiver.url, eventTypes: ['ticket.*'], payloadQuery: 'subscription { ticketClosed { ticketId } }' });
+  const FIELDS = 'eventType { name archived } warnings { field code message } userErrors { field code message }';
+  const archived = (await app.gql(`mutation($input: EventTypeArchiveInput!) { eventTypeArchive(input: $input) { ${FIELDS} } }`, { input: { name: 'ticket.opened' } }, tt.key)).data.eventTypeArchive;
+  assert.deepEqual(archived.userErrors, []);
+  assert.equal(archived.eventType.archived, true);
+  assert.deepEqual(archived.warnings.map((w: any) => [w.field, w.code]), [[['input', 'name'], 'PAYLOAD_QUERY_AFFECTED']]);
+  assert.match(archived.warnings[0].message, new RegExp(opened.id));
+  assert.match(archived.warnings[0].message, /Cannot query field "ticketOpened"/);
+
+  // The other type's schema grows: no query loses anything, and the archive's warning is not said again.
+  const UPDATE_TYPE = `mutation($input: EventTypeUpdateInput!) { eventTypeUpdate(input: $input) { ${FIELDS} } }`;
+  const grown = { type: 'object', properties: { ticketId: { type: 'string' }, reason: { type: 'string' } } };
+  const unrelated = (await app.gql(UPDATE_TYPE, { input: { name: 'ticket.closed', schema: grown } }, tt.key)).data.eventTypeUpdate;
+  assert.deepEqual(unrelated.userErrors, []);
+  assert.deepEqual(unrelated.warnings, []);
+  // Archiving again (already archived) and restoring break nothing new either.
+  assert.deepEqual((await app.gql(UPDATE_TYPE, { input: { name: 'ticket.opened', archived: true } }, tt.key)).data.eventTypeUpdate.warnings, []);
+  assert.deepEqual((await app.gql(UPDATE_TYPE, { input: { name: 'ticket.opened', archived: false } }, tt.key)).data.eventTypeUpdate.warnings, []);
+  // Archived through eventTypeUpdate, the warning names that field.
+  const viaUpdate = (await app.gql(UPDATE_TYPE, { input: { name: 'ticket.closed', archived: true } }, tt.key)).data.eventTypeUpdate;
+  assert.deepEqual(viaUpdate.warnings.map((w: any) => w.field), [['input', 'archived']]);
+});
+
+test('a plan stored with the empty projection for a JSON root field delivers the whole payload once migrated; other entries stay', async () => {
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  // A tenant of its own: nothing published yet, so its subscriptions are first read after the migration.
+  const tt = await tenant(app, 'Stored plans');
+  await eventType(tt, 'user.signed_up');
+  await eventType(tt, 'order.created', { type: 'object', properties: { orderId: { type: 'string' }, note: { type: 'string' } } });
+  const query = 'subscription A { userSignedUp } subscription B { orderCreated { orderId } }';
+  const sub = await subscription(tt, { url: receiver.url, eventTypes: ['*'], payloadQuery: query });
+  // As plans were stored before a JSON root field was null.
+  const legacy = { 'user.signed_up': [], 'order.created': [{ key: 'orderId', field: 'orderId' }] };
+  await app.app.pool.query('update webhook_subscription set payload_plan = $1 where id = $2', [JSON.stringify(legacy), sub.id]);
+  await app.app.pool.query(PAYLOAD_PLAN_JSON_ROOTS_SQL);
+  const { rows } = await app.app.pool.query('select payload_plan as plan from webhook_subscription where id = $1', [sub.id]);
+  assert.deepEqual(rows[0].plan, { 'user.signed_up': null, 'order.created': legacy['order.created'] });
+  await publish(tt, 'user.signed_up', { userId: 'u-2' });
+  await publish(tt, 'order.created', { orderId: 'o-3', note: 'n' });
+  const received = await receiver.waitFor(2);
+  const byType = new Map(received.map((r) => [JSON.parse(r.body).type, JSON.parse(r.body).data]));
+  assert.deepEqual(byType.get('user.signed_up'), { userId: 'u-2' });
+  assert.deepEqual(byType.get('order.created'), { orderId: 'o-3' });
 });

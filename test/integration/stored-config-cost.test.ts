@@ -147,3 +147,38 @@ test('a filter takes at most 16 $regex operators', async () => {
   filter.$or.pop();
   assert.deepEqual((await app.gql(CREATE_SUB, { input: { url: receiver.url, eventTypes: ['*'], filter } }, t.key)).data.webhookSubscriptionCreate.userErrors, []);
 });
+
+test('payload queries whose fragments double at every level, or that nest past what the parser follows, are refused with a userError', async () => {
+  const t = await tenant(app);
+  await eventType(t, 'order.created', { type: 'object', properties: { orderId: { type: 'string' } } });
+  const reader = await app.createKey(t.key, ['READ']);
+  // 2^levels fields per spread once expanded; 17 levels overflowed the stack while expanding.
+  const doubling = (levels: number) => {
+    const fragments = ['fragment F0 on OrderCreated { orderId }'];
+    for (let i = 1; i <= levels; i++) fragments.push(`fragment F${i} on OrderCreated { ...F${i - 1} ...F${i - 1} }`);
+    return `subscription { orderCreated { ${Array(400).fill(`...F${levels}`).join(' ')} } } ${fragments.join(' ')}`;
+  };
+  const deep = `subscription { orderCreated ${'{ x '.repeat(1500)}${'}'.repeat(1500)} }`;
+  const cases: [string, RegExp][] = [
+    [doubling(16), /more than 500 fields/],
+    [doubling(17), /more than 500 fields/],
+    [deep, /nests deeper than 16 levels/],
+  ];
+  const PREVIEW = 'mutation($input: WebhookSubscriptionPreviewInput!) { webhookSubscriptionPreview(input: $input) { matches body userErrors { field code message } } }';
+  for (const [payloadQuery, message] of cases) {
+    assert.ok(Buffer.byteLength(payloadQuery) < 16 * 1024);
+    const [preview] = await alongside(app.gql(PREVIEW, { input: { eventType: 'order.created', payload: { orderId: 'o' }, payloadQuery } }, reader.key));
+    assert.equal(preview.errors, undefined, JSON.stringify(preview.errors));
+    const previewed = preview.data.webhookSubscriptionPreview;
+    assert.deepEqual(previewed.userErrors.map((e: { field: string[]; code: string }) => [e.field, e.code]), [[['input', 'payloadQuery'], 'INVALID_PAYLOAD_QUERY']]);
+    assert.match(previewed.userErrors[0].message, message);
+    const [created] = await alongside(app.gql(CREATE_SUB, { input: { url: receiver.url, eventTypes: ['order.*'], payloadQuery } }, t.key));
+    assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+    assert.equal(created.data.webhookSubscriptionCreate.webhookSubscription, null);
+    assert.deepEqual(created.data.webhookSubscriptionCreate.userErrors[0].field, ['input', 'payloadQuery']);
+    assert.match(created.data.webhookSubscriptionCreate.userErrors[0].message, message);
+  }
+  // The api still answers, and a plain query is still accepted.
+  const plain = await app.gql(CREATE_SUB, { input: { url: receiver.url, eventTypes: ['order.*'], payloadQuery: 'subscription { orderCreated { orderId } }' } }, t.key);
+  assert.deepEqual(plain.data.webhookSubscriptionCreate.userErrors, []);
+});

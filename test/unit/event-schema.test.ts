@@ -170,6 +170,53 @@ test('shaping keeps response keys such as __proto__ as plain keys and never read
   const schema = buildEventSchema([{ name: 'a.b', schema: { type: 'object', properties: { constructor: { type: 'string' }, x: { type: 'string' } } } }]);
   const check = checkPayloadQuery('subscription { aB { constructor x y: x } }', schema, ['*']);
   assert.ok(check.ok, check.ok ? '' : check.message);
-  const data = shapePayload(check.plan['a.b'], JSON.parse('{"x":"1"}'), new WorkMeter(1000));
+  const data = shapePayload(check.plan['a.b']!, JSON.parse('{"x":"1"}'), new WorkMeter(1000));
   assert.equal(JSON.stringify(data), '{"constructor":null,"x":"1","y":"1"}');
+});
+
+/** `fragment F1 on X { ...F0 ...F0 }` … `fragment F<levels> …`, spread `spreads` times: 2^levels fields per spread once expanded. */
+function doublingFragments(type: string, field: string, levels: number, spreads: number): string {
+  const fragments = [`fragment F0 on ${type} { ${field} }`];
+  for (let i = 1; i <= levels; i++) fragments.push(`fragment F${i} on ${type} { ...F${i - 1} ...F${i - 1} }`);
+  return `subscription { aB { ${Array.from({ length: spreads }, () => `...F${levels}`).join(' ')} } } ${fragments.join(' ')}`;
+}
+
+test('fragments that double at every level are refused at the field limit, not expanded', () => {
+  const schema = buildEventSchema([{ name: 'a.b', schema: { type: 'object', properties: { x: { type: 'string' } } } }]);
+  for (const levels of [16, 17, 40]) {
+    const check = checkPayloadQuery(doublingFragments('AB', 'x', levels, 400), schema, ['*']);
+    assert.deepEqual(check, { ok: false, message: 'The payload query selects more than 500 fields (fragments counted where they are spread).' });
+  }
+  // So many fields that graphql-js gives up comparing them: the same limit.
+  const repeated = checkPayloadQuery(`subscription { aB { ${Array(2400).fill('x').join(' ')} } }`, schema, ['*']);
+  assert.deepEqual(repeated, { ok: false, message: 'The payload query selects more than 500 fields (fragments counted where they are spread).' });
+  // Fragments that expand to nothing (every field skipped) cost their visits all the same.
+  const skipped = checkPayloadQuery(doublingFragments('AB', 'x @skip(if: true)', 30, 10), schema, ['*']);
+  assert.equal(skipped.ok, false);
+});
+
+test('a query nested deeper than the parser could follow is refused with the depth limit', () => {
+  const schema = buildEventSchema([{ name: 'a.b', schema: { type: 'object', properties: { x: { type: 'string' } } } }]);
+  for (const levels of [18, 1500, 2400]) {
+    const check = checkPayloadQuery(`subscription { aB ${'{ x '.repeat(levels)}${'}'.repeat(levels)} }`, schema, ['*']);
+    assert.deepEqual(check, { ok: false, message: 'The payload query nests deeper than 16 levels.' }, `${levels} levels`);
+  }
+  // Values nest too (a directive's argument).
+  const list = checkPayloadQuery(`subscription { aB { x @include(if: ${'['.repeat(2000)}${']'.repeat(2000)}) } }`, schema, ['*']);
+  assert.deepEqual(list, { ok: false, message: 'The payload query nests deeper than 16 levels.' });
+  // Braces in strings and comments are not nesting.
+  const commented = checkPayloadQuery(`subscription { aB { x } } # ${'{'.repeat(100)}`, schema, ['*']);
+  assert.ok(commented.ok);
+});
+
+test('a root field typed JSON, selected without a sub-selection, shapes to the whole payload', () => {
+  const schema = buildEventSchema([{ name: 'user.signed_up' }, { name: 'a.b', schema: { type: 'object', properties: { x: { type: 'string' } } } }]);
+  const check = checkPayloadQuery('subscription A { userSignedUp } subscription B { aB { x } }', schema, ['*']);
+  assert.ok(check.ok, check.ok ? '' : check.message);
+  assert.equal(check.plan['user.signed_up'], null);
+  assert.ok('user.signed_up' in check.plan);
+  assert.deepEqual(check.plan['a.b'], [{ key: 'x', field: 'x' }]);
+  // Still subject to the subscription's patterns.
+  const unmatched = checkPayloadQuery('subscription { userSignedUp }', schema, ['a.*']);
+  assert.equal(unmatched.ok, false);
 });

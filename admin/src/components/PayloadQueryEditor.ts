@@ -16,9 +16,13 @@ interface Props {
   onError: (message: string | undefined) => void;
   /** The form's filter as typed: the preview tries it with the query. */
   filter: string;
+  /** The form's event types as typed: the preview's verdict follows them. */
+  eventTypes: string[];
+  /** The subscription being edited: the preview takes its status into account. */
+  subscriptionId?: string;
 }
 
-type Preview = { eventId: string; matches: boolean; body: string };
+type Preview = { eventId: string; matches: boolean; reason: string | null; body: string };
 
 /** Empty means no payload query: deliveries carry the whole payload. */
 export const payloadQueryInput = (text: string): string | null => (text.trim() ? text : null);
@@ -28,7 +32,7 @@ export const payloadQueryInput = (text: string): string | null => (text.trim() ?
  * (SDL) beside it, and a dry run of the query and filter as typed on the last
  * event of a chosen type (webhookSubscriptionPreview; nothing is sent).
  */
-export function PayloadQueryEditor({ value, onInput, error, onError, filter }: Props) {
+export function PayloadQueryEditor({ value, onInput, error, onError, filter, eventTypes: patterns, subscriptionId }: Props) {
   const { gql } = useSession();
   const [schema, setSchema] = useState<{ sdl: string; eventTypes: string[] } | null>(null);
   const [schemaError, setSchemaError] = useState<string | null>(null);
@@ -64,16 +68,17 @@ export function PayloadQueryEditor({ value, onInput, error, onError, filter }: P
       const last = (await gql<LastEventQuery>(LAST_EVENT, { eventType })).events.nodes[0];
       if (!last) return setPreviewErrors([`No ${eventType} event yet: publish one (Event types page) to preview against it.`]);
       const { webhookSubscriptionPreview: result } = await gql<SubscriptionPreviewMutation>(SUBSCRIPTION_PREVIEW, {
-        input: { eventType, payload: last.payload, payloadQuery: payloadQueryInput(value), filter: parsedFilter.value },
+        // What the form holds takes the saved subscription's place; the id brings its status.
+        input: { id: subscriptionId, eventType, payload: last.payload, eventTypes: patterns, payloadQuery: payloadQueryInput(value), filter: parsedFilter.value },
       });
-      if (result.userErrors.length || result.body === null || result.matches === null) {
+      if (result.userErrors.length || result.body === null) {
         const { byField, other } = fieldErrors(result.userErrors);
         const { payloadQuery, ...rest } = byField;
         onError(payloadQuery);
         return setPreviewErrors([...Object.values(rest).map((message) => `Preview: ${message}`), ...other]);
       }
       onError(undefined);
-      setPreview({ eventId: last.id, matches: result.matches, body: result.body });
+      setPreview({ eventId: last.id, matches: result.matches, reason: result.reason ?? null, body: result.body });
     } catch (err) {
       setPreviewErrors([err instanceof ApiError ? err.message : String(err)]);
     } finally {
@@ -97,7 +102,7 @@ export function PayloadQueryEditor({ value, onInput, error, onError, filter }: P
       ${preview
         ? html`<div class="preview" data-testid="preview" aria-live="polite">
             <p data-testid="preview-matches" data-matches=${String(preview.matches)}>
-              ${preview.matches ? 'Matches: this event would be delivered' : 'No match: the filter would hold this event back'} (event <code>${preview.eventId}</code>). Body:
+              ${preview.matches ? 'Matches: this event would be delivered' : `No match: ${preview.reason ?? 'this event would not be delivered'}`} (event <code>${preview.eventId}</code>). Body:
             </p>
             <pre data-testid="preview-body">${prettyJson(preview.body)}</pre>
           </div>`

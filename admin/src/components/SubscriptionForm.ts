@@ -8,6 +8,9 @@ import { useSession } from '../session-context';
 import { PayloadQueryEditor, payloadQueryInput } from './PayloadQueryEditor';
 import { ErrorBox, Field, useId } from './ui';
 
+/** The form's event types field as the api takes it: names or patterns, separated by commas or spaces. */
+const patternsOf = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
+
 /** The form's one control for `ordered` and `orderingKey`, which a subscription never has both of. */
 type DeliveryOrder = 'none' | 'key' | 'subscription';
 
@@ -48,7 +51,7 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
     if (Object.keys(local).length) return;
     const input: Record<string, unknown> = {
       url: url.trim(),
-      eventTypes: eventTypes.split(/[\s,]+/).filter(Boolean),
+      eventTypes: patternsOf(eventTypes),
       description: description.trim() || null,
       filter: parsedFilter.ok ? parsedFilter.value : null,
       payloadQuery: payloadQueryInput(payloadQuery),
@@ -90,7 +93,7 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: Props) {
     <${Field} label="Payload filter (JSON)" name="filter" multiline monospace rows=${3} value=${filter} onInput=${setFilter} error=${errors.filter}
       hint='Optional. Only matching events are delivered; the payload is under data, e.g. {"data.amount": {"$gte": 100}}' />
     <${PayloadQueryEditor} value=${payloadQuery} onInput=${setPayloadQuery} error=${errors.payloadQuery}
-      onError=${(message: string | undefined) => setErrors(({ payloadQuery: _, ...rest }) => (message ? { ...rest, payloadQuery: message } : rest))} filter=${filter} />
+      onError=${(message: string | undefined) => setErrors(({ payloadQuery: _, ...rest }) => (message ? { ...rest, payloadQuery: message } : rest))} filter=${filter} eventTypes=${patternsOf(eventTypes)} subscriptionId=${existing?.id} />
     <${Field} label="Retry schedule" name="retrySchedule" monospace value=${retrySchedule} onInput=${setRetrySchedule} error=${errors.retrySchedule}
       placeholder="server default" hint="Optional. Delay before each attempt, separated by commas, e.g. 0, 30s, 5m, 1h (four attempts, each ±20 %). Blank: the server's HOOKGRAPH_RETRY_SCHEDULE." />
     <div class="field">

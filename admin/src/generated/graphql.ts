@@ -114,9 +114,11 @@ export type WebhookSubscriptionCreateInput = {
 export type WebhookSubscriptionPreviewInput = {
   /** Event type name of the event to try. */
   eventType: string;
+  /** Event type names or patterns to try instead of the saved ones (without an id and without these: every event type). */
+  eventTypes?: Array<string> | null | undefined;
   /** A filter to try instead of the saved one. */
   filter?: unknown;
-  /** A subscription whose patterns, filter and payload query to use (the ones given below take their place). */
+  /** A subscription whose status, patterns, filter and payload query to use (patterns, filter or payload query given in this input take the saved ones' place). */
   id?: string | number | null | undefined;
   /** The payload to try. */
   payload: unknown;
@@ -323,7 +325,7 @@ export type SubscriptionPreviewMutationVariables = Exact<{
 }>;
 
 
-export type SubscriptionPreviewMutation = { webhookSubscriptionPreview: { matches: boolean | null, body: string | null, userErrors: Array<{ field: Array<string> | null, code: string, message: string }> } };
+export type SubscriptionPreviewMutation = { webhookSubscriptionPreview: { matches: boolean, reason: string | null, body: string | null, userErrors: Array<{ field: Array<string> | null, code: string, message: string }> } };
 
 export type DeliveryStatsQueryVariables = Exact<{
   since: string;

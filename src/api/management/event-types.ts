@@ -1,13 +1,13 @@
 import type { EventType as EventTypeEntity } from '../../domain/entities/EventType.js';
 import { jsonSchemaProblem } from '../../domain/json-schema.js';
 import { isValidEventTypeName, MAX_EVENT_TYPE_NAME_LENGTH } from '../../domain/patterns.js';
-import type { Db } from '../../store/db.js';
+import type { Db, Sql } from '../../store/db.js';
 import * as eventTypes from '../../store/event-types.js';
 import * as webhookSubscriptions from '../../store/webhook-subscriptions.js';
 import { checkPayloadQuery } from '../../domain/payload-query.js';
 import { isSystemEventTypeName, SYSTEM_EVENT_TYPES, systemEventType, type SystemEventType } from '../../domain/operational-events.js';
 import type { PageQuery } from '../../store/pages.js';
-import type { EventSchemas } from '../event-schemas.js';
+import { buildEventSchema, type EventTypeSource } from '../../domain/event-schema.js';
 import type { Warning } from './webhook-subscriptions.js';
 import { userError, UserErrorCode, UserInputFailure, type UserError } from '../errors.js';
 
@@ -82,10 +82,32 @@ export async function findEventType(db: Db, tenantId: string, name: string): Pro
   return systemEventType(name) ?? (await eventTypes.byName(db, tenantId, name));
 }
 
-/** Changes `name`'s event type as `changes` say, or throws NOT_FOUND. */
-async function change(db: Db, tenantId: string, name: string, changes: eventTypes.EventTypeChanges): Promise<EventTypeEntity> {
+/** An event type change and the payload queries it affects. */
+export interface EventTypeChange {
+  eventType: EventTypeEntity;
+  warnings: Warning[];
+}
+
+/**
+ * Changes `name`'s event type as `changes` say, or throws NOT_FOUND. The
+ * affected payload queries are found in the same transaction, before it
+ * commits: a committed change always answers with its warnings, and a
+ * failure finding them leaves nothing changed.
+ */
+async function change(db: Db, tenantId: string, name: string, changes: eventTypes.EventTypeChanges, warningField: string[]): Promise<EventTypeChange> {
   if (isSystemEventTypeName(name)) throw new UserInputFailure([reserved(name, 'changed or archived')]);
-  const found = isValidEventTypeName(name) ? await db.transaction((tx) => eventTypes.update(tx, tenantId, name, changes)) : undefined;
+  const found = isValidEventTypeName(name)
+    ? await db.transaction(async (tx) => {
+        // Read as the event schema is built (archived types too, which keep their names), so both schemas name
+        // types as every process will.
+        const before = await eventTypes.forEventSchema(tx, tenantId);
+        const eventType = await eventTypes.update(tx, tenantId, name, changes);
+        if (!eventType) return undefined;
+        const changed: EventTypeSource = { name: eventType.name, description: eventType.description, schema: eventType.schema, createdAt: eventType.createdAt, archived: eventType.archivedAt != null };
+        const after = before.map((t) => (t.name === name ? changed : t));
+        return { eventType, warnings: await payloadQueryWarnings(tx, tenantId, name, before, after, warningField) };
+      })
+    : undefined;
   if (!found) throw notFound(name);
   return found;
 }
@@ -94,39 +116,67 @@ export async function updateEventType(
   db: Db,
   tenantId: string,
   input: { name: string; description?: string | null; schema?: unknown; archived?: boolean | null },
-): Promise<EventTypeEntity> {
+): Promise<EventTypeChange> {
   const errors = detailErrors(input);
   if (errors.length) throw new UserInputFailure(errors);
-  return change(db, tenantId, input.name.trim(), {
-    description: input.description === undefined ? undefined : input.description?.trim() || null,
-    schema: input.schema === undefined ? undefined : (input.schema ?? null),
-    archived: input.archived,
-  });
+  const field = input.schema !== undefined ? 'schema' : input.archived !== undefined && input.archived !== null ? 'archived' : 'name';
+  return change(
+    db,
+    tenantId,
+    input.name.trim(),
+    {
+      description: input.description === undefined ? undefined : input.description?.trim() || null,
+      schema: input.schema === undefined ? undefined : (input.schema ?? null),
+      archived: input.archived,
+    },
+    ['input', field],
+  );
 }
 
 /** Archives a type: new events of it are refused, history stays. Archiving twice keeps the first time. */
-export async function archiveEventType(db: Db, tenantId: string, name: string): Promise<EventTypeEntity> {
-  return change(db, tenantId, name.trim(), { archived: true });
+export async function archiveEventType(db: Db, tenantId: string, name: string): Promise<EventTypeChange> {
+  return change(db, tenantId, name.trim(), { archived: true }, ['input', 'name']);
 }
 
+/** Most payload queries checked for one change (each costs a parse and two validations, inside the change's transaction). */
+const MAX_CHECKED_QUERIES = 200;
+
 /**
- * After an event type changed: the subscriptions whose saved payload query no
- * longer validates against the event schema (a selected field removed or
- * renamed, an event type archived). Their queries keep working on what
- * remains; what is gone comes out null.
+ * The subscriptions whose saved payload query this change breaks: valid
+ * against the event schema before, not after (a selected field removed or
+ * renamed, the event type archived). Only queries selecting the changed type,
+ * or a type whose root field the change renamed (names that camel-case alike
+ * take turns at the plain name), can be affected, so only those are checked.
+ * Their queries keep working on what remains; what is gone comes out null.
  */
-export async function payloadQueryWarnings(db: Db, eventSchemas: EventSchemas, tenantId: string, field: string[]): Promise<Warning[]> {
-  const saved = await webhookSubscriptions.withPayloadQueries(db, tenantId);
-  if (saved.length === 0) return [];
-  const eventSchema = await eventSchemas.forTenant(tenantId);
+async function payloadQueryWarnings(
+  tx: Sql,
+  tenantId: string,
+  changed: string,
+  before: readonly EventTypeSource[],
+  after: readonly EventTypeSource[],
+  field: string[],
+): Promise<Warning[]> {
+  const schemaBefore = buildEventSchema([...before, ...SYSTEM_EVENT_TYPES]);
+  const schemaAfter = buildEventSchema([...after, ...SYSTEM_EVENT_TYPES]);
+  const renamed = [...schemaBefore.fieldOf].filter(([eventType, rootField]) => schemaAfter.fieldOf.get(eventType) !== rootField).map(([eventType]) => eventType);
+  const candidates = await webhookSubscriptions.withPayloadQueriesSelecting(tx, tenantId, [...new Set([changed, ...renamed])], MAX_CHECKED_QUERIES + 1);
   const warnings: Warning[] = [];
-  for (const subscription of saved) {
-    const check = checkPayloadQuery(subscription.payloadQuery, eventSchema, subscription.eventTypes);
+  for (const subscription of candidates.slice(0, MAX_CHECKED_QUERIES)) {
+    if (!checkPayloadQuery(subscription.payloadQuery, schemaBefore, subscription.eventTypes).ok) continue;
+    const check = checkPayloadQuery(subscription.payloadQuery, schemaAfter, subscription.eventTypes);
     if (check.ok) continue;
     warnings.push({
       field,
       code: 'PAYLOAD_QUERY_AFFECTED',
       message: `The payload query of webhook subscription ${subscription.id} no longer matches the event schema (${check.message}); it keeps shaping deliveries, with null where a selected field is gone.`,
+    });
+  }
+  if (candidates.length > MAX_CHECKED_QUERIES) {
+    warnings.push({
+      field,
+      code: 'PAYLOAD_QUERY_AFFECTED',
+      message: `More than ${MAX_CHECKED_QUERIES} webhook subscriptions have a payload query selecting the changed event type; the ones after ${candidates[MAX_CHECKED_QUERIES - 1].id} (by id) were not checked.`,
     });
   }
   return warnings;

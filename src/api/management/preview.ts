@@ -1,27 +1,36 @@
 import { compileFilter, validateFilter } from '../../domain/filter.js';
 import { isUuid, uuidv7 } from '../../domain/ids.js';
 import { anyPatternMatches, isValidEventTypeName } from '../../domain/patterns.js';
+import { WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
+import { validatePayload } from '../../domain/json-schema.js';
+import { systemEventType } from '../../domain/operational-events.js';
 import { checkPayloadQuery, shapePayload, type PayloadPlan } from '../../domain/payload-query.js';
 import { OverBudget, WorkMeter } from '../../domain/work-meter.js';
 import { PUBLISH_WORK_BUDGET, wireBody } from '../../delivery/publish.js';
+import * as eventTypes from '../../store/event-types.js';
 import * as webhookSubscriptions from '../../store/webhook-subscriptions.js';
 import type { Services } from '../context.js';
 import { userError, UserErrorCode, UserInputFailure } from '../errors.js';
+import { checkEventTypePatterns } from './subscription-fields.js';
 
 /**
  * `webhookSubscriptionPreview`: the filter's verdict and the exact body a
  * subscription would send for an event, with the same code publish runs —
- * nothing is stored or sent.
+ * nothing is stored or sent. An event publish would refuse (an event type
+ * that does not exist or is archived, a payload its JSON Schema refuses) is
+ * a userError here too; one that would be published but not delivered to
+ * the subscription is `matches: false` with the reason.
  */
 export interface PreviewInput {
   eventType: string;
   payload: unknown;
   id?: string | null;
+  eventTypes?: string[] | null;
   payloadQuery?: string | null;
   filter?: unknown;
 }
 
-export async function previewDelivery(services: Services, tenantId: string, input: PreviewInput): Promise<{ matches: boolean; body: string }> {
+export async function previewDelivery(services: Services, tenantId: string, input: PreviewInput): Promise<{ matches: boolean; reason: string | null; body: string }> {
   if (!isValidEventTypeName(input.eventType)) {
     throw new UserInputFailure([userError(['input', 'eventType'], UserErrorCode.INVALID_EVENT_TYPE_NAME, `"${input.eventType.slice(0, 140)}" is not a valid event type name.`)]);
   }
@@ -29,10 +38,29 @@ export async function previewDelivery(services: Services, tenantId: string, inpu
   if (Buffer.byteLength(payloadJson) > services.config.maxPayloadBytes) {
     throw new UserInputFailure([userError(['input', 'payload'], UserErrorCode.TOO_LARGE, `The payload is larger than ${services.config.maxPayloadBytes} bytes when serialized.`)]);
   }
+  // As publish checks it; hookgraph's own event types are previewed too, as hookgraph publishes them.
+  const type = systemEventType(input.eventType) ?? (await eventTypes.byName(services.db, tenantId, input.eventType));
+  if (!type) throw new UserInputFailure([userError(['input', 'eventType'], UserErrorCode.NOT_FOUND, `No event type "${input.eventType}"; create it with eventTypeCreate first.`)]);
+  if (type.archivedAt) throw new UserInputFailure([userError(['input', 'eventType'], UserErrorCode.ARCHIVED, `The event type "${input.eventType}" is archived: events of it are not published.`)]);
+  const meter = new WorkMeter(PUBLISH_WORK_BUDGET);
+  try {
+    const check = validatePayload(type.schema, input.payload, meter);
+    if (!check.ok) {
+      throw new UserInputFailure([userError(['input', 'payload', ...check.path], UserErrorCode.SCHEMA_MISMATCH, `The payload does not match the schema of "${input.eventType}": ${check.message}.`)]);
+    }
+  } catch (error) {
+    if (error instanceof OverBudget) throw tooMuchWork();
+    throw error;
+  }
   // A malformed id is one that does not exist (the lookup only takes UUIDs).
   const saved = input.id && isUuid(input.id) ? (await webhookSubscriptions.byIds(services.db, tenantId, [input.id]))[0] : undefined;
   if (input.id && !saved) throw new UserInputFailure([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No webhook subscription with this id.')]);
-  const patterns = saved?.eventTypes ?? ['*'];
+  let patterns = saved?.eventTypes ?? ['*'];
+  if (input.eventTypes !== undefined && input.eventTypes !== null) {
+    const checked = checkEventTypePatterns(input.eventTypes);
+    if (checked.errors.length) throw new UserInputFailure(checked.errors);
+    patterns = checked.patterns!;
+  }
 
   const filter = input.filter !== undefined ? input.filter : (saved?.filter ?? null);
   const problems = validateFilter(filter);
@@ -50,14 +78,19 @@ export async function previewDelivery(services: Services, tenantId: string, inpu
 
   const id = uuidv7();
   const occurredAt = new Date();
-  const meter = new WorkMeter(PUBLISH_WORK_BUDGET);
   try {
-    const matches = anyPatternMatches(patterns, input.eventType) && compileFilter(filter)({ id, type: input.eventType, timestamp: occurredAt.toISOString(), data: input.payload }, meter);
     const fields = plan?.[input.eventType];
     const body = wireBody(id, input.eventType, occurredAt, fields ? JSON.stringify(shapePayload(fields, input.payload, meter)) : payloadJson);
-    return { matches, body };
+    // Publish fans out to ENABLED subscriptions only.
+    if (saved && saved.status !== WebhookSubscriptionStatus.ENABLED) return { matches: false, reason: `The subscription is ${saved.status}: it is sent no deliveries.`, body };
+    if (!anyPatternMatches(patterns, input.eventType)) return { matches: false, reason: `The eventTypes (${patterns.join(', ')}) do not match "${input.eventType}".`, body };
+    if (!compileFilter(filter)({ id, type: input.eventType, timestamp: occurredAt.toISOString(), data: input.payload }, meter)) return { matches: false, reason: 'The filter does not match the event.', body };
+    return { matches: true, reason: null, body };
   } catch (error) {
-    if (!(error instanceof OverBudget)) throw error;
-    throw new UserInputFailure([userError(['input', 'payload'], UserErrorCode.TOO_LARGE, `Matching and shaping this payload is more work than one call may do (${PUBLISH_WORK_BUDGET} units).`)]);
+    if (error instanceof OverBudget) throw tooMuchWork();
+    throw error;
   }
 }
+
+const tooMuchWork = () =>
+  new UserInputFailure([userError(['input', 'payload'], UserErrorCode.TOO_LARGE, `Validating, matching and shaping this payload is more work than one call may do (${PUBLISH_WORK_BUDGET} units).`)]);

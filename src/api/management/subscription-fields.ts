@@ -59,6 +59,19 @@ export interface CheckedFields {
 
 const at = (...path: (string | number)[]) => ['input', ...path];
 
+/** A subscription's `eventTypes` input: trimmed and without repeats, or the userErrors on `["input", "eventTypes", …]`. */
+export function checkEventTypePatterns(raw: readonly string[]): { patterns?: string[]; errors: UserError[] } {
+  const patterns = [...new Set(raw.map((p) => p.trim()))];
+  if (patterns.length === 0) return { errors: [userError(at('eventTypes'), UserErrorCode.REQUIRED, 'At least one event type or pattern is required (use "*" for everything).')] };
+  if (patterns.length > MAX_PATTERNS) return { errors: [userError(at('eventTypes'), UserErrorCode.TOO_LARGE, `At most ${MAX_PATTERNS} event types or patterns.`)] };
+  const errors: UserError[] = [];
+  raw.forEach((pattern, i) => {
+    const problem = patternProblem(pattern.trim());
+    if (problem) errors.push(userError(at('eventTypes', i), UserErrorCode.INVALID_PATTERN, problem));
+  });
+  return { patterns, errors };
+}
+
 export async function checkSubscriptionFields(input: SubscriptionFields, guard: AddressGuard): Promise<{ fields: CheckedFields; errors: UserError[] }> {
   const errors: UserError[] = [];
   const fields: CheckedFields = {};
@@ -74,16 +87,9 @@ export async function checkSubscriptionFields(input: SubscriptionFields, guard: 
   }
 
   if (input.eventTypes !== undefined && input.eventTypes !== null) {
-    const patterns = [...new Set(input.eventTypes.map((p) => p.trim()))];
-    if (patterns.length === 0) errors.push(userError(at('eventTypes'), UserErrorCode.REQUIRED, 'At least one event type or pattern is required (use "*" for everything).'));
-    else if (patterns.length > MAX_PATTERNS) errors.push(userError(at('eventTypes'), UserErrorCode.TOO_LARGE, `At most ${MAX_PATTERNS} event types or patterns.`));
-    else {
-      input.eventTypes.forEach((raw, i) => {
-        const problem = patternProblem(raw.trim());
-        if (problem) errors.push(userError(at('eventTypes', i), UserErrorCode.INVALID_PATTERN, problem));
-      });
-      fields.eventTypes = patterns;
-    }
+    const checked = checkEventTypePatterns(input.eventTypes);
+    errors.push(...checked.errors);
+    if (checked.patterns) fields.eventTypes = checked.patterns;
   }
 
   if (input.description !== undefined) {

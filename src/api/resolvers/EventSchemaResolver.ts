@@ -25,6 +25,8 @@ export class EventSchemaResolver {
     @Arg('input', { description: 'The event to try, and the subscription (or filter and payload query) to try it with.' }) input: WebhookSubscriptionPreviewInput,
     @Ctx() context: Context,
   ): Promise<WebhookSubscriptionPreviewPayload> {
-    return withUserErrors(async () => ({ ...(await previewDelivery(context.services, tenantOf(context), input)), userErrors: [] }));
+    const result = await withUserErrors(async () => ({ ...(await previewDelivery(context.services, tenantOf(context), input)), userErrors: [] }));
+    // A refused preview would not be delivered either.
+    return { matches: result.matches ?? false, reason: result.reason ?? null, body: result.body ?? null, userErrors: result.userErrors };
   }
 }

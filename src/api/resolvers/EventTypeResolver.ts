@@ -5,7 +5,7 @@ import { isValidEventTypeName } from '../../domain/patterns.js';
 import { tenantOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { withUserErrors } from '../errors.js';
-import { archiveEventType, createEventType, findEventType, listEventTypes, payloadQueryWarnings, updateEventType } from '../management/event-types.js';
+import { archiveEventType, createEventType, findEventType, listEventTypes, updateEventType } from '../management/event-types.js';
 import { ConnectionArgs, connectionType, pageRequest, toConnection } from '../types/connection.js';
 import { EventType, EventTypeArchiveInput, EventTypeCreateInput, EventTypePayload, EventTypeUpdateInput } from '../types/event-type.js';
 
@@ -48,9 +48,8 @@ export class EventTypeResolver {
   @Mutation(() => EventTypePayload, { description: 'Changes description or schema, or archives/restores (archived: true/false).' })
   async eventTypeUpdate(@Arg('input', { description: 'The event type to change and the fields to change.' }) input: EventTypeUpdateInput, @Ctx() context: Context): Promise<EventTypePayload> {
     const result = await withUserErrors(async () => {
-      const eventType = EventType.from(await updateEventType(context.services.db, tenantOf(context), input));
-      const warnings = input.schema !== undefined || input.archived ? await payloadQueryWarnings(context.services.db, context.services.eventSchemas, tenantOf(context), ['input', input.schema !== undefined ? 'schema' : 'archived']) : [];
-      return { eventType, warnings, userErrors: [] };
+      const { eventType, warnings } = await updateEventType(context.services.db, tenantOf(context), input);
+      return { eventType: EventType.from(eventType), warnings, userErrors: [] };
     });
     return { ...result, warnings: result.warnings ?? [] };
   }
@@ -59,8 +58,8 @@ export class EventTypeResolver {
   @Mutation(() => EventTypePayload, { description: 'Archives an event type: new events of it are refused, history stays.' })
   async eventTypeArchive(@Arg('input', { description: 'The event type to archive.' }) input: EventTypeArchiveInput, @Ctx() context: Context): Promise<EventTypePayload> {
     const result = await withUserErrors(async () => {
-      const eventType = EventType.from(await archiveEventType(context.services.db, tenantOf(context), input.name));
-      return { eventType, warnings: await payloadQueryWarnings(context.services.db, context.services.eventSchemas, tenantOf(context), ['input', 'name']), userErrors: [] };
+      const { eventType, warnings } = await archiveEventType(context.services.db, tenantOf(context), input.name);
+      return { eventType: EventType.from(eventType), warnings, userErrors: [] };
     });
     return { ...result, warnings: result.warnings ?? [] };
   }

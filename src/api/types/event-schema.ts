@@ -16,8 +16,11 @@ export class WebhookSubscriptionPreviewInput {
   @Field(() => JSONScalar, { description: 'The payload to try.' })
   payload!: unknown;
 
-  @Field(() => ID, { nullable: true, description: 'A subscription whose patterns, filter and payload query to use (the ones given below take their place).' })
+  @Field(() => ID, { nullable: true, description: 'A subscription whose status, patterns, filter and payload query to use (patterns, filter or payload query given in this input take the saved ones\' place).' })
   id?: string | null;
+
+  @Field(() => [String], { nullable: true, description: "Event type names or patterns to try instead of the saved ones (without an id and without these: every event type)." })
+  eventTypes?: string[] | null;
 
   @Field(() => String, { nullable: true, description: 'A payload query to try instead of the saved one.' })
   payloadQuery?: string | null;
@@ -28,8 +31,11 @@ export class WebhookSubscriptionPreviewInput {
 
 @ObjectType({ description: 'Result of webhookSubscriptionPreview.' })
 export class WebhookSubscriptionPreviewPayload {
-  @Field(() => Boolean, { nullable: true, description: "Whether the event would be delivered (the subscription's patterns, when an id is given, and the filter); null when userErrors is not empty." })
-  matches!: boolean | null;
+  @Field(() => Boolean, { description: "Whether the event would be delivered: the subscription is ENABLED (when an id is given), its patterns match the event type and the filter matches the event; false when userErrors is not empty." })
+  matches!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Why the event would not be delivered (the subscription is not ENABLED, the patterns or the filter do not match); null when it would be, or when userErrors is not empty.' })
+  reason!: string | null;
 
   @Field(() => String, { nullable: true, description: 'The body it is (or would be) sent with, byte for byte, shaped by the payload query; `id` and `timestamp` are made up for the preview. Null when userErrors is not empty.' })
   body!: string | null;
