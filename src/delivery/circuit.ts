@@ -2,6 +2,9 @@ import type { Config } from '../config/config.js';
 import { DeliveryStatus } from '../domain/entities/Delivery.js';
 import type { AttemptOutcome } from './outcome.js';
 import { deliveryExpireSeconds } from './queue.js';
+import type { CircuitColumns, CircuitPolicy } from '../store/webhook-subscriptions.js';
+
+export type { CircuitColumns, CircuitPolicy };
 
 /*
  * The circuit breaker of a subscription, and why it works the way it does.
@@ -58,16 +61,6 @@ export enum CircuitState {
   HALF_OPEN = 'HALF_OPEN',
 }
 
-/** The breaker's settings, resolved once from the config. */
-export interface CircuitPolicy {
-  /** Consecutive failures that open the circuit; 0 never opens it. */
-  failures: number;
-  probeBaseMs: number;
-  probeMaxMs: number;
-  /** How long a taken probe holds the circuit HALF_OPEN at most: beyond the probe job's expiry, so only a dead prober loses it. */
-  leaseMs: number;
-}
-
 export function circuitPolicy(config: Config): CircuitPolicy {
   return {
     failures: config.circuitFailures,
@@ -75,13 +68,6 @@ export function circuitPolicy(config: Config): CircuitPolicy {
     probeMaxMs: config.circuitProbeMaxMs,
     leaseMs: deliveryExpireSeconds(config.deliveryTimeoutMs) * 1000 + 5_000,
   };
-}
-
-/** The circuit columns of a subscription. */
-export interface CircuitColumns {
-  circuitOpenedAt?: Date | null;
-  circuitNextProbeAt?: Date | null;
-  circuitProbeUntil?: Date | null;
 }
 
 export function circuitState(c: CircuitColumns, now: number): CircuitState {

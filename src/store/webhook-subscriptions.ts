@@ -5,7 +5,6 @@ import { WebhookSubscription, WebhookSubscriptionStatus } from '../domain/entiti
 import { isUuid } from '../domain/ids.js';
 import type { StoredHeaders } from '../domain/subscription-headers.js';
 import { subscriptionChanged, type LiveMessage } from '../live/messages.js';
-import type { CircuitColumns, CircuitPolicy } from '../delivery/circuit.js';
 import { asDate } from './dates.js';
 import type { Db, Sql, Tx } from './db.js';
 import { idBelow, newestFirstOptions, type PageQuery } from './pages.js';
@@ -413,6 +412,23 @@ export async function recordHealth(tx: Tx, health: HealthReport, policy: HealthP
     changes.disabled.push(...rows.map((row) => ({ ...row, status: WebhookSubscriptionStatus.DISABLED as const })));
   }
   return changes;
+}
+
+/** The circuit columns of a subscription (the breaker's rules: delivery/circuit.ts). */
+export interface CircuitColumns {
+  circuitOpenedAt?: Date | null;
+  circuitNextProbeAt?: Date | null;
+  circuitProbeUntil?: Date | null;
+}
+
+/** The breaker's settings, resolved once from the config (`circuitPolicy`). */
+export interface CircuitPolicy {
+  /** Consecutive failures that open the circuit; 0 never opens it. */
+  failures: number;
+  probeBaseMs: number;
+  probeMaxMs: number;
+  /** How long a taken probe holds the circuit HALF_OPEN at most: beyond the probe job's expiry, so only a dead prober loses it. */
+  leaseMs: number;
 }
 
 /** A circuit as a claim reads it under lock (closed: it closed meanwhile). */
