@@ -767,7 +767,8 @@ export class DeliveryWorker {
       this.options.log.warn('could not defer held delivery jobs; they run again when pg-boss expires them', { err: error, jobs: held.length });
       return;
     }
-    for (const target of targets) this.wakeAt(queueFor(false, target.deliveryId), target.startAfter!.getTime());
+    // startAfter is on the database's clock (pg-boss compares it with now()); the wake-up timer runs on this process's.
+    for (const target of targets) this.wakeAt(queueFor(false, target.deliveryId), Date.now() + this.clock.untilMs(target.startAfter!.getTime()));
   }
 
   /**
