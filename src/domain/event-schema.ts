@@ -41,7 +41,10 @@ import {
  * event type's) gets `_2`, `_3`, … So a type created later never renames an
  * existing one's names; archived types keep theirs reserved.
  * A property name that camel-cases to nothing (`_`) names its nested type
- * with `_`; a property whose type cannot be built is `JSON`.
+ * with `_`; a property whose type cannot be built is `JSON`. A `$ref` target
+ * is one type however many paths reach it, named after the event type's and
+ * the target's key (`#/$defs/address` → `OrderShippedAddress`); an event
+ * type whose mapping would build more than 5,000 fields is `JSON`.
  */
 
 /** What of an event type the event schema needs. */
@@ -127,8 +130,23 @@ function typesOf(node: JsonObject): { types: string[]; nullable: boolean } {
   return { types: list.filter((t) => t !== 'null'), nullable: list.length === 0 || list.includes('null') };
 }
 
+/**
+ * Fields one event type's mapping may build; past it the event type is `JSON`.
+ * `$ref` targets are built once, so a schema's size bounds the work, but this
+ * keeps any schema, stored before or after, from costing the api more.
+ */
+const MAX_FIELDS_PER_EVENT_TYPE = 5_000;
+
+class FieldBudgetExceeded extends Error {}
+
 /** Maps one event type's JSON Schema; `taken` (type names in use) is shared by every event type of the schema. */
 class Builder {
+  /** One output type per `$ref` target: definitions reached by many paths are one GraphQL type, not one per path (which grows exponentially). */
+  private readonly refTypes = new Map<string, { type: GraphQLOutputType; nullable: boolean }>();
+  private fields = 0;
+  /** The event type's own type name, once claimed: `$ref` targets are named after it and their key (`OrderShippedAddress`). */
+  rootName: string | undefined;
+
   constructor(
     private readonly root: unknown,
     private readonly taken: Set<string>,
@@ -159,7 +177,13 @@ class Builder {
     if (!isObject(node) || depth > MAX_DEPTH) return { type: JSONScalar, nullable: true };
     if (typeof node.$ref === 'string') {
       if (following.has(node.$ref)) return { type: JSONScalar, nullable: true };
-      return this.type(this.resolve(node.$ref), name, depth + 1, new Set([...following, node.$ref]));
+      const built = this.refTypes.get(node.$ref);
+      if (built) return built;
+      const key = node.$ref.slice(node.$ref.lastIndexOf('/') + 1);
+      const targetName = this.rootName && key ? `${this.rootName}${typeNamePart(decodeURIComponent(key))}` : name;
+      const type = this.type(this.resolve(node.$ref), GRAPHQL_NAME.test(targetName) ? targetName : name, depth + 1, new Set([...following, node.$ref]));
+      this.refTypes.set(node.$ref, type);
+      return type;
     }
     const { types, nullable } = typesOf(node);
     // The values are all there is: null only when one of them is null.
@@ -190,7 +214,9 @@ class Builder {
   typeOrJSON(node: unknown, name: string, depth: number, following: ReadonlySet<string>): { type: GraphQLOutputType; nullable: boolean } {
     try {
       return this.type(node, name, depth, following);
-    } catch {
+    } catch (error) {
+      // Over budget is the whole event type's failure, not this property's.
+      if (error instanceof FieldBudgetExceeded) throw error;
       return { type: JSONScalar, nullable: true };
     }
   }
@@ -219,6 +245,7 @@ class Builder {
     // Fields are built now, in order, so nested type names are claimed deterministically.
     const fields: GraphQLFieldConfigMap<unknown, unknown> = {};
     for (const key of names) {
+      if (++this.fields > MAX_FIELDS_PER_EVENT_TYPE) throw new FieldBudgetExceeded();
       const child = properties[key];
       const nested = `${typeName}${typeNamePart(key)}`;
       const { type, nullable } = GRAPHQL_NAME.test(nested) ? this.typeOrJSON(child, nested, depth + 1, following) : { type: JSONScalar, nullable: true };
@@ -254,6 +281,7 @@ export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventS
     fields.add(field);
     const builder = new Builder(eventType.schema, taken);
     const typeName = builder.claim(wanted[0].toUpperCase() + wanted.slice(1));
+    builder.rootName = typeName;
     let type: GraphQLOutputType = JSONScalar;
     try {
       let node = eventType.schema;

@@ -131,8 +131,10 @@ test('required enum and const fields are non-null; a $ref field carries its defi
   assert.match(sdl, /\n\s+optionalState: String\n/);
   assert.match(sdl, /\n\s+maybe: JSON\n/);
   assert.match(sdl, /"""Who carries it\."""\n\s+carrier: String!\n/);
-  assert.match(sdl, /"""Where it goes\."""\n\s+to: OrderShippedTo\n/);
-  assert.match(sdl, /"""Where it came from\."""\n\s+from: OrderShippedFrom\n/);
+  assert.match(sdl, /"""Where it goes\."""\n\s+to: OrderShippedAddress\n/);
+  assert.match(sdl, /"""Where it came from\."""\n\s+from: OrderShippedAddress\n/);
+  // One type for the definition, whichever property reaches it.
+  assert.equal(sdl.match(/^type OrderShippedAddress /gm)?.length, 1);
 });
 
 test('what the mapping cannot type is JSON; recursion stops at JSON; integers beyond 32 bits are Float', () => {
@@ -159,8 +161,8 @@ test('what the mapping cannot type is JSON; recursion stops at JSON; integers be
   const nested = buildEventSchema([
     { name: 'tree.grown', schema: { type: 'object', $defs: { node: { type: 'object', properties: { child: { $ref: '#/$defs/node' }, label: { type: 'string' } } } }, properties: { root: { $ref: '#/$defs/node' }, big: { type: 'integer', maximum: 2 ** 40 }, small: { type: 'integer', maximum: 100 }, tags: { type: 'array', items: { type: 'string' } } } } },
   ]).sdl;
-  assert.match(nested, /root: TreeGrownRoot\n/);
-  assert.match(nested, /type TreeGrownRoot \{\n\s+child: JSON\n\s+label: String\n/);
+  assert.match(nested, /root: TreeGrownNode\n/);
+  assert.match(nested, /type TreeGrownNode \{\n\s+child: JSON\n\s+label: String\n/);
   assert.match(nested, /big: Float/);
   assert.match(nested, /small: Int/);
   assert.match(nested, /tags: \[String!\]\n/);
@@ -219,4 +221,36 @@ test('a root field typed JSON, selected without a sub-selection, shapes to the w
   // Still subject to the subscription's patterns.
   const unmatched = checkPayloadQuery('subscription { userSignedUp }', schema, ['a.*']);
   assert.equal(unmatched.ok, false);
+});
+
+/** Definitions d0..d(levels-1), each with `width` properties referring to the next: a DAG with width^levels paths. */
+function refFan(width: number, levels: number): unknown {
+  const definitions: Record<string, unknown> = {};
+  const props = (target: string) => Object.fromEntries(Array.from({ length: width }, (_, i) => [`p${i}`, { $ref: `#/definitions/${target}` }]));
+  for (let level = 0; level < levels; level++) definitions[`d${level}`] = { type: 'object', properties: props(`d${level + 1}`) };
+  definitions[`d${levels}`] = { type: 'object', properties: { x: { type: 'string' } } };
+  return { type: 'object', properties: props('d0'), definitions };
+}
+
+test('a $ref target is one GraphQL type however many paths reach it, so a small schema cannot build an exponential one', () => {
+  const { schema, sdl } = buildEventSchema([{ name: 'fan', schema: refFan(4, 9) }]);
+  assert.deepEqual(validateSchema(schema), []);
+  const generated = Object.keys(schema.getTypeMap()).filter((name) => name.startsWith('Fan'));
+  assert.deepEqual(generated.sort(), ['Fan', ...Array.from({ length: 10 }, (_, i) => `FanD${i}`)].sort(), generated.join(', '));
+  assert.ok(sdl.length < 5_000, `${sdl.length} characters of SDL`);
+  // Shaping follows the shared types down to the leaf.
+  const check = checkPayloadQuery('subscription { fan { p0 { p3 { p1 { p0 { p0 { p0 { p0 { p0 { p2 { p0 { x } } } } } } } } } } } }', buildEventSchema([{ name: 'fan', schema: refFan(4, 9) }]), ['fan']);
+  assert.equal(check.ok, true, check.ok ? '' : check.message);
+});
+
+test('an event type whose mapping would build more than 5,000 fields is JSON, and the other types are unaffected', () => {
+  const level = (depth: number): unknown =>
+    depth === 0 ? { type: 'string' } : { type: 'object', properties: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}`, level(depth - 1)])) };
+  const { schema } = buildEventSchema([
+    { name: 'wide', schema: level(3) },
+    { name: 'small', schema: { type: 'object', properties: { id: { type: 'string' } } } },
+  ]);
+  const fields = schema.getSubscriptionType()!.getFields();
+  assert.equal(String(fields.wide.type), 'JSON!');
+  assert.equal(String(fields.small.type), 'Small!');
 });
