@@ -6,7 +6,7 @@ import { isValidEventTypeName } from '../domain/patterns.js';
 import { isSystemEventTypeName, type OperationalEvent } from '../domain/operational-events.js';
 import { OverBudget, WorkMeter } from '../domain/work-meter.js';
 import { orderingKeyHash, valueAt } from '../domain/ordering-key.js';
-import { shapePayload, type PayloadPlan, type PlannedField } from '../domain/payload-query.js';
+import { ShapedTooLarge, shapePayload, type PayloadPlan, type PlannedField } from '../domain/payload-query.js';
 import type { Db, Tx } from '../store/db.js';
 import * as deliveries from '../store/deliveries.js';
 import * as events from '../store/events.js';
@@ -99,6 +99,10 @@ export class Publisher {
     } catch (error) {
       // Rolled back: nothing of the call is kept.
       if (error instanceof MatchingOverBudget) return { ok: false, problems: [overBudget(error.index)] };
+      if (error instanceof ShapedTooLargeAt) {
+        const message = `A webhook subscription's payload query makes this event's data larger than ${error.limitBytes} bytes (HOOKGRAPH_MAX_PAYLOAD_BYTES), more than a delivery may carry; change the query or the payload.`;
+        return { ok: false, problems: [{ index: error.index, path: ['payload'], code: 'TOO_LARGE', message }] };
+      }
       throw error;
     }
   }
@@ -227,20 +231,25 @@ export class Publisher {
         null,
       );
       published.events += matched.length;
-      published.deliveries += await this.insertDeliveries(tx, tenantId, this.plan(matched, meter));
+      published.deliveries += await this.insertDeliveries(tx, tenantId, this.plan(matched, meter, Number.POSITIVE_INFINITY));
     }
     this.options.metrics.eventsPublished.inc(published.events);
     return published;
   }
 
   /** One PENDING delivery per event and target, its body shaped where the target's payload query names the type. */
-  private plan(matched: readonly { p: Prepared; index: number; targets: readonly (Orderable & { plan?: PayloadPlan | null })[] }[], meter: WorkMeter): deliveries.NewDelivery[] {
+  private plan(
+    matched: readonly { p: Prepared; index: number; targets: readonly (Orderable & { plan?: PayloadPlan | null })[] }[],
+    meter: WorkMeter,
+    /** Largest shaped data; operational events (small, built by hookgraph) pass no limit, so their commit cannot fail on it. */
+    limitBytes = this.options.config.maxPayloadBytes,
+  ): deliveries.NewDelivery[] {
     const planned: deliveries.NewDelivery[] = [];
     const nextShard = shardPicker(this.options.config.workerBatchSize);
     for (const { p, index, targets } of matched) {
       for (const sub of targets) {
         const fields = sub.plan?.[p.input.eventType];
-        const shaped = fields ? shapedWithin(p, fields, index, meter) : undefined;
+        const shaped = fields ? shapedWithin(p, fields, index, meter, limitBytes) : undefined;
         const orderingKey = keyOf(sub, shaped?.envelope ?? envelope(p));
         const ordered = sub.ordered || orderingKey !== null;
         const id = ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard());
@@ -326,14 +335,29 @@ function keyOf(sub: Orderable, delivered: ReturnType<typeof envelope>): string |
   return value === undefined ? null : orderingKeyHash(sub.id, value);
 }
 
-/** The wire body with `data` shaped by a payload query (and that body as an object); its work counts against the call's budget like matching. */
-function shapedWithin(p: Prepared, fields: readonly PlannedField[], index: number, meter: WorkMeter): { body: string; envelope: ReturnType<typeof envelope> } {
+/**
+ * The wire body with `data` shaped by a payload query (and that body as an
+ * object); its work counts against the call's budget like matching, and the
+ * shaped data may be no larger than a payload may be.
+ */
+function shapedWithin(p: Prepared, fields: readonly PlannedField[], index: number, meter: WorkMeter, limitBytes: number): { body: string; envelope: ReturnType<typeof envelope> } {
   try {
-    const data = shapePayload(fields, p.input.payload, meter);
+    const data = shapePayload(fields, p.input.payload, meter, limitBytes);
     return { body: wireBody(p.id, p.input.eventType, p.occurredAt, JSON.stringify(data)), envelope: { ...envelope(p), data } };
   } catch (error) {
     if (error instanceof OverBudget) throw new MatchingOverBudget(index);
+    if (error instanceof ShapedTooLarge) throw new ShapedTooLargeAt(index, error.limitBytes);
     throw error;
+  }
+}
+
+/** Raised inside the publish transaction (rolling it back) when a payload query would make a delivery's data too large. */
+class ShapedTooLargeAt extends Error {
+  constructor(
+    readonly index: number,
+    readonly limitBytes: number,
+  ) {
+    super(`shaping event ${index} made its data larger than ${limitBytes} bytes`);
   }
 }
 

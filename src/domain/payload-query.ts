@@ -224,32 +224,75 @@ function merge(fields: readonly PlannedField[]): PlannedField[] {
  * payload, in selection order, null where the payload has none; lists are
  * mapped element by element. Charges `meter` one unit per value produced.
  */
-export function shapePayload(fields: readonly PlannedField[], payload: unknown, meter: WorkMeter): unknown {
-  return project(fields, payload, meter);
+export function shapePayload(fields: readonly PlannedField[], payload: unknown, meter: WorkMeter, limitBytes = Number.POSITIVE_INFINITY): unknown {
+  return project(fields, payload, meter, { bytes: 0, limit: limitBytes });
 }
 
-function project(fields: readonly PlannedField[], value: unknown, meter: WorkMeter): Record<string, unknown> {
+/**
+ * A shaped payload would be larger than its limit serialized: aliases can
+ * repeat a large part of a payload, or long keys every element of a list, so
+ * the result is measured as it is built, never serialized first.
+ */
+export class ShapedTooLarge extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`the shaped payload is larger than ${limitBytes} bytes`);
+  }
+}
+
+/** The shaped payload's serialized size so far (close to it: escapes are not counted), and its limit. */
+interface OutputSize {
+  bytes: number;
+  limit: number;
+}
+
+function grow(size: OutputSize, bytes: number): void {
+  size.bytes += bytes;
+  if (size.bytes > size.limit) throw new ShapedTooLarge(size.limit);
+}
+
+/** Adds a payload value copied whole into the output (walked once per copy, so repeats are counted). */
+function growBy(size: OutputSize, value: unknown): void {
+  if (typeof value === 'string') return grow(size, value.length + 2);
+  if (typeof value === 'number') return grow(size, String(value).length);
+  if (typeof value !== 'object' || value === null) return grow(size, 5);
+  grow(size, 2);
+  if (Array.isArray(value)) {
+    for (const item of value) (grow(size, 1), growBy(size, item));
+    return;
+  }
+  for (const key of Object.keys(value)) (grow(size, key.length + 4), growBy(size, (value as Record<string, unknown>)[key]));
+}
+
+function project(fields: readonly PlannedField[], value: unknown, meter: WorkMeter, size: OutputSize): Record<string, unknown> {
   meter.charge(fields.length);
+  grow(size, 2);
   // No prototype: a response key like `__proto__` stays a plain key.
   const out: Record<string, unknown> = Object.create(null);
   const source = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   for (const field of fields) {
+    grow(size, field.key.length + 4);
     if (field.typename !== undefined) {
+      grow(size, field.typename.length + 2);
       out[field.key] = field.typename;
       continue;
     }
     const child = source && Object.hasOwn(source, field.field!) ? source[field.field!] : undefined;
-    out[field.key] = field.select ? shapeChild(field.select, child, meter) : (child ?? null);
+    if (field.select) out[field.key] = shapeChild(field.select, child, meter, size);
+    else {
+      growBy(size, child ?? null);
+      out[field.key] = child ?? null;
+    }
   }
   return out;
 }
 
-function shapeChild(fields: readonly PlannedField[], value: unknown, meter: WorkMeter): unknown {
-  if (value === null || value === undefined) return null;
+function shapeChild(fields: readonly PlannedField[], value: unknown, meter: WorkMeter, size: OutputSize): unknown {
+  if (value === null || value === undefined || typeof value !== 'object') return (grow(size, 4), null);
   if (Array.isArray(value)) {
     meter.charge(value.length);
-    return value.map((item) => shapeChild(fields, item, meter));
+    grow(size, 2 + value.length);
+    return value.map((item) => shapeChild(fields, item, meter, size));
   }
-  return typeof value === 'object' ? project(fields, value, meter) : null;
+  return project(fields, value, meter, size);
 }
 

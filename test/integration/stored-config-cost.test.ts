@@ -182,3 +182,30 @@ test('payload queries whose fragments double at every level, or that nest past w
   const plain = await app.gql(CREATE_SUB, { input: { url: receiver.url, eventTypes: ['order.*'], payloadQuery: 'subscription { orderCreated { orderId } }' } }, t.key);
   assert.deepEqual(plain.data.webhookSubscriptionCreate.userErrors, []);
 });
+
+test('a payload query that would make data larger than a payload may be is refused, by the preview and at publish, and nothing is written', async () => {
+  const t = await tenant(app);
+  await eventType(t, 'order.tagged', { type: 'object', properties: { tags: { type: 'array', items: { type: 'object', properties: { t: { type: 'string' } } } } } });
+  const reader = await app.createKey(t.key, ['READ']);
+  // Ten 1,500-character aliases for every element: a 6 KB payload shaped into some 30 MB.
+  const payloadQuery = `subscription { orderTagged { tags { ${Array.from({ length: 10 }, (_, i) => `${'a'.repeat(1500)}${i}: t`).join(' ')} } } }`;
+  const payload = { tags: Array.from({ length: 2000 }, () => ({})) };
+  const PREVIEW = 'mutation($input: WebhookSubscriptionPreviewInput!) { webhookSubscriptionPreview(input: $input) { matches body userErrors { field code message } } }';
+  const [preview] = await alongside(app.gql(PREVIEW, { input: { eventType: 'order.tagged', payload, payloadQuery } }, reader.key));
+  assert.equal(preview.errors, undefined, JSON.stringify(preview.errors));
+  assert.deepEqual(preview.data.webhookSubscriptionPreview.userErrors.map((e: { field: string[]; code: string }) => [e.field, e.code]), [[['input', 'payloadQuery'], 'TOO_LARGE']]);
+  assert.equal(preview.data.webhookSubscriptionPreview.body, null);
+
+  const created = await app.gql(CREATE_SUB, { input: { url: receiver.url, eventTypes: ['order.tagged'], payloadQuery } }, t.key);
+  assert.deepEqual(created.data.webhookSubscriptionCreate.userErrors, []);
+  const [published] = await alongside(app.gql(PUBLISH, { input: { eventType: 'order.tagged', payload } }, t.key));
+  assert.equal(published.errors, undefined, JSON.stringify(published.errors));
+  assert.deepEqual(published.data.eventPublish.userErrors.map((e: { field: string[]; code: string }) => [e.field, e.code]), [[['input', 'payload'], 'TOO_LARGE']]);
+  assert.match(published.data.eventPublish.userErrors[0].message, /payload query makes this event's data larger than \d+ bytes/);
+  assert.equal(await eventCount(t.tenantId), 0);
+
+  // A payload it shapes to a reasonable size is published and delivered shaped.
+  const small = await app.gql(PUBLISH, { input: { eventType: 'order.tagged', payload: { tags: [{ t: 'x' }] } } }, t.key);
+  assert.deepEqual(small.data.eventPublish.userErrors, []);
+  assert.equal(await eventCount(t.tenantId), 1);
+});

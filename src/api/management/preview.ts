@@ -4,7 +4,7 @@ import { anyPatternMatches, isValidEventTypeName } from '../../domain/patterns.j
 import { WebhookSubscriptionStatus } from '../../domain/entities/WebhookSubscription.js';
 import { validatePayload } from '../../domain/json-schema.js';
 import { systemEventType } from '../../domain/operational-events.js';
-import { checkPayloadQuery, shapePayload, type PayloadPlan } from '../../domain/payload-query.js';
+import { checkPayloadQuery, ShapedTooLarge, shapePayload, type PayloadPlan } from '../../domain/payload-query.js';
 import { OverBudget, WorkMeter } from '../../domain/work-meter.js';
 import { PUBLISH_WORK_BUDGET, wireBody } from '../../delivery/publish.js';
 import * as eventTypes from '../../store/event-types.js';
@@ -80,7 +80,7 @@ export async function previewDelivery(services: Services, tenantId: string, inpu
   const occurredAt = new Date();
   try {
     const fields = plan?.[input.eventType];
-    const body = wireBody(id, input.eventType, occurredAt, fields ? JSON.stringify(shapePayload(fields, input.payload, meter)) : payloadJson);
+    const body = wireBody(id, input.eventType, occurredAt, fields ? JSON.stringify(shapePayload(fields, input.payload, meter, services.config.maxPayloadBytes)) : payloadJson);
     // Publish fans out to ENABLED subscriptions only.
     if (saved && saved.status !== WebhookSubscriptionStatus.ENABLED) return { matches: false, reason: `The subscription is ${saved.status}: it is sent no deliveries.`, body };
     if (!anyPatternMatches(patterns, input.eventType)) return { matches: false, reason: `The eventTypes (${patterns.join(', ')}) do not match "${input.eventType}".`, body };
@@ -88,6 +88,11 @@ export async function previewDelivery(services: Services, tenantId: string, inpu
     return { matches: true, reason: null, body };
   } catch (error) {
     if (error instanceof OverBudget) throw tooMuchWork();
+    if (error instanceof ShapedTooLarge) {
+      throw new UserInputFailure([
+        userError(['input', 'payloadQuery'], UserErrorCode.TOO_LARGE, `Shaped by this payload query, the event's data would be larger than ${error.limitBytes} bytes, more than a delivery may carry.`),
+      ]);
+    }
     throw error;
   }
 }
