@@ -37,6 +37,12 @@ export const MAX_PAYLOAD_QUERY_BYTES = 16 * 1024;
 export const MAX_PAYLOAD_QUERY_FIELDS = 500;
 /** Deepest nesting of selections. */
 export const MAX_PAYLOAD_QUERY_DEPTH = 16;
+/**
+ * Deepest nesting of `{` and `[` parsed: a bound for the parser only, far
+ * above what a legal query needs (inline fragments and list values nest
+ * braces without nesting selections); the selection limit is planning's.
+ */
+const MAX_PAYLOAD_QUERY_BRACES = 128;
 /** Most tokens parsed; also the most selections compiling visits, fragments expanded, so a query's cost is bounded by its size, never by how its fragments multiply. */
 const MAX_PAYLOAD_QUERY_TOKENS = 5000;
 
@@ -72,7 +78,9 @@ export function checkPayloadQuery(text: string, eventSchema: EventSchema, eventT
   let document: DocumentNode;
   try {
     // Refused before parsing: graphql-js parses nesting recursively, and a deep enough document overflows the stack.
-    if (braceDepth(text) > MAX_PAYLOAD_QUERY_DEPTH + 1) return { ok: false, message: tooDeep() };
+    if (braceDepth(text) > MAX_PAYLOAD_QUERY_BRACES) {
+      return { ok: false, message: `The payload query nests braces and brackets deeper than ${MAX_PAYLOAD_QUERY_BRACES} levels, more than is parsed (selections nest at most ${MAX_PAYLOAD_QUERY_DEPTH}).` };
+    }
     document = parse(text, { maxTokens: MAX_PAYLOAD_QUERY_TOKENS });
   } catch (error) {
     if (error instanceof GraphQLError) return { ok: false, message: error.message };

@@ -195,19 +195,55 @@ test('fragments that double at every level are refused at the field limit, not e
   assert.equal(skipped.ok, false);
 });
 
-test('a query nested deeper than the parser could follow is refused with the depth limit', () => {
+/** An object schema nesting `levels` objects deep: each level has `x` and, but the last, `c` (the next level). */
+function chain(levels: number): object {
+  return { type: 'object', properties: { x: { type: 'string' }, ...(levels > 1 ? { c: chain(levels - 1) } : {}) } };
+}
+
+/** `subscription { aB { … } }` selecting `levels` levels of `chain`, each level's fields inside an inline fragment when `inline`. */
+function nestedQuery(levels: number, inline: boolean): string {
+  const level = (n: number): string => {
+    const fields = n > 1 ? `x c { ${level(n - 1)} }` : 'x';
+    return inline ? `... @include(if: true) { ${fields} }` : fields;
+  };
+  return `subscription { aB { ${level(levels)} } }`;
+}
+
+test('a query nested deeper than the parser could follow is refused with the brace limit', () => {
   const schema = buildEventSchema([{ name: 'a.b', schema: { type: 'object', properties: { x: { type: 'string' } } } }]);
-  for (const levels of [18, 1500, 2400]) {
+  const braces = 'The payload query nests braces and brackets deeper than 128 levels, more than is parsed (selections nest at most 16).';
+  for (const levels of [128, 1500, 2400]) {
     const check = checkPayloadQuery(`subscription { aB ${'{ x '.repeat(levels)}${'}'.repeat(levels)} }`, schema, ['*']);
-    assert.deepEqual(check, { ok: false, message: 'The payload query nests deeper than 16 levels.' }, `${levels} levels`);
+    assert.deepEqual(check, { ok: false, message: braces }, `${levels} levels`);
   }
   // Values nest too (a directive's argument).
   const list = checkPayloadQuery(`subscription { aB { x @include(if: ${'['.repeat(2000)}${']'.repeat(2000)}) } }`, schema, ['*']);
-  assert.deepEqual(list, { ok: false, message: 'The payload query nests deeper than 16 levels.' });
+  assert.deepEqual(list, { ok: false, message: braces });
   // Braces in strings and comments are not nesting.
-  const commented = checkPayloadQuery(`subscription { aB { x } } # ${'{'.repeat(100)}`, schema, ['*']);
+  const commented = checkPayloadQuery(`subscription { aB { x } } # ${'{'.repeat(200)}`, schema, ['*']);
   assert.ok(commented.ok);
 });
+
+test('selections nest 16 levels at most; inline fragments add braces, not levels', () => {
+  const schema = buildEventSchema([{ name: 'a.b', schema: chain(20) }]);
+  for (const inline of [false, true]) {
+    for (const levels of [9, 16]) {
+      const check = checkPayloadQuery(nestedQuery(levels, inline), schema, ['*']);
+      assert.ok(check.ok, `${levels} levels${inline ? ', inline fragments' : ''}: ${check.ok ? '' : check.message}`);
+    }
+    assert.deepEqual(checkPayloadQuery(nestedQuery(17, inline), schema, ['*']), { ok: false, message: 'The payload query nests deeper than 16 levels.' });
+  }
+  // Nine levels with an inline fragment at each shape as nine levels.
+  const check = checkPayloadQuery(nestedQuery(9, true), schema, ['*']);
+  assert.ok(check.ok);
+  let data = shapePayload(check.plan['a.b']!, chainPayload(9), new WorkMeter(1000)) as { x: string; c?: unknown };
+  for (let n = 9; n > 1; n--) data = data.c as { x: string; c?: unknown };
+  assert.equal(data.x, 'x1');
+});
+
+function chainPayload(levels: number): object {
+  return { x: `x${levels}`, ...(levels > 1 ? { c: chainPayload(levels - 1) } : {}) };
+}
 
 test('a root field typed JSON, selected without a sub-selection, shapes to the whole payload', () => {
   const schema = buildEventSchema([{ name: 'user.signed_up' }, { name: 'a.b', schema: { type: 'object', properties: { x: { type: 'string' } } } }]);
