@@ -60,7 +60,8 @@ export interface PlannedField {
 }
 
 /**
- * By event type name: the selection its deliveries' `data` is shaped by;
+ * By event type name: the selection its deliveries' `data` is shaped by
+ * (never empty: a selection `@skip`/`@include` leave empty is refused);
  * null where the query names the event type's root field without a selection
  * (a `JSON` type: executing it gives the whole payload).
  */
@@ -156,7 +157,7 @@ function compile(document: DocumentNode, eventSchema: EventSchema): PayloadPlan 
         plan[eventType] = null;
         continue;
       }
-      plan[eventType] = merge([...(plan[eventType] ?? []), ...planSelection(selected.selectionSet, type, fragments, 1, budget)]);
+      plan[eventType] = merge([...(plan[eventType] ?? []), ...planSelection(selected.selectionSet, type, fragments, 1, budget, selected.name.value)]);
     }
   }
   return plan;
@@ -199,10 +200,14 @@ function planSelection(
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   depth: number,
   budget: Budget,
+  path: string,
 ): PlannedField[] {
   if (depth > MAX_PAYLOAD_QUERY_DEPTH) throw new PlanProblem(tooDeep());
+  const nodes = collect(selectionSet, fragments, budget);
+  // GraphQL would answer `{}` here; a plan never holds an empty selection, so `[]` is no plan's entry.
+  if (nodes.length === 0) throw new PlanProblem(`The payload query selects no field of ${path}: @skip or @include leaves out every field there. Select one, or leave out ${path} itself.`);
   const planned: PlannedField[] = [];
-  for (const node of collect(selectionSet, fragments, budget)) {
+  for (const node of nodes) {
     const key = node.alias?.value ?? node.name.value;
     if (node.name.value === '__typename') {
       planned.push({ key, typename: type.name });
@@ -210,7 +215,7 @@ function planSelection(
     }
     const field: PlannedField = { key, field: node.name.value };
     const child = getNamedType(type.getFields()[node.name.value].type);
-    if (node.selectionSet && isObjectType(child)) field.select = planSelection(node.selectionSet, child, fragments, depth + 1, budget);
+    if (node.selectionSet && isObjectType(child)) field.select = planSelection(node.selectionSet, child, fragments, depth + 1, budget, `${path}.${key}`);
     planned.push(field);
   }
   return merge(planned);

@@ -256,3 +256,23 @@ test('a root field typed JSON, selected without a sub-selection, shapes to the w
   const unmatched = checkPayloadQuery('subscription { userSignedUp }', schema, ['a.*']);
   assert.equal(unmatched.ok, false);
 });
+
+test('a selection that @skip/@include leave without any field is refused: no plan holds an empty selection', () => {
+  const schema = buildEventSchema([{ name: 'order.created', schema: { type: 'object', properties: { id: { type: 'string' }, customer: { type: 'object', properties: { name: { type: 'string' } } } } } }]);
+  const cases: [string, string][] = [
+    ['subscription { orderCreated { id @skip(if: true) } }', 'orderCreated'],
+    ['subscription { orderCreated { ... on OrderCreated @include(if: false) { id } } }', 'orderCreated'],
+    ['subscription { orderCreated { ...F } } fragment F on OrderCreated { id @include(if: false) }', 'orderCreated'],
+    ['subscription { orderCreated { id who: customer { name @skip(if: true) } } }', 'orderCreated.who'],
+  ];
+  for (const [query, path] of cases) {
+    assert.deepEqual(
+      checkPayloadQuery(query, schema, ['*']),
+      { ok: false, message: `The payload query selects no field of ${path}: @skip or @include leaves out every field there. Select one, or leave out ${path} itself.` },
+      query,
+    );
+  }
+  // Skipping the field itself, or some of the fields, is fine.
+  const some = checkPayloadQuery('subscription { orderCreated { id customer @skip(if: true) { name } } }', schema, ['*']);
+  assert.deepEqual(some, { ok: true, plan: { 'order.created': [{ key: 'id', field: 'id' }] } });
+});
