@@ -64,6 +64,13 @@ export interface EventSchema {
   fieldOf: ReadonlyMap<string, string>;
   /** Event type name by root field name. */
   eventTypeOf: ReadonlyMap<string, string>;
+  /**
+   * By event type name (archived ones too): the type names it took, its own
+   * type's first, then its nested types' in the order they were named. An
+   * earlier type's schema change can move a later type's names; comparing
+   * these finds the types it moved.
+   */
+  typeNamesOf: ReadonlyMap<string, readonly string[]>;
 }
 
 export const JSONScalar = new GraphQLScalarType({
@@ -129,6 +136,9 @@ function typesOf(node: JsonObject): { types: string[]; nullable: boolean } {
 
 /** Maps one event type's JSON Schema; `taken` (type names in use) is shared by every event type of the schema. */
 class Builder {
+  /** The names this builder took, in order. */
+  readonly claimed: string[] = [];
+
   constructor(
     private readonly root: unknown,
     private readonly taken: Set<string>,
@@ -138,6 +148,7 @@ class Builder {
     let name = wanted;
     for (let n = 2; this.taken.has(name); n++) name = `${wanted}_${n}`;
     this.taken.add(name);
+    this.claimed.push(name);
     return name;
   }
 
@@ -242,6 +253,7 @@ export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventS
   const ordered = [...eventTypes].sort(namingOrder);
   const fieldOf = new Map<string, string>();
   const eventTypeOf = new Map<string, string>();
+  const typeNamesOf = new Map<string, readonly string[]>();
   const fields = new Set<string>();
   const taken = new Set(RESERVED);
   const subscription: GraphQLFieldConfigMap<unknown, unknown> = {};
@@ -262,6 +274,7 @@ export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventS
     } catch {
       // What the mapping cannot build is JSON, for this event type only.
     }
+    typeNamesOf.set(eventType.name, builder.claimed);
     // An archived type's types are built (their names taken) but unreachable, so left out of the schema.
     if (eventType.archived) continue;
     fieldOf.set(eventType.name, field);
@@ -282,5 +295,5 @@ export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventS
       : undefined,
     types: [JSONScalar],
   });
-  return { schema, sdl: printSchema(schema), fieldOf, eventTypeOf };
+  return { schema, sdl: printSchema(schema), fieldOf, eventTypeOf, typeNamesOf };
 }

@@ -276,3 +276,14 @@ test('a selection that @skip/@include leave without any field is refused: no pla
   const some = checkPayloadQuery('subscription { orderCreated { id customer @skip(if: true) { name } } }', schema, ['*']);
   assert.deepEqual(some, { ok: true, plan: { 'order.created': [{ key: 'id', field: 'id' }] } });
 });
+
+test('typeNamesOf lists the type names each event type took, so a change that moves a later type\'s names shows', () => {
+  const at = (n: number) => new Date(Date.UTC(2026, 0, n));
+  const later = { name: 'order.created', schema: { type: 'object', properties: { customer: { type: 'object', properties: { id: { type: 'string' } } } } }, createdAt: at(2) };
+  const before = buildEventSchema([{ name: 'order', schema: { type: 'object', properties: { id: { type: 'string' } } }, createdAt: at(1) }, later]);
+  assert.deepEqual(before.typeNamesOf.get('order'), ['Order']);
+  assert.deepEqual(before.typeNamesOf.get('order.created'), ['OrderCreated', 'OrderCreatedCustomer']);
+  const after = buildEventSchema([{ name: 'order', schema: { type: 'object', properties: { created: { type: 'object', properties: { at: { type: 'string' } } } } }, createdAt: at(1) }, later]);
+  assert.deepEqual(after.typeNamesOf.get('order'), ['Order', 'OrderCreated']);
+  assert.deepEqual(after.typeNamesOf.get('order.created'), ['OrderCreated_2', 'OrderCreated_2Customer']);
+});
