@@ -34,7 +34,8 @@ import {
  * Descriptions carry over (a `$ref` without its own takes its definition's).
  * Names are made deterministically and stay put when event types are added:
  * hookgraph's own types take theirs first, then the tenant's in the order
- * they were created (name order for ties), each type its root field, its
+ * they were created (`createdAt`, stamped by the database's clock; name
+ * order for ties), each type its root field, its
  * type and its nested types before the next, properties in their stored
  * order; a name already taken (two event types that camel-case alike,
  * `order.created` and `order_created`, or a nested type named like another
