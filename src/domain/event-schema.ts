@@ -34,7 +34,8 @@ import {
  * Descriptions carry over (a `$ref` without its own takes its definition's).
  * Names are made deterministically and stay put when event types are added:
  * hookgraph's own types take theirs first, then the tenant's in the order
- * they were created (name order for ties), each type its root field, its
+ * they were created (`createdAt`, stamped by the database's clock; name
+ * order for ties), each type its root field, its
  * type and its nested types before the next, properties in their stored
  * order; a name already taken (two event types that camel-case alike,
  * `order.created` and `order_created`, or a nested type named like another
@@ -67,6 +68,13 @@ export interface EventSchema {
   fieldOf: ReadonlyMap<string, string>;
   /** Event type name by root field name. */
   eventTypeOf: ReadonlyMap<string, string>;
+  /**
+   * By event type name (archived ones too): the type names it took, its own
+   * type's first, then its nested types' in the order they were named. An
+   * earlier type's schema change can move a later type's names; comparing
+   * these finds the types it moved.
+   */
+  typeNamesOf: ReadonlyMap<string, readonly string[]>;
 }
 
 export const JSONScalar = new GraphQLScalarType({
@@ -146,6 +154,8 @@ class Builder {
   private fields = 0;
   /** The event type's own type name, once claimed: `$ref` targets are named after it and their key (`OrderShippedAddress`). */
   rootName: string | undefined;
+  /** The names this builder took, in order. */
+  readonly claimed: string[] = [];
 
   constructor(
     private readonly root: unknown,
@@ -156,6 +166,7 @@ class Builder {
     let name = wanted;
     for (let n = 2; this.taken.has(name); n++) name = `${wanted}_${n}`;
     this.taken.add(name);
+    this.claimed.push(name);
     return name;
   }
 
@@ -269,6 +280,7 @@ export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventS
   const ordered = [...eventTypes].sort(namingOrder);
   const fieldOf = new Map<string, string>();
   const eventTypeOf = new Map<string, string>();
+  const typeNamesOf = new Map<string, readonly string[]>();
   const fields = new Set<string>();
   const taken = new Set(RESERVED);
   const subscription: GraphQLFieldConfigMap<unknown, unknown> = {};
@@ -290,6 +302,7 @@ export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventS
     } catch {
       // What the mapping cannot build is JSON, for this event type only.
     }
+    typeNamesOf.set(eventType.name, builder.claimed);
     // An archived type's types are built (their names taken) but unreachable, so left out of the schema.
     if (eventType.archived) continue;
     fieldOf.set(eventType.name, field);
@@ -310,5 +323,5 @@ export function buildEventSchema(eventTypes: readonly EventTypeSource[]): EventS
       : undefined,
     types: [JSONScalar],
   });
-  return { schema, sdl: printSchema(schema), fieldOf, eventTypeOf };
+  return { schema, sdl: printSchema(schema), fieldOf, eventTypeOf, typeNamesOf };
 }

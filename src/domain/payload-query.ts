@@ -37,6 +37,12 @@ export const MAX_PAYLOAD_QUERY_BYTES = 16 * 1024;
 export const MAX_PAYLOAD_QUERY_FIELDS = 500;
 /** Deepest nesting of selections. */
 export const MAX_PAYLOAD_QUERY_DEPTH = 16;
+/**
+ * Deepest nesting of `{` and `[` parsed: a bound for the parser only, far
+ * above what a legal query needs (inline fragments and list values nest
+ * braces without nesting selections); the selection limit is planning's.
+ */
+const MAX_PAYLOAD_QUERY_BRACES = 128;
 /** Most tokens parsed; also the most selections compiling visits, fragments expanded, so a query's cost is bounded by its size, never by how its fragments multiply. */
 const MAX_PAYLOAD_QUERY_TOKENS = 5000;
 
@@ -54,7 +60,8 @@ export interface PlannedField {
 }
 
 /**
- * By event type name: the selection its deliveries' `data` is shaped by;
+ * By event type name: the selection its deliveries' `data` is shaped by
+ * (never empty: a selection `@skip`/`@include` leave empty is refused);
  * null where the query names the event type's root field without a selection
  * (a `JSON` type: executing it gives the whole payload).
  */
@@ -72,7 +79,9 @@ export function checkPayloadQuery(text: string, eventSchema: EventSchema, eventT
   let document: DocumentNode;
   try {
     // Refused before parsing: graphql-js parses nesting recursively, and a deep enough document overflows the stack.
-    if (braceDepth(text) > MAX_PAYLOAD_QUERY_DEPTH + 1) return { ok: false, message: tooDeep() };
+    if (braceDepth(text) > MAX_PAYLOAD_QUERY_BRACES) {
+      return { ok: false, message: `The payload query nests braces and brackets deeper than ${MAX_PAYLOAD_QUERY_BRACES} levels, more than is parsed (selections nest at most ${MAX_PAYLOAD_QUERY_DEPTH}).` };
+    }
     document = parse(text, { maxTokens: MAX_PAYLOAD_QUERY_TOKENS });
   } catch (error) {
     if (error instanceof GraphQLError) return { ok: false, message: error.message };
@@ -148,7 +157,7 @@ function compile(document: DocumentNode, eventSchema: EventSchema): PayloadPlan 
         plan[eventType] = null;
         continue;
       }
-      plan[eventType] = merge([...(plan[eventType] ?? []), ...planSelection(selected.selectionSet, type, fragments, 1, budget)]);
+      plan[eventType] = merge([...(plan[eventType] ?? []), ...planSelection(selected.selectionSet, type, fragments, 1, budget, selected.name.value)]);
     }
   }
   return plan;
@@ -191,10 +200,14 @@ function planSelection(
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   depth: number,
   budget: Budget,
+  path: string,
 ): PlannedField[] {
   if (depth > MAX_PAYLOAD_QUERY_DEPTH) throw new PlanProblem(tooDeep());
+  const nodes = collect(selectionSet, fragments, budget);
+  // GraphQL would answer `{}` here; a plan never holds an empty selection, so `[]` is no plan's entry.
+  if (nodes.length === 0) throw new PlanProblem(`The payload query selects no field of ${path}: @skip or @include leaves out every field there. Select one, or leave out ${path} itself.`);
   const planned: PlannedField[] = [];
-  for (const node of collect(selectionSet, fragments, budget)) {
+  for (const node of nodes) {
     const key = node.alias?.value ?? node.name.value;
     if (node.name.value === '__typename') {
       planned.push({ key, typename: type.name });
@@ -202,7 +215,7 @@ function planSelection(
     }
     const field: PlannedField = { key, field: node.name.value };
     const child = getNamedType(type.getFields()[node.name.value].type);
-    if (node.selectionSet && isObjectType(child)) field.select = planSelection(node.selectionSet, child, fragments, depth + 1, budget);
+    if (node.selectionSet && isObjectType(child)) field.select = planSelection(node.selectionSet, child, fragments, depth + 1, budget, `${path}.${key}`);
     planned.push(field);
   }
   return merge(planned);

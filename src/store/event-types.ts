@@ -78,7 +78,10 @@ export class NameTaken extends Error {
 
 export async function create(tx: Tx, tenantId: string, fields: { name: string; description: string | null; schema: unknown }): Promise<EventType> {
   if (await tx.em.count(EventType, { tenant: tenantId, name: fields.name })) throw new NameTaken(fields.name);
-  const eventType = tx.em.create(EventType, { tenant: tx.em.getReference(Tenant, tenantId), ...fields });
+  // Stamped by the database's clock, not this process's: event schema names are taken in creation order, which must
+  // not depend on which process's clock is behind. Milliseconds, so the row holds exactly what the entity does.
+  const { rows } = await tx.query<{ now: Date }>(`select date_trunc('milliseconds', clock_timestamp()) as now`);
+  const eventType = tx.em.create(EventType, { tenant: tx.em.getReference(Tenant, tenantId), ...fields, createdAt: rows[0].now, updatedAt: rows[0].now });
   try {
     await tx.em.flush();
   } catch (error) {

@@ -92,3 +92,21 @@ test("a change is seen even when its updated_at is behind the latest one (anothe
   assert.doesNotMatch(sdl, /clockA/);
   assert.match(sdl, /clockB: ClockB!/);
 });
+
+test("a schema change that moves a later type's names warns about the queries written against them", async () => {
+  const t = await tenant(app, 'moved names');
+  await eventType(t, 'order', { type: 'object', properties: { id: { type: 'string' } } });
+  await eventType(t, 'order.created', { type: 'object', properties: { id: { type: 'string' } } });
+  const receiver = await startReceiver();
+  after(() => receiver.close());
+  const sub = await subscription(t, { url: receiver.url, eventTypes: ['order.created'], payloadQuery: 'subscription { orderCreated { ...f } } fragment f on OrderCreated { id }' });
+  const UPDATE_WARNED = 'mutation($input: EventTypeUpdateInput!) { eventTypeUpdate(input: $input) { warnings { field code message } userErrors { field code message } } }';
+  // `order` now has a nested object `created`: its type takes the name OrderCreated, and order.created's becomes OrderCreated_2.
+  const schema = { type: 'object', properties: { id: { type: 'string' }, created: { type: 'object', properties: { at: { type: 'string' } } } } };
+  const update = (await app.gql(UPDATE_WARNED, { input: { name: 'order', schema } }, t.key)).data.eventTypeUpdate;
+  assert.deepEqual(update.userErrors, []);
+  assert.match(await sdlOf(t.key), /orderCreated: OrderCreated_2!/);
+  assert.deepEqual(update.warnings.map((w: { field: string[]; code: string }) => [w.field, w.code]), [[['input', 'schema'], 'PAYLOAD_QUERY_AFFECTED']]);
+  assert.match(update.warnings[0].message, new RegExp(`webhook subscription ${sub.id} no longer matches the event schema`));
+  assert.match(update.warnings[0].message, /Fragment "f" cannot be spread here/);
+});

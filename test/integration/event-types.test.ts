@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { errorCode } from '../helpers/graphql.js';
+import { createEventType } from '../../src/api/management/event-types.js';
 
 const FIELDS = 'id name description schema archived archivedAt createdAt updatedAt';
 const CREATE = `mutation($input: EventTypeCreateInput!) { eventTypeCreate(input: $input) { eventType { ${FIELDS} } userErrors { field message code } } }`;
@@ -136,4 +137,24 @@ test('scopes: READ and ADMIN read, only ADMIN writes', async () => {
     assert.equal(errorCode(await app.gql(query, variables, read)), mutation ? 'FORBIDDEN' : undefined, `${name} with READ`);
     assert.equal(errorCode(await app.gql(query, variables, admin)), undefined, `${name} with ADMIN`);
   }
+});
+
+test("created_at comes from the database's clock, not the writing process's", async (t) => {
+  const { tenantId } = await app.createTenant('Clocks');
+  const { rows: [{ before }] } = await app.app.pool.query('select clock_timestamp() as before');
+  // This process's clock reads 2001: a type it creates still sorts after the ones the database saw created before.
+  t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2001, 0, 1) });
+  let created;
+  try {
+    created = await createEventType(app.app.services!.db, tenantId, { name: 'clock.checked' });
+  } finally {
+    t.mock.timers.reset();
+  }
+  const { rows: [row] } = await app.app.pool.query(
+    `select created_at as "createdAt", created_at between date_trunc('milliseconds', $2::timestamptz) and clock_timestamp() as "byDatabase"
+       from event_type where tenant_id = $1 and name = 'clock.checked'`,
+    [tenantId, before],
+  );
+  assert.equal(row.byDatabase, true, `created_at ${row.createdAt}, the database's clock read ${before} before`);
+  assert.equal(created.createdAt.toISOString(), new Date(row.createdAt).toISOString(), 'the entity answered holds what the row does');
 });

@@ -115,6 +115,9 @@ test('an invalid query, an event type the subscription does not receive, and an 
     ['query { eventTypes }', /subscription operations only/],
     [`subscription { orderCreated { ${Array.from({ length: 600 }, (_, i) => `a${i}: orderId`).join(' ')} } }`, /more than 500 fields/],
     [`subscription { orderCreated { orderId } } # ${'x'.repeat(17_000)}`, /longer than 16384 bytes/],
+    // A selection @skip leaves empty would deliver `{}`.
+    ['subscription { orderCreated { orderId @skip(if: true) } }', /selects no field of orderCreated: @skip or @include leaves out every field there/],
+    ['subscription { orderCreated { orderId customer { email @include(if: false) } } }', /selects no field of orderCreated\.customer/],
   ];
   const stored = async () => (await app.gql(COUNT, {}, t.key)).data.webhookSubscriptions.nodes.map((n: { id: string }) => n.id);
   const before = await stored();
@@ -179,6 +182,7 @@ test('the preview gives the filter verdict and the body that is then delivered',
     [{ eventType: 'order.legacy', payload: ORDER }, ['input', 'eventType'], 'ARCHIVED'],
     [{ eventType: 'order.created', payload: { ...ORDER, total: 'lots' } }, ['input', 'payload', 'total'], 'SCHEMA_MISMATCH'],
     [{ eventType: 'order.created', payload: ORDER, eventTypes: ['Order!'] }, ['input', 'eventTypes', '0'], 'INVALID_PATTERN'],
+    [{ eventType: 'order.created', payload: ORDER, payloadQuery: 'subscription { orderCreated { orderId @skip(if: true) } }' }, ['input', 'payloadQuery'], 'INVALID_PAYLOAD_QUERY'],
   ];
   for (const [input, field, code] of refused) {
     const result = (await app.gql(PREVIEW, { input }, t.key)).data.webhookSubscriptionPreview;

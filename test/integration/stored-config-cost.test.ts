@@ -162,7 +162,7 @@ test('payload queries whose fragments double at every level, or that nest past w
   const cases: [string, RegExp][] = [
     [doubling(16), /more than 500 fields/],
     [doubling(17), /more than 500 fields/],
-    [deep, /nests deeper than 16 levels/],
+    [deep, /nests braces and brackets deeper than 128 levels/],
   ];
   const PREVIEW = 'mutation($input: WebhookSubscriptionPreviewInput!) { webhookSubscriptionPreview(input: $input) { matches body userErrors { field code message } } }';
   for (const [payloadQuery, message] of cases) {

@@ -197,19 +197,55 @@ test('fragments that double at every level are refused at the field limit, not e
   assert.equal(skipped.ok, false);
 });
 
-test('a query nested deeper than the parser could follow is refused with the depth limit', () => {
+/** An object schema nesting `levels` objects deep: each level has `x` and, but the last, `c` (the next level). */
+function chain(levels: number): object {
+  return { type: 'object', properties: { x: { type: 'string' }, ...(levels > 1 ? { c: chain(levels - 1) } : {}) } };
+}
+
+/** `subscription { aB { … } }` selecting `levels` levels of `chain`, each level's fields inside an inline fragment when `inline`. */
+function nestedQuery(levels: number, inline: boolean): string {
+  const level = (n: number): string => {
+    const fields = n > 1 ? `x c { ${level(n - 1)} }` : 'x';
+    return inline ? `... @include(if: true) { ${fields} }` : fields;
+  };
+  return `subscription { aB { ${level(levels)} } }`;
+}
+
+test('a query nested deeper than the parser could follow is refused with the brace limit', () => {
   const schema = buildEventSchema([{ name: 'a.b', schema: { type: 'object', properties: { x: { type: 'string' } } } }]);
-  for (const levels of [18, 1500, 2400]) {
+  const braces = 'The payload query nests braces and brackets deeper than 128 levels, more than is parsed (selections nest at most 16).';
+  for (const levels of [128, 1500, 2400]) {
     const check = checkPayloadQuery(`subscription { aB ${'{ x '.repeat(levels)}${'}'.repeat(levels)} }`, schema, ['*']);
-    assert.deepEqual(check, { ok: false, message: 'The payload query nests deeper than 16 levels.' }, `${levels} levels`);
+    assert.deepEqual(check, { ok: false, message: braces }, `${levels} levels`);
   }
   // Values nest too (a directive's argument).
   const list = checkPayloadQuery(`subscription { aB { x @include(if: ${'['.repeat(2000)}${']'.repeat(2000)}) } }`, schema, ['*']);
-  assert.deepEqual(list, { ok: false, message: 'The payload query nests deeper than 16 levels.' });
+  assert.deepEqual(list, { ok: false, message: braces });
   // Braces in strings and comments are not nesting.
-  const commented = checkPayloadQuery(`subscription { aB { x } } # ${'{'.repeat(100)}`, schema, ['*']);
+  const commented = checkPayloadQuery(`subscription { aB { x } } # ${'{'.repeat(200)}`, schema, ['*']);
   assert.ok(commented.ok);
 });
+
+test('selections nest 16 levels at most; inline fragments add braces, not levels', () => {
+  const schema = buildEventSchema([{ name: 'a.b', schema: chain(20) }]);
+  for (const inline of [false, true]) {
+    for (const levels of [9, 16]) {
+      const check = checkPayloadQuery(nestedQuery(levels, inline), schema, ['*']);
+      assert.ok(check.ok, `${levels} levels${inline ? ', inline fragments' : ''}: ${check.ok ? '' : check.message}`);
+    }
+    assert.deepEqual(checkPayloadQuery(nestedQuery(17, inline), schema, ['*']), { ok: false, message: 'The payload query nests deeper than 16 levels.' });
+  }
+  // Nine levels with an inline fragment at each shape as nine levels.
+  const check = checkPayloadQuery(nestedQuery(9, true), schema, ['*']);
+  assert.ok(check.ok);
+  let data = shapePayload(check.plan['a.b']!, chainPayload(9), new WorkMeter(1000)) as { x: string; c?: unknown };
+  for (let n = 9; n > 1; n--) data = data.c as { x: string; c?: unknown };
+  assert.equal(data.x, 'x1');
+});
+
+function chainPayload(levels: number): object {
+  return { x: `x${levels}`, ...(levels > 1 ? { c: chainPayload(levels - 1) } : {}) };
+}
 
 test('a root field typed JSON, selected without a sub-selection, shapes to the whole payload', () => {
   const schema = buildEventSchema([{ name: 'user.signed_up' }, { name: 'a.b', schema: { type: 'object', properties: { x: { type: 'string' } } } }]);
@@ -253,4 +289,35 @@ test('an event type whose mapping would build more than 5,000 fields is JSON, an
   const fields = schema.getSubscriptionType()!.getFields();
   assert.equal(String(fields.wide.type), 'JSON!');
   assert.equal(String(fields.small.type), 'Small!');
+});
+
+test('a selection that @skip/@include leave without any field is refused: no plan holds an empty selection', () => {
+  const schema = buildEventSchema([{ name: 'order.created', schema: { type: 'object', properties: { id: { type: 'string' }, customer: { type: 'object', properties: { name: { type: 'string' } } } } } }]);
+  const cases: [string, string][] = [
+    ['subscription { orderCreated { id @skip(if: true) } }', 'orderCreated'],
+    ['subscription { orderCreated { ... on OrderCreated @include(if: false) { id } } }', 'orderCreated'],
+    ['subscription { orderCreated { ...F } } fragment F on OrderCreated { id @include(if: false) }', 'orderCreated'],
+    ['subscription { orderCreated { id who: customer { name @skip(if: true) } } }', 'orderCreated.who'],
+  ];
+  for (const [query, path] of cases) {
+    assert.deepEqual(
+      checkPayloadQuery(query, schema, ['*']),
+      { ok: false, message: `The payload query selects no field of ${path}: @skip or @include leaves out every field there. Select one, or leave out ${path} itself.` },
+      query,
+    );
+  }
+  // Skipping the field itself, or some of the fields, is fine.
+  const some = checkPayloadQuery('subscription { orderCreated { id customer @skip(if: true) { name } } }', schema, ['*']);
+  assert.deepEqual(some, { ok: true, plan: { 'order.created': [{ key: 'id', field: 'id' }] } });
+});
+
+test('typeNamesOf lists the type names each event type took, so a change that moves a later type\'s names shows', () => {
+  const at = (n: number) => new Date(Date.UTC(2026, 0, n));
+  const later = { name: 'order.created', schema: { type: 'object', properties: { customer: { type: 'object', properties: { id: { type: 'string' } } } } }, createdAt: at(2) };
+  const before = buildEventSchema([{ name: 'order', schema: { type: 'object', properties: { id: { type: 'string' } } }, createdAt: at(1) }, later]);
+  assert.deepEqual(before.typeNamesOf.get('order'), ['Order']);
+  assert.deepEqual(before.typeNamesOf.get('order.created'), ['OrderCreated', 'OrderCreatedCustomer']);
+  const after = buildEventSchema([{ name: 'order', schema: { type: 'object', properties: { created: { type: 'object', properties: { at: { type: 'string' } } } } }, createdAt: at(1) }, later]);
+  assert.deepEqual(after.typeNamesOf.get('order'), ['Order', 'OrderCreated']);
+  assert.deepEqual(after.typeNamesOf.get('order.created'), ['OrderCreated_2', 'OrderCreated_2Customer']);
 });

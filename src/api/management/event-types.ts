@@ -145,8 +145,10 @@ const MAX_CHECKED_QUERIES = 200;
  * The subscriptions whose saved payload query this change breaks: valid
  * against the event schema before, not after (a selected field removed or
  * renamed, the event type archived). Only queries selecting the changed type,
- * or a type whose root field the change renamed (names that camel-case alike
- * take turns at the plain name), can be affected, so only those are checked.
+ * or a type whose root field or type names the change moved (names that
+ * camel-case alike take turns at the plain name; a nested type the changed
+ * type now has can take a later type's name), can be affected, so only those
+ * are checked.
  * Their queries keep working on what remains; what is gone comes out null.
  */
 async function payloadQueryWarnings(
@@ -160,7 +162,8 @@ async function payloadQueryWarnings(
   const schemaBefore = buildEventSchema([...before, ...SYSTEM_EVENT_TYPES]);
   const schemaAfter = buildEventSchema([...after, ...SYSTEM_EVENT_TYPES]);
   const renamed = [...schemaBefore.fieldOf].filter(([eventType, rootField]) => schemaAfter.fieldOf.get(eventType) !== rootField).map(([eventType]) => eventType);
-  const candidates = await webhookSubscriptions.withPayloadQueriesSelecting(tx, tenantId, [...new Set([changed, ...renamed])], MAX_CHECKED_QUERIES + 1);
+  const retyped = [...schemaBefore.typeNamesOf].filter(([eventType, names]) => !sameNames(names, schemaAfter.typeNamesOf.get(eventType))).map(([eventType]) => eventType);
+  const candidates = await webhookSubscriptions.withPayloadQueriesSelecting(tx, tenantId, [...new Set([changed, ...renamed, ...retyped])], MAX_CHECKED_QUERIES + 1);
   const warnings: Warning[] = [];
   for (const subscription of candidates.slice(0, MAX_CHECKED_QUERIES)) {
     if (!checkPayloadQuery(subscription.payloadQuery, schemaBefore, subscription.eventTypes).ok) continue;
@@ -176,8 +179,12 @@ async function payloadQueryWarnings(
     warnings.push({
       field,
       code: 'PAYLOAD_QUERY_AFFECTED',
-      message: `More than ${MAX_CHECKED_QUERIES} webhook subscriptions have a payload query selecting the changed event type; the ones after ${candidates[MAX_CHECKED_QUERIES - 1].id} (by id) were not checked.`,
+      message: `More than ${MAX_CHECKED_QUERIES} webhook subscriptions have a payload query selecting the changed event type or one whose names it moved; the ones after ${candidates[MAX_CHECKED_QUERIES - 1].id} (by id) were not checked.`,
     });
   }
   return warnings;
+}
+
+function sameNames(a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((name, i) => name === b[i]);
 }

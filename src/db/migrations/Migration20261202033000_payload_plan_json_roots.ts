@@ -4,8 +4,12 @@ import { Migration } from '@mikro-orm/migrations';
  * Stored payload plans gave a root field of type `JSON` (selected without a
  * sub-selection) an empty projection, `[]`, which shaped its deliveries to
  * `{}`; such a root field is now `null`: the whole payload. Only entries that
- * are `[]` change (a query whose every field was skipped gave one too; it
- * selected nothing, and now delivers the payload whole). Deliveries already
+ * are `[]` change. The one other query that stored `[]` is one whose every
+ * field of the event type is skipped (`orderCreated { id @skip(if: true) }`):
+ * it selected nothing and now delivers the payload whole. Compiling refuses
+ * such a query now, so no compile gives `[]` again and a migrated plan is never
+ * turned back: a save that compiles the stored query again (new `eventTypes`
+ * under it) is refused until its selection names a field. Deliveries already
  * made keep their bodies.
  */
 export const PAYLOAD_PLAN_JSON_ROOTS_SQL = `update "webhook_subscription" set "payload_plan" = (

@@ -25,6 +25,7 @@ export class EventType {
   @Property({ type: 'timestamptz', nullable: true })
   archivedAt?: Date | null;
 
+  /** The store's `create` stamps it with the database's clock: event schema names follow creation order. */
   @Property({ type: 'timestamptz' })
   createdAt: Date & Opt = new Date();
 
