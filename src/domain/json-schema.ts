@@ -33,6 +33,8 @@ const ajv = new Ajv({
   // optimizer passes grow faster than linearly with nesting; skip them.
   inlineRefs: false,
   code: { regExp: re2, optimize: false },
+  // A payload's own properties only: `constructor` or `toString` in a schema must not see Object.prototype's.
+  ownProperties: true,
   // Formats we check; unknown ones are ignored (strict: false).
   formats: {
     'date-time': (s: string) => /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)),

@@ -85,3 +85,12 @@ test('deeply nested subschemas are refused before ajv recurses over them', () =>
   assert.match(deep?.message ?? '', /nested more than 64 deep/);
   assert.deepEqual(deep?.path, Array.from({ length: MAX_SCHEMA_DEPTH + 1 }, () => ['properties', 'a']).flat());
 });
+
+test("properties named like Object.prototype's are the payload's own or absent, never inherited", () => {
+  const typed = { type: 'object', properties: { constructor: { type: 'string' }, hasOwnProperty: { type: 'string' } } };
+  assert.deepEqual(validatePayload(typed, {}), { ok: true });
+  assert.equal(validatePayload(typed, { constructor: 1 }).ok, false);
+  const required = { type: 'object', required: ['toString'] };
+  assert.equal(validatePayload(required, {}).ok, false);
+  assert.deepEqual(validatePayload(required, { toString: 'x' }), { ok: true });
+});
