@@ -170,7 +170,8 @@ class Closures {
   private resolve(ref: string, at: string[]): Node {
     const segments = decodePointer(ref);
     let target: unknown = this.root;
-    for (const segment of segments ?? []) target = isNode(target) || Array.isArray(target) ? (target as Record<string, unknown>)[segment] : undefined;
+    // Own keys only: `#/properties/__proto__` names nothing in the document.
+    for (const segment of segments ?? []) target = (isNode(target) || Array.isArray(target)) && Object.hasOwn(target, segment) ? (target as Record<string, unknown>)[segment] : undefined;
     const node = segments ? asNode(target) : undefined;
     if (!node) throw new Refused({ path: at, message: `Only $refs to a subschema of this document ("#/definitions/name") are supported; "${ref.slice(0, 100)}" is not one.` });
     return node;

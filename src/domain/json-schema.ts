@@ -122,11 +122,14 @@ function compile(schema: unknown, text: string): Compiled {
     // Stored before the limits: compiling could stall; validatePayload refuses every payload.
     compiled = { validate: neverRun, plan: undefined, problem: shape };
   } else {
-    const validate = ajv.compile(schema as object);
-    // ajv keeps compiled schemas by identity; we cache by text ourselves.
-    ajv.removeSchema(schema as object);
+    // Analysed first: a $ref that loops back to its own value is refused here, by name, before ajv recurses on it.
     const analysis = typeof schema === 'boolean' ? { plan: { cost: () => 1 } } : analyseSchema(schema);
-    compiled = 'plan' in analysis ? { validate, plan: analysis.plan, problem: undefined } : { validate: neverRun, plan: undefined, problem: analysis.problem };
+    if ('plan' in analysis) {
+      const validate = ajv.compile(schema as object);
+      // ajv keeps compiled schemas by identity; we cache by text ourselves.
+      ajv.removeSchema(schema as object);
+      compiled = { validate, plan: analysis.plan, problem: undefined };
+    } else compiled = { validate: neverRun, plan: undefined, problem: analysis.problem };
   }
   cache.set(text, compiled);
   return compiled;

@@ -56,7 +56,7 @@ test('each userError code of event types', async () => {
     [{ name: 'Order.Created' }, 'INVALID_EVENT_TYPE_NAME', ['input', 'name']],
     [{ name: 'order.*' }, 'INVALID_EVENT_TYPE_NAME', ['input', 'name']],
     [{ name: 'a.b', schema: { type: 'nope' } }, 'INVALID_SCHEMA', ['input', 'schema', 'type']],
-    [{ name: 'a.b', schema: { $ref: 'https://example.com/s.json' } }, 'INVALID_SCHEMA', ['input', 'schema']],
+    [{ name: 'a.b', schema: { $ref: 'https://example.com/s.json' } }, 'INVALID_SCHEMA', ['input', 'schema', '$ref']],
     [{ name: 'a.b', schema: [1] }, 'INVALID_SCHEMA', ['input', 'schema']],
     [{ name: 'a.b', description: 'x'.repeat(1001) }, 'TOO_LARGE', ['input', 'description']],
   ];

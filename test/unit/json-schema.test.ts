@@ -94,3 +94,15 @@ test("properties named like Object.prototype's are the payload's own or absent, 
   assert.equal(validatePayload(required, {}).ok, false);
   assert.deepEqual(validatePayload(required, { toString: 'x' }), { ok: true });
 });
+
+test('a $ref to itself, or to a key the document does not own, is refused by name before ajv compiles it', () => {
+  assert.deepEqual(jsonSchemaProblem({ type: 'object', properties: { a: { $ref: '#/properties/a' } } }), {
+    path: ['properties', 'a'],
+    message: 'A $ref leads back to a schema of the same value: validating would never end.',
+  });
+  for (const ref of ['#/properties/__proto__', '#/definitions/constructor']) {
+    const problem = jsonSchemaProblem({ type: 'object', properties: { c: { $ref: ref } } });
+    assert.deepEqual(problem?.path, ['properties', 'c', '$ref'], ref);
+    assert.match(problem!.message, /Only \$refs to a subschema of this document/);
+  }
+});
