@@ -91,28 +91,28 @@ export async function withUserErrors<T extends { userErrors: UserError[] }>(body
 }
 
 export interface ErrorFormatting {
-  /** Hide internal messages and stack traces (`NODE_ENV=production`). */
-  production: boolean;
+  /** Hide internal messages and stack traces (unless `NODE_ENV=development`). */
+  hideDetails: boolean;
   log: Logger;
 }
 
 /**
  * How every GraphQL error leaves hookgraph, over HTTP (Apollo's `formatError`)
  * and graphql-ws (formatSocketErrors): an INTERNAL_SERVER_ERROR (an error we
- * did not raise with a code) is logged with its cause and, in production,
+ * did not raise with a code) is logged with its cause and, unless NODE_ENV=development,
  * answered as "Internal server error" with only its code, path and locations.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown, { production, log }: ErrorFormatting): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error: unknown, { hideDetails, log }: ErrorFormatting): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (code !== 'INTERNAL_SERVER_ERROR') return formatted;
   log.error('unexpected error in a GraphQL operation', { err: (error as { originalError?: unknown }).originalError ?? error, path: formatted.path });
-  if (production) return { message: 'Internal server error', extensions: { code }, path: formatted.path, locations: formatted.locations };
+  if (hideDetails) return { message: 'Internal server error', extensions: { code }, path: formatted.path, locations: formatted.locations };
   return formatted;
 }
 
 /** graphql-ws errors, formatted as over HTTP. */
 export function formatSocketErrors(errors: readonly GraphQLError[], options: ErrorFormatting): GraphQLFormattedError[] {
-  return errors.map((error) => formatError(asApolloPresents(error, options.production), error, options));
+  return errors.map((error) => formatError(asApolloPresents(error, options.hideDetails), error, options));
 }
 
 /** A graphql-ws result, its errors formatted as over HTTP. */
@@ -124,11 +124,11 @@ export function formatSocketResult(result: ExecutionResult, options: ErrorFormat
 /**
  * An error as Apollo hands it to formatError over HTTP: a missing code filled
  * in as Apollo fills it, `extensions.http` (a status for HTTP) dropped, the
- * stack trace added outside production.
+ * stack trace added only with NODE_ENV=development.
  */
-function asApolloPresents(error: GraphQLError, production: boolean): GraphQLFormattedError {
+function asApolloPresents(error: GraphQLError, hideDetails: boolean): GraphQLFormattedError {
   const { http: _http, ...extensions }: Record<string, unknown> = { ...error.extensions, code: error.extensions.code ?? missingCode(error) };
-  if (!production) extensions.stacktrace = error.stack?.split('\n');
+  if (!hideDetails) extensions.stacktrace = error.stack?.split('\n');
   return { ...error.toJSON(), extensions };
 }
 

@@ -59,7 +59,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   const server = http.createServer(app);
 
   /** One formatter for HTTP and graphql-ws: the same codes, the same masking. */
-  const formatting: ErrorFormatting = { production: config.production, log };
+  const formatting: ErrorFormatting = { hideDetails: config.hideErrorDetails, log };
 
   // noServer: upgrades are routed here by hand, so the WebSocket server does not re-emit the HTTP
   // server's errors (EADDRINUSE is reported once, by listen() below).
@@ -162,7 +162,7 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
     schema,
     validationRules: limitRules,
     documentStore: new DocumentCache(),
-    includeStacktraceInErrorResponses: !config.production,
+    includeStacktraceInErrorResponses: !config.hideErrorDetails,
     // Callers with a key may introspect; introspectionNeedsKey refuses anonymous ones.
     introspection: true,
     // main.ts owns the signals and stops everything in order.

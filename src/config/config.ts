@@ -65,8 +65,8 @@ export interface Config {
   readonly subscriptionInFlight: number;
   /** Live updates buffered per GraphQL subscription before its client is dropped as too slow (close 1013). `HOOKGRAPH_LIVE_BUFFER`, default 10000. */
   readonly liveBufferSize: number;
-  /** `production` hides stack traces and internal messages. `NODE_ENV`. */
-  readonly production: boolean;
+  /** Error answers carry internal messages and stack traces only with `NODE_ENV=development`; hidden otherwise (unset included). */
+  readonly hideErrorDetails: boolean;
   /** `debug`, `info`, `warn`, `error`. `HOOKGRAPH_LOG_LEVEL`, default info. */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /**
@@ -234,7 +234,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     workerInFlight: integer(env, 'HOOKGRAPH_WORKER_IN_FLIGHT', 500, 1, 100_000),
     subscriptionInFlight: integer(env, 'HOOKGRAPH_SUBSCRIPTION_IN_FLIGHT', 64, 1, 100_000),
     liveBufferSize: integer(env, 'HOOKGRAPH_LIVE_BUFFER', 10_000, 1, 1_000_000),
-    production: value(env, 'NODE_ENV') === 'production',
+    hideErrorDetails: value(env, 'NODE_ENV') !== 'development',
     logLevel: logLevel(env),
     tracing: tracing(env),
   };

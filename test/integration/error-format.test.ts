@@ -16,9 +16,9 @@ function collectingLogger() {
   return { log, lines };
 }
 
-async function started(nodeEnv: 'production' | 'development') {
+async function started(nodeEnv: 'production' | 'development' | undefined) {
   const { log, lines } = collectingLogger();
-  const app = await startTestApp({ label: `error_format_${nodeEnv}`, role: 'api', env: { NODE_ENV: nodeEnv }, log });
+  const app = await startTestApp({ label: `error_format_${nodeEnv ?? 'unset'}`, role: 'api', env: nodeEnv ? { NODE_ENV: nodeEnv } : {}, log });
   const t = await tenant(app);
   await eventType(t, 'order.created');
   const readKey = (await app.createKey(t.key, ['READ'])).key;
@@ -70,6 +70,19 @@ test('production: an internal error is masked, coded and logged alike over HTTP 
   assert.equal(logged.length, 2, 'one log line per transport');
   for (const line of logged) assert.match(JSON.stringify(line.err), /injected failure/);
   assert.doesNotMatch(JSON.stringify(ws), /injected failure/);
+});
+
+test('NODE_ENV unset: internal errors are masked and no answer carries a stack trace (only development shows them)', async () => {
+  const { app, adminKey } = await started(undefined);
+  const { http, ws } = await failingInserts(app, () => bothWays(app, adminKey, PUBLISH, PUBLISH_INPUT));
+  assert.equal(http.errors?.[0]?.message, 'Internal server error');
+  assert.equal(ws.errors?.[0]?.message, 'Internal server error');
+  const unauthenticated = await app.gql('{ viewer { tenant { name } } }', undefined, undefined);
+  const invalid = await app.gql('{ nope }', undefined, adminKey);
+  for (const answer of [http, ws, unauthenticated, invalid]) {
+    assert.ok(answer.errors?.length, JSON.stringify(answer));
+    for (const error of answer.errors!) assert.equal(error.extensions?.stacktrace, undefined, JSON.stringify(error));
+  }
 });
 
 test('production: user-facing errors carry the same message and code over HTTP and graphql-ws', async () => {
