@@ -197,6 +197,12 @@ export async function enabledForFanOut(db: Sql, tenantId: string): Promise<FanOu
   return rows;
 }
 
+/** Whether any of the tenant's subscriptions has a payload query (an event type change without any has nothing to warn about). */
+export async function anyWithPayloadQuery(db: Sql, tenantId: string): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>('select exists (select 1 from webhook_subscription where tenant_id = $1 and payload_query is not null) as found', [tenantId]);
+  return rows[0].found;
+}
+
 /** The first `limit` (by id) of the tenant's subscriptions whose payload query selects one of these event types (a key of the stored plan), for the warnings of an event type change. */
 export async function withPayloadQueriesSelecting(db: Sql, tenantId: string, eventTypeNames: readonly string[], limit: number): Promise<{ id: string; eventTypes: string[]; payloadQuery: string }[]> {
   const { rows } = await db.query<{ id: string; eventTypes: string[]; payloadQuery: string }>(

@@ -159,6 +159,8 @@ async function payloadQueryWarnings(
   after: readonly EventTypeSource[],
   field: string[],
 ): Promise<Warning[]> {
+  // Building the two schemas is the cost; a tenant without payload queries skips it.
+  if (!(await webhookSubscriptions.anyWithPayloadQuery(tx, tenantId))) return [];
   const schemaBefore = buildEventSchema([...before, ...SYSTEM_EVENT_TYPES]);
   const schemaAfter = buildEventSchema([...after, ...SYSTEM_EVENT_TYPES]);
   const renamed = [...schemaBefore.fieldOf].filter(([eventType, rootField]) => schemaAfter.fieldOf.get(eventType) !== rootField).map(([eventType]) => eventType);
