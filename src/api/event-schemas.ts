@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { buildEventSchema, type EventSchema } from '../domain/event-schema.js';
 import { SYSTEM_EVENT_TYPES } from '../domain/operational-events.js';
-import type { Db } from '../store/db.js';
+import type { Db, Sql } from '../store/db.js';
 import * as eventTypes from '../store/event-types.js';
 
 /**
@@ -21,12 +21,17 @@ export class EventSchemas {
 
   constructor(private readonly db: Db) {}
 
-  async forTenant(tenantId: string): Promise<EventSchema> {
-    const version = await eventTypes.schemaVersion(this.db, tenantId);
+  /**
+   * The tenant's event schema, read through `sql`: inside a transaction pass
+   * it, so the reads run on its connection rather than waiting for a second
+   * one from the pool while holding the first.
+   */
+  async forTenant(tenantId: string, sql: Sql = this.db): Promise<EventSchema> {
+    const version = await eventTypes.schemaVersion(sql, tenantId);
     const cached = this.cache.get(tenantId);
     if (cached?.version === version) return cached.eventSchema;
     // hookgraph's own event types are part of every tenant's schema, so payload queries can shape them too.
-    const eventSchema = buildEventSchema([...(await eventTypes.forEventSchema(this.db, tenantId)), ...SYSTEM_EVENT_TYPES]);
+    const eventSchema = buildEventSchema([...(await eventTypes.forEventSchema(sql, tenantId)), ...SYSTEM_EVENT_TYPES]);
     this.cache.set(tenantId, { version, eventSchema });
     return eventSchema;
   }

@@ -45,7 +45,7 @@ export interface Config {
   readonly maxSocketsPerKey: number;
   /**
    * PostgreSQL connections one process opens at most, besides its LISTEN
-   * connections (see `connectionBudget`). `HOOKGRAPH_DB_CONNECTIONS`, default 30.
+   * connections (see `connectionBudget`). `HOOKGRAPH_DB_CONNECTIONS`, default 30, at least 6.
    */
   readonly dbConnections: number;
   /** Deliveries fetched per pg-boss batch. `HOOKGRAPH_WORKER_BATCH_SIZE`, default 100. */
@@ -228,7 +228,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxPayloadBytes,
     maxResponseBytes: maxResponseBytes(env, maxPayloadBytes),
     maxSocketsPerKey: integer(env, 'HOOKGRAPH_MAX_SOCKETS_PER_KEY', 20, 1, 10_000),
-    dbConnections: integer(env, 'HOOKGRAPH_DB_CONNECTIONS', 30, 4, 1000),
+    dbConnections: integer(env, 'HOOKGRAPH_DB_CONNECTIONS', 30, 6, 1000),
     workerBatchSize: integer(env, 'HOOKGRAPH_WORKER_BATCH_SIZE', 100, 1, 1000),
     workerConcurrency: integer(env, 'HOOKGRAPH_WORKER_CONCURRENCY', 4, 1, 64),
     workerInFlight: integer(env, 'HOOKGRAPH_WORKER_IN_FLIGHT', 500, 1, 100_000),

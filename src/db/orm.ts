@@ -43,7 +43,10 @@ export async function createOrm({ url, poolSize = 20, debug = false }: OrmOption
  * which every hookgraph statement and transaction uses, and pg-boss's own,
  * which only fetches, completes and maintains jobs (its connections skip the
  * WAL flush on commit, see `startBoss`, so it cannot share the first). A
- * third goes to pg-boss, at least 2.
+ * third goes to pg-boss, at least 2. The configured minimum (6) leaves
+ * MikroORM 4: a transaction never waits for a second connection of its pool
+ * (reads it needs run on its own), and with 4 a few concurrent transactions
+ * and the reads beside them still make progress.
  */
 export function connectionBudget(total: number): { orm: number; queue: number } {
   const queue = Math.max(2, Math.floor(total / 3));

@@ -100,6 +100,16 @@ export interface EventTypeChanges {
 }
 
 /** Changes the tenant's event type of this name; undefined when there is none. */
+/**
+ * Locks the tenant's event type of this name until `tx` ends (false: there is
+ * none): a change takes it before reading anything, so two changes of one
+ * type run one after the other and the second reads what the first committed.
+ */
+export async function lockByName(tx: Tx, tenantId: string, name: string): Promise<boolean> {
+  const { rows } = await tx.query('select 1 from event_type where tenant_id = $1 and name = $2 for no key update', [tenantId, name]);
+  return rows.length > 0;
+}
+
 export async function update(tx: Tx, tenantId: string, name: string, changes: EventTypeChanges): Promise<EventType | undefined> {
   const eventType = await tx.em.findOne(EventType, { tenant: tenantId, name });
   if (!eventType) return undefined;

@@ -329,10 +329,10 @@ export interface HealthChanges {
  * (first failure of a streak, failures counted while the circuit is closed,
  * first success after failures, at most one success stamp per second), so a
  * busy healthy subscription's row is not a lock hot spot; the rows are locked
- * in id order. Announces every status and circuit change, and sets
- * `updated_at` with each (the live resync after a reconnect re-reads by it);
- * a failure only counted leaves it alone, so the hot path does not change the
- * fan-out version. Returns the circuits opened and closed and the
+ * in id order. Announces every status and circuit change; a status change
+ * sets `updated_at`, a circuit change only `circuit_changed_at` (the live
+ * resync after a reconnect re-reads by both), so the circuit never changes
+ * the fan-out version. Returns the circuits opened and closed and the
  * subscriptions disabled.
  */
 export async function recordHealth(tx: Tx, health: HealthReport, policy: HealthPolicy): Promise<HealthChanges> {
@@ -345,7 +345,7 @@ export async function recordHealth(tx: Tx, health: HealthReport, policy: HealthP
       `update webhook_subscription s
           set last_success_at = now(), failing_since = null, consecutive_failures = 0, circuit_opened_at = null, circuit_next_probe_at = null,
               circuit_probe_until = null, circuit_probe_delivery_id = null, circuit_probes = 0,
-              updated_at = case when l.was_open then now() else s.updated_at end
+              circuit_changed_at = case when l.was_open then now() else s.circuit_changed_at end
          from (select id, circuit_opened_at is not null as was_open from webhook_subscription
                 where id = any($1::uuid[])
                   and (failing_since is not null or consecutive_failures > 0 or circuit_opened_at is not null
@@ -366,7 +366,7 @@ export async function recordHealth(tx: Tx, health: HealthReport, policy: HealthP
               circuit_opened_at = case when c.opens then now() else s.circuit_opened_at end,
               circuit_next_probe_at = case when c.opens then now() + $4::int * interval '1 millisecond' else s.circuit_next_probe_at end,
               circuit_probes = case when c.opens then 0 else s.circuit_probes end,
-              updated_at = case when c.opens then now() else s.updated_at end
+              circuit_changed_at = case when c.opens then now() else s.circuit_changed_at end
          from (select l.id, l.failures + x.n as failures, l.closed and $3::int > 0 and l.enabled and l.failures + x.n >= $3::int as opens
                  from (select id, consecutive_failures as failures, circuit_opened_at is null as closed, status = 'ENABLED' as enabled
                          from webhook_subscription where id = any($1::uuid[]) order by id for no key update) l
@@ -385,7 +385,7 @@ export async function recordHealth(tx: Tx, health: HealthReport, policy: HealthP
     const { rows } = await tx.query<{ id: string; tenantId: string; status: string }>(
       `update webhook_subscription s
           set circuit_probes = s.circuit_probes + 1, circuit_probe_until = null, circuit_probe_delivery_id = null,
-              circuit_next_probe_at = greatest(s.circuit_next_probe_at, now() + $3::int * interval '1 millisecond'), updated_at = now()
+              circuit_next_probe_at = greatest(s.circuit_next_probe_at, now() + $3::int * interval '1 millisecond'), circuit_changed_at = now()
          from unnest($1::uuid[], $2::uuid[]) as x(id, delivery_id)
         where s.id = x.id and s.circuit_probe_delivery_id = x.delivery_id and s.circuit_opened_at is not null
         returning s.id, s.tenant_id as "tenantId", s.status`,
@@ -446,7 +446,7 @@ export type CircuitRow = Required<CircuitColumns>;
  * (concurrent claims wait for the row and then see the lease taken).
  * The winner holds the lease for `leaseMs` and sets the time of the probe
  * after it, should it fail (the wait doubled); announced (HALF_OPEN), with
- * `updated_at` set (see recordHealth).
+ * `circuit_changed_at` set (see recordHealth).
  * Returns the subscriptions whose probe was taken, with that next probe time.
  */
 export async function takeProbes(tx: Tx, probes: readonly { id: string; deliveryId: string }[], policy: CircuitPolicy): Promise<Map<string, Date>> {
@@ -455,7 +455,7 @@ export async function takeProbes(tx: Tx, probes: readonly { id: string; delivery
     `update webhook_subscription s
         set circuit_probe_until = now() + $3::int * interval '1 millisecond', circuit_probe_delivery_id = x.delivery_id,
             circuit_next_probe_at = now() + least($5::float8, $4::float8 * power(2, least(s.circuit_probes + 1, 40))) * interval '1 millisecond',
-            updated_at = now()
+            circuit_changed_at = now()
        from unnest($1::uuid[], $2::uuid[]) as x(id, delivery_id)
       where s.id = x.id and s.circuit_opened_at is not null and s.circuit_next_probe_at <= now()
         and (s.circuit_probe_until is null or s.circuit_probe_until <= now())
@@ -517,10 +517,11 @@ export async function storeSeals(tx: Tx, row: SealedColumns): Promise<void> {
   ]);
 }
 
-/** Live resync: subscriptions changed since `since`, as announcements. */
+/** Live resync: subscriptions changed (or whose circuit changed) since `since`, as announcements. */
 export async function changedSince(db: Sql, since: Date, limit: number): Promise<LiveMessage[]> {
   const { rows } = await db.query<{ id: string; tenantId: string; status: string }>(
-    `select id, tenant_id as "tenantId", status from webhook_subscription where updated_at >= $1 order by updated_at, id limit ${Number(limit)}`,
+    `select id, tenant_id as "tenantId", status from webhook_subscription where updated_at >= $1 or circuit_changed_at >= $1
+      order by greatest(updated_at, circuit_changed_at), id limit ${Number(limit)}`,
     [since],
   );
   return rows.map((r) => subscriptionChanged(r, r.status));

@@ -257,9 +257,10 @@ test('two finished attempts of one delivery in one group commit get their own nu
       result: { startedAt: new Date(startedAt.getTime() + 100), durationMs: 50, status: 500, errorKind: 'HTTP_STATUS', error: 'HTTP 500' },
       outcome: { status: DeliveryStatus.RETRYING, nextAttemptAt: new Date(Date.now() + 3_600_000), nextScheduleIndex: 1, subscription: 'failure', lastError: 'HTTP 500' },
     };
-    // The re-run finished first; the first run, which finished last, is the outcome.
+    // The re-run finished first; the first run, which finished last, is the outcome. Given in start order (not
+    // finish order), so only ordering by finish time numbers and decides them right.
     const recorded = await services.db.transaction((tx) =>
-      recordAttempts(tx, [rerun, first], { disableAfterMs: services.config.disableAfterMs, circuit: circuitPolicy(services.config) }),
+      recordAttempts(tx, [first, rerun], { disableAfterMs: services.config.disableAfterMs, circuit: circuitPolicy(services.config) }),
     );
     assert.deepEqual(recorded.applied.map((a) => [a.attempt.outcome.status, a.attemptNumber]), [['SUCCEEDED', 2]]);
     const read = (await app.gql(DELIVERY, { id: pending.id }, t.key)).data.delivery;

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pg from 'pg';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { errorCode } from '../helpers/graphql.js';
 import { createEventType } from '../../src/api/management/event-types.js';
+import { eventually, subscription, tenant } from '../helpers/webhooks.js';
 
 const FIELDS = 'id name description schema archived archivedAt createdAt updatedAt';
 const CREATE = `mutation($input: EventTypeCreateInput!) { eventTypeCreate(input: $input) { eventType { ${FIELDS} } userErrors { field message code } } }`;
@@ -157,4 +159,37 @@ test("created_at comes from the database's clock, not the writing process's", as
   );
   assert.equal(row.byDatabase, true, `created_at ${row.createdAt}, the database's clock read ${before} before`);
   assert.equal(created.createdAt.toISOString(), new Date(row.createdAt).toISOString(), 'the entity answered holds what the row does');
+});
+
+test('two concurrent changes of one event type: the second compares against what the first committed', async () => {
+  const t = await tenant(app, 'Concurrent changes');
+  const withNote = { type: 'object', properties: { orderId: { type: 'string' }, note: { type: 'string' } } };
+  const withoutNote = { type: 'object', properties: { orderId: { type: 'string' } } };
+  assert.deepEqual((await create({ name: 'order.created', schema: withNote }, t.key)).userErrors, []);
+  const sub = await subscription(t, { url: 'http://127.0.0.1:9/hook', eventTypes: ['order.created'], payloadQuery: 'subscription { orderCreated { note } }' });
+  const CHANGE = 'mutation($input: EventTypeUpdateInput!) { eventTypeUpdate(input: $input) { warnings { code message } userErrors { code } } }';
+  // The row is held by another transaction until both changes are waiting, so both start before either commits.
+  const holder = new pg.Client({ connectionString: app.db.url });
+  await holder.connect();
+  try {
+    await holder.query('begin');
+    await holder.query('select 1 from event_type where tenant_id = $1 and name = $2 for update', [t.tenantId, 'order.created']);
+    const changes = [1, 2].map(() => app.gql(CHANGE, { input: { name: 'order.created', schema: withoutNote } }, t.key));
+    await eventually(
+      // Read outside the holding transaction (which would see one snapshot of pg_stat_activity).
+      async () => (await app.app.pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0].n >= 2,
+      10_000,
+      'both changes to wait for the row',
+    );
+    await holder.query('commit');
+    const results = await Promise.all(changes);
+    for (const r of results) assert.deepEqual(r.data!.eventTypeUpdate.userErrors, []);
+    // Only the change that removed `note` broke the query; the other found it gone already.
+    const warned = results.flatMap((r) => r.data!.eventTypeUpdate.warnings);
+    assert.equal(warned.length, 1, JSON.stringify(warned));
+    assert.equal(warned[0].code, 'PAYLOAD_QUERY_AFFECTED');
+    assert.match(warned[0].message, new RegExp(sub.id));
+  } finally {
+    await holder.end();
+  }
 });

@@ -133,8 +133,11 @@ test('a circuit that opens while the listener is down reaches webhookSubscriptio
   const t = await tenant(app);
   await eventType(t, 'order.created');
   const { id } = await subscription(t, { url: 'http://127.0.0.1:9/hook', eventTypes: ['order.created'] });
-  // Last changed long before the listener goes away (beyond the resync's margin for clock skew).
+  // Last changed long before the listener goes away (beyond the resync's margin for clock skew): the resync can find it only by its circuit's change.
   await withClient((c) => c.query(`update webhook_subscription set updated_at = now() - interval '1 hour' where id = $1`, [id]));
+  const updatedAt = async () => (await t.app.gql('query($id: ID!) { webhookSubscription(id: $id) { updatedAt } }', { id }, t.key)).data.webhookSubscription.updatedAt;
+  const updatedAtBefore = await updatedAt();
+  const versionBefore = await webhookSubscriptions.version(db, t.tenantId);
   const connects = live.listener.connects;
   const client = wsClient(app.url, t.key);
   after(() => client.dispose());
@@ -153,4 +156,9 @@ test('a circuit that opens while the listener is down reaches webhookSubscriptio
   assert.equal(update.webhookSubscriptionUpdated.circuit.state, 'OPEN');
   assert.equal(live.listener.connects, connects + 1);
   updates.dispose();
+  // The circuit is not a change of the subscription: neither its updatedAt nor the fan-out version moves.
+  assert.equal(await updatedAt(), updatedAtBefore);
+  assert.equal(await webhookSubscriptions.version(db, t.tenantId), versionBefore);
+  const stamped = await withClient((c) => c.query(`select circuit_changed_at > now() - interval '1 minute' as recent from webhook_subscription where id = $1`, [id]));
+  assert.equal(stamped.rows[0].recent, true);
 });

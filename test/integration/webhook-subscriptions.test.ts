@@ -230,3 +230,40 @@ test('scopes: READ and ADMIN read, only ADMIN writes', async () => {
     assert.equal(errorCode(await app.gql(query, variables, admin)), undefined, `${name} with ADMIN`);
   }
 });
+
+test('at the smallest HOOKGRAPH_DB_CONNECTIONS, concurrent updates with a payload query all complete', async () => {
+  // The ORM pool then has 4 connections: an update that read the event schema on a second one while holding its
+  // transaction's would wait forever once 4 of them ran at once.
+  const small = await startTestApp({ label: 'subscriptions_small_pool', env: { HOOKGRAPH_DB_CONNECTIONS: '6' } });
+  try {
+    const { adminKey } = await small.createTenant('Small pool');
+    const typed = await small.gql(
+      'mutation($input: EventTypeCreateInput!) { eventTypeCreate(input: $input) { userErrors { code } } }',
+      { input: { name: 'order.created', schema: { type: 'object', properties: { orderId: { type: 'string' }, note: { type: 'string' } } } } },
+      adminKey,
+    );
+    assert.deepEqual(typed.data!.eventTypeCreate.userErrors, []);
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const created = await small.gql(CREATE, { input: { url: target, eventTypes: ['order.created'] } }, adminKey);
+      ids.push(created.data!.webhookSubscriptionCreate.webhookSubscription.id);
+    }
+    const query = 'subscription { orderCreated { orderId } }';
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the concurrent updates did not complete within 30 s')), 30_000)));
+    try {
+      const results = await Promise.race([Promise.all(ids.map((id) => small.gql(UPDATE, { input: { id, payloadQuery: query } }, adminKey))), stuck]);
+      for (const result of results) {
+        assert.deepEqual(result.data!.webhookSubscriptionUpdate.userErrors, [], JSON.stringify(result));
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    for (const id of ids) {
+      const one = await small.gql('query($id: ID!) { webhookSubscription(id: $id) { payloadQuery } }', { id }, adminKey);
+      assert.equal(one.data!.webhookSubscription.payloadQuery, query);
+    }
+  } finally {
+    await small.stop();
+  }
+});

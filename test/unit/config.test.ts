@@ -38,7 +38,7 @@ test('defaults match the documented table', () => {
 
 test("one connection budget per process: two thirds for hookgraph's pool, a third (at least 2) for pg-boss's", () => {
   assert.deepEqual(connectionBudget(loadConfig({}, '/srv/app').dbConnections), { orm: 20, queue: 10 });
-  assert.deepEqual(connectionBudget(loadConfig({ HOOKGRAPH_DB_CONNECTIONS: '4' }, '/srv/app').dbConnections), { orm: 2, queue: 2 });
+  assert.deepEqual(connectionBudget(loadConfig({ HOOKGRAPH_DB_CONNECTIONS: '6' }, '/srv/app').dbConnections), { orm: 4, queue: 2 });
   assert.deepEqual(connectionBudget(100), { orm: 67, queue: 33 });
 });
 
@@ -74,7 +74,7 @@ test('each bad value names its variable and what is wrong', () => {
   const cases: [Record<string, string>, string, RegExp][] = [
     [{ PORT: 'eighty' }, 'PORT', /not a whole number/],
     [{ PORT: '70000' }, 'PORT', /outside/],
-    [{ HOOKGRAPH_DB_CONNECTIONS: '3' }, 'HOOKGRAPH_DB_CONNECTIONS', /outside/],
+    [{ HOOKGRAPH_DB_CONNECTIONS: '5' }, 'HOOKGRAPH_DB_CONNECTIONS', /outside/],
     [{ DATABASE_URL: 'not a url', HOOKGRAPH_SECRET_KEY: KEY }, 'DATABASE_URL', /not a URL/],
     [{ DATABASE_URL: 'mysql://db/x', HOOKGRAPH_SECRET_KEY: KEY }, 'DATABASE_URL', /scheme "mysql"/],
     [{ DATABASE_URL: 'postgres://db/x' }, 'HOOKGRAPH_SECRET_KEY', /required when DATABASE_URL/],

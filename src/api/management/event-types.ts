@@ -98,6 +98,8 @@ async function change(db: Db, tenantId: string, name: string, changes: eventType
   if (isSystemEventTypeName(name)) throw new UserInputFailure([reserved(name, 'changed or archived')]);
   const found = isValidEventTypeName(name)
     ? await db.transaction(async (tx) => {
+        // Locked first: a concurrent change of this type commits before `before` is read, not after.
+        if (!(await eventTypes.lockByName(tx, tenantId, name))) return undefined;
         // Read as the event schema is built (archived types too, which keep their names), so both schemas name
         // types as every process will.
         const before = await eventTypes.forEventSchema(tx, tenantId);

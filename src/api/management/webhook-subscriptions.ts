@@ -5,7 +5,7 @@ import { anyPatternMatches, isWildcard } from '../../domain/patterns.js';
 import { SYSTEM_EVENT_TYPES } from '../../domain/operational-events.js';
 import { updatedHeaders } from '../../domain/subscription-headers.js';
 import { DEFAULT_ROTATION_GRACE_MS, MAX_ROTATION_GRACE_MS, newSecret, rotatedColumns } from '../../domain/subscription-secrets.js';
-import type { Db, Tx } from '../../store/db.js';
+import type { Db, Sql, Tx } from '../../store/db.js';
 import { DELIVERY_QUEUES } from '../../delivery/jobs.js';
 import * as deliveries from '../../store/deliveries.js';
 import * as eventTypes from '../../store/event-types.js';
@@ -66,10 +66,11 @@ async function checkedPayloadQuery(
   tenantId: string,
   text: string | null | undefined,
   patterns: readonly string[],
+  sql?: Sql,
 ): Promise<{ payloadQuery: string | null; payloadPlan: PayloadPlan | null } | undefined> {
   if (text === undefined) return undefined;
   if (text === null || text.trim() === '') return { payloadQuery: null, payloadPlan: null };
-  const check = checkPayloadQuery(text, await eventSchemas.forTenant(tenantId), patterns);
+  const check = checkPayloadQuery(text, await eventSchemas.forTenant(tenantId, sql), patterns);
   if (!check.ok) throw new UserInputFailure([userError(['input', 'payloadQuery'], UserErrorCode.INVALID_PAYLOAD_QUERY, check.message)]);
   return { payloadQuery: text, payloadPlan: check.plan };
 }
@@ -143,7 +144,8 @@ export async function updateWebhookSubscription(
     };
     // A new query, or new patterns under the stored one, are checked together.
     const query = input.payloadQuery !== undefined ? input.payloadQuery : fields.eventTypes ? found.payloadQuery : undefined;
-    const shaping = await checkedPayloadQuery(eventSchemas, tenantId, query, fields.eventTypes ?? found.eventTypes);
+    // Read in this transaction: waiting for another pool connection while holding this one could wait forever.
+    const shaping = await checkedPayloadQuery(eventSchemas, tenantId, query, fields.eventTypes ?? found.eventTypes, tx);
     if (shaping) Object.assign(changes, shaping);
     if (fields.headers !== undefined) {
       const { headers, unknownKept } = updatedHeaders(secretKey, found.id, found.headers, fields.headers);

@@ -10,6 +10,7 @@ import { Migration20261202004102_rate_tat } from './Migration20261202004102_rate
 import { Migration20261202004132_circuit_breaker } from './Migration20261202004132_circuit_breaker.js';
 import { Migration20261202004145_ordering_key } from './Migration20261202004145_ordering_key.js';
 import { Migration20261202033000_payload_plan_json_roots } from './Migration20261202033000_payload_plan_json_roots.js';
+import { Migration20261202035033_circuit_changed_at } from './Migration20261202035033_circuit_changed_at.js';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no file globbing. */
 export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migration }[] = [
@@ -24,4 +25,5 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261202004132_circuit_breaker', class: Migration20261202004132_circuit_breaker },
   { name: 'Migration20261202004145_ordering_key', class: Migration20261202004145_ordering_key },
   { name: 'Migration20261202033000_payload_plan_json_roots', class: Migration20261202033000_payload_plan_json_roots },
+  { name: 'Migration20261202035033_circuit_changed_at', class: Migration20261202035033_circuit_changed_at },
 ];

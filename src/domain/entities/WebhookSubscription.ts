@@ -109,11 +109,8 @@ export class WebhookSubscription {
 
   /*
    * The circuit breaker (see delivery/circuit.ts). Written by the worker's
-   * group commits and claims, never indexed, so these updates stay HOT.
-   * `updated_at` is set only when the circuit visibly changes (opens, takes
-   * or fails a probe, closes: at most a few times per probe interval), so the
-   * live resync re-reads it; a failure merely counted leaves it alone and does
-   * not invalidate the fan-out caches.
+   * group commits and claims, never indexed, and `updated_at` is left alone,
+   * so these updates stay HOT and do not invalidate the fan-out caches.
    */
 
   /** Failed attempts since the last success, counted while the circuit is closed. */
@@ -139,6 +136,14 @@ export class WebhookSubscription {
   /** Failed probes since the circuit opened (the backoff's exponent). */
   @Property({ type: 'integer' })
   circuitProbes: number & Opt = 0;
+
+  /**
+   * When the circuit last visibly changed (opened, took or failed a probe,
+   * closed): the live resync after a reconnect re-reads by it as well as by
+   * `updated_at`, which the fan-out version is built from. Not indexed.
+   */
+  @Property({ type: 'timestamptz', nullable: true, lazy: true })
+  circuitChangedAt?: Date | null;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date & Opt = new Date();
