@@ -36,21 +36,35 @@ export function slotsOf(reservation: SlotReservation, count: number): Slot[] {
  * clock, and a worker whose own clock is off would otherwise wait for them by
  * its own: ahead, it sends early (over the limit) and takes a deferred job
  * that comes back on time for a late one, reserving it a new slot each time;
- * behind, it sends late. The offset comes from the last reading (every slot
- * reservation returns one); the time the answer takes to arrive makes the
- * database look a little behind, so sends err late, never early.
+ * behind, it sends late. Every slot reservation returns a reading. A reading
+ * can only make the database look behind (by the time its answer took to
+ * arrive, long under load), never ahead, so the offset is the largest of the
+ * readings of the last `windowMs`: one slow answer does not make sends late,
+ * and a clock that drifts is followed within the window.
  */
 export class DatabaseClock {
-  private offsetMs = 0;
+  private readings: { offsetMs: number; atMs: number }[] = [];
+
+  constructor(private readonly windowMs = 10_000) {}
 
   /** A reading of the database clock (epoch ms) that arrived at `localMs`. */
   observe(databaseMs: number, localMs = Date.now()): void {
-    this.offsetMs = databaseMs - localMs;
+    const offsetMs = databaseMs - localMs;
+    // Readings that are both older and lower than this one can never be the largest again.
+    this.readings = this.readings.filter((r) => r.atMs > localMs - this.windowMs && r.offsetMs > offsetMs);
+    this.readings.push({ offsetMs, atMs: localMs });
+  }
+
+  private offsetMs(localMs: number): number {
+    const recent = this.readings.filter((r) => r.atMs > localMs - this.windowMs);
+    // None recent: the last one known (the clock is read at start, then with every reservation).
+    const from = recent.length ? recent : this.readings.slice(-1);
+    return from.length ? Math.max(...from.map((r) => r.offsetMs)) : 0;
   }
 
   /** Now on the database's clock (epoch ms). */
   now(localMs = Date.now()): number {
-    return localMs + this.offsetMs;
+    return localMs + this.offsetMs(localMs);
   }
 
   /** Milliseconds from now until `databaseMs` (a time on the database's clock) by this process's timers; 0 if passed. */

@@ -37,11 +37,14 @@ test('a worker whose clock runs ahead of the database still sends at the rate li
   const ids = receiver.requests.map((r) => String(r.headers['webhook-id']));
   assert.deepEqual([...ids].sort(), [...published].sort(), 'every event exactly once');
 
-  // The receiver stamps arrivals with the same skewed clock: differences between them are real.
+  // The receiver stamps arrivals with the same skewed clock: differences between them are real. A request
+  // reaches the receiver a little after its slot, not always by the same amount (fetch, claim, a loaded
+  // machine), so a window may hold a request or two more than the limit; a worker sending by its own clock,
+  // 1.5 s ahead, sends every slot of the next 1.5 s at once.
   const arrivals = receiver.requests.map((r) => r.receivedAt).sort((a, b) => a - b);
   for (const seconds of [1, 2]) {
     const most = mostWithin(arrivals, seconds * 1000);
-    assert.ok(most <= seconds * RATE + 1, `${most} requests within ${seconds} s (limit ${RATE}/s): ${arrivals.map((a) => a - arrivals[0]).join(', ')}`);
+    assert.ok(most <= seconds * RATE + 2, `${most} requests within ${seconds} s (limit ${RATE}/s): ${arrivals.map((a) => a - arrivals[0]).join(', ')}`);
   }
 
   // For the record, not asserted: slots reserved since the publish. One per delivery, plus the time until the

@@ -74,3 +74,13 @@ test('DatabaseClock turns a slot on the database clock into a wait on this proce
   clock.observe(20_000, 19_000); // now 1 s behind
   assert.equal(clock.untilMs(20_250, 19_000), 250);
 });
+
+test('DatabaseClock keeps the largest recent reading: a slow answer makes the database look behind, never ahead', () => {
+  const clock = new DatabaseClock(10_000);
+  clock.observe(100_000, 100_000); // on time: offset 0
+  clock.observe(100_000, 100_300); // an answer that took 300 ms to arrive
+  assert.equal(clock.untilMs(100_500, 100_300), 200, 'the slow reading does not push the send later');
+  // Past the window, the older reading no longer counts: a clock that drifts is followed.
+  clock.observe(110_000, 110_200); // offset -200, 10 s later
+  assert.equal(clock.now(110_200), 110_000);
+});
