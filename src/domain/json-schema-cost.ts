@@ -145,9 +145,11 @@ function decodePointer(ref: string): string[] | undefined {
   if (ref === '#') return [];
   if (!ref.startsWith('#/')) return undefined;
   try {
-    return decodeURIComponent(ref.slice(2))
+    // Split first, then decode each part, as ajv resolves it: `#/$defs/a%2Fb` is the key "a/b", not a.b.
+    return ref
+      .slice(2)
       .split('/')
-      .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+      .map((part) => decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~'));
   } catch {
     return undefined;
   }

@@ -106,3 +106,14 @@ test('a $ref to itself, or to a key the document does not own, is refused by nam
     assert.match(problem!.message, /Only \$refs to a subschema of this document/);
   }
 });
+
+test('a $ref is resolved as ajv resolves it (split, then decoded): an escaped slash cannot point the analysis elsewhere', () => {
+  // What ajv runs for `#/$defs/a%2Fb` is $defs["a/b"]; a doubling chain behind it must be counted, not $defs.a.b.
+  const $defs: Record<string, unknown> = { a: { b: {} }, d20: {} };
+  $defs['a/b'] = { allOf: [{ $ref: '#/$defs/d1' }, { $ref: '#/$defs/d1' }] };
+  for (let i = 1; i < 20; i++) $defs[`d${i}`] = { allOf: [{ $ref: `#/$defs/d${i + 1}` }, { $ref: `#/$defs/d${i + 1}` }] };
+  const problem = jsonSchemaProblem({ type: 'array', items: { $ref: '#/$defs/a%2Fb' }, $defs });
+  assert.match(problem?.message ?? '', /More than \d+ subschemas would apply to one value/);
+  const looping = jsonSchemaProblem({ $defs: { 'a/b': { $ref: '#/$defs/a%2Fb' } }, $ref: '#/$defs/a%2Fb' });
+  assert.match(looping?.message ?? '', /A \$ref leads back to a schema of the same value/);
+});
