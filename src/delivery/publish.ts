@@ -100,7 +100,7 @@ export class Publisher {
       // Rolled back: nothing of the call is kept.
       if (error instanceof MatchingOverBudget) return { ok: false, problems: [overBudget(error.index)] };
       if (error instanceof ShapedTooLargeAt) {
-        const message = `A webhook subscription's payload query makes this event's data larger than ${error.limitBytes} bytes (HOOKGRAPH_MAX_PAYLOAD_BYTES), more than a delivery may carry; change the query or the payload.`;
+        const message = `The payload query of webhook subscription ${error.subscriptionId} makes this event's data larger than ${error.limitBytes} bytes (HOOKGRAPH_MAX_PAYLOAD_BYTES), more than a delivery may carry; change the query or the payload.`;
         return { ok: false, problems: [{ index: error.index, path: ['payload'], code: 'TOO_LARGE', message }] };
       }
       throw error;
@@ -249,7 +249,7 @@ export class Publisher {
     for (const { p, index, targets } of matched) {
       for (const sub of targets) {
         const fields = sub.plan?.[p.input.eventType];
-        const shaped = fields ? shapedWithin(p, fields, index, meter, limitBytes) : undefined;
+        const shaped = fields ? shapedWithin(p, fields, index, meter, limitBytes, sub.id) : undefined;
         const orderingKey = keyOf(sub, shaped?.envelope ?? envelope(p));
         const ordered = sub.ordered || orderingKey !== null;
         const id = ordered ? sequentialUuidv7() : inShard(sequentialUuidv7(), nextShard());
@@ -340,13 +340,13 @@ function keyOf(sub: Orderable, delivered: ReturnType<typeof envelope>): string |
  * object); its work counts against the call's budget like matching, and the
  * shaped data may be no larger than a payload may be.
  */
-function shapedWithin(p: Prepared, fields: readonly PlannedField[], index: number, meter: WorkMeter, limitBytes: number): { body: string; envelope: ReturnType<typeof envelope> } {
+function shapedWithin(p: Prepared, fields: readonly PlannedField[], index: number, meter: WorkMeter, limitBytes: number, subscriptionId: string): { body: string; envelope: ReturnType<typeof envelope> } {
   try {
     const data = shapePayload(fields, p.input.payload, meter, limitBytes);
     return { body: wireBody(p.id, p.input.eventType, p.occurredAt, JSON.stringify(data)), envelope: { ...envelope(p), data } };
   } catch (error) {
     if (error instanceof OverBudget) throw new MatchingOverBudget(index);
-    if (error instanceof ShapedTooLarge) throw new ShapedTooLargeAt(index, error.limitBytes);
+    if (error instanceof ShapedTooLarge) throw new ShapedTooLargeAt(index, error.limitBytes, subscriptionId);
     throw error;
   }
 }
@@ -356,6 +356,7 @@ class ShapedTooLargeAt extends Error {
   constructor(
     readonly index: number,
     readonly limitBytes: number,
+    readonly subscriptionId: string,
   ) {
     super(`shaping event ${index} made its data larger than ${limitBytes} bytes`);
   }

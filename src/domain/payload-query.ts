@@ -252,7 +252,7 @@ export class ShapedTooLarge extends Error {
   }
 }
 
-/** The shaped payload's serialized size so far (close to it: escapes are not counted), and its limit. */
+/** The shaped payload's serialized size so far in UTF-8 bytes (commas and colons counted generously), and its limit. */
 interface OutputSize {
   bytes: number;
   limit: number;
@@ -263,17 +263,26 @@ function grow(size: OutputSize, bytes: number): void {
   if (size.bytes > size.limit) throw new ShapedTooLarge(size.limit);
 }
 
+/** Printable ASCII without `"` or `\`: serialized as it is, one byte a character. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A string's serialized size in UTF-8 bytes, quotes and escapes included. */
+function jsonBytes(text: string): number {
+  return PLAIN.test(text) ? text.length + 2 : Buffer.byteLength(JSON.stringify(text));
+}
+
 /** Adds a payload value copied whole into the output (walked once per copy, so repeats are counted). */
 function growBy(size: OutputSize, value: unknown): void {
-  if (typeof value === 'string') return grow(size, value.length + 2);
+  if (typeof value === 'string') return grow(size, jsonBytes(value));
   if (typeof value === 'number') return grow(size, String(value).length);
-  if (typeof value !== 'object' || value === null) return grow(size, 5);
+  if (typeof value === 'boolean') return grow(size, value ? 4 : 5);
+  if (typeof value !== 'object' || value === null) return grow(size, 4);
   grow(size, 2);
   if (Array.isArray(value)) {
     for (const item of value) (grow(size, 1), growBy(size, item));
     return;
   }
-  for (const key of Object.keys(value)) (grow(size, key.length + 4), growBy(size, (value as Record<string, unknown>)[key]));
+  for (const key of Object.keys(value)) (grow(size, jsonBytes(key) + 2), growBy(size, (value as Record<string, unknown>)[key]));
 }
 
 function project(fields: readonly PlannedField[], value: unknown, meter: WorkMeter, size: OutputSize): Record<string, unknown> {
@@ -283,9 +292,9 @@ function project(fields: readonly PlannedField[], value: unknown, meter: WorkMet
   const out: Record<string, unknown> = Object.create(null);
   const source = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   for (const field of fields) {
-    grow(size, field.key.length + 4);
+    grow(size, jsonBytes(field.key) + 2);
     if (field.typename !== undefined) {
-      grow(size, field.typename.length + 2);
+      grow(size, jsonBytes(field.typename));
       out[field.key] = field.typename;
       continue;
     }

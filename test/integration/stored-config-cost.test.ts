@@ -201,7 +201,7 @@ test('a payload query that would make data larger than a payload may be is refus
   const [published] = await alongside(app.gql(PUBLISH, { input: { eventType: 'order.tagged', payload } }, t.key));
   assert.equal(published.errors, undefined, JSON.stringify(published.errors));
   assert.deepEqual(published.data.eventPublish.userErrors.map((e: { field: string[]; code: string }) => [e.field, e.code]), [[['input', 'payload'], 'TOO_LARGE']]);
-  assert.match(published.data.eventPublish.userErrors[0].message, /payload query makes this event's data larger than \d+ bytes/);
+  assert.match(published.data.eventPublish.userErrors[0].message, new RegExp(`payload query of webhook subscription ${created.data.webhookSubscriptionCreate.webhookSubscription.id} makes this event's data larger than \\d+ bytes`));
   assert.equal(await eventCount(t.tenantId), 0);
 
   // A payload it shapes to a reasonable size is published and delivered shaped.

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { validateSchema } from 'graphql';
 import { buildEventSchema, camelCase, typeNamePart } from '../../src/domain/event-schema.js';
 import { SYSTEM_EVENT_TYPES } from '../../src/domain/operational-events.js';
-import { checkPayloadQuery, shapePayload } from '../../src/domain/payload-query.js';
+import { checkPayloadQuery, ShapedTooLarge, shapePayload } from '../../src/domain/payload-query.js';
 import { WorkMeter } from '../../src/domain/work-meter.js';
 
 test('event type names camel-case into root fields', () => {
@@ -320,4 +320,15 @@ test('typeNamesOf lists the type names each event type took, so a change that mo
   const after = buildEventSchema([{ name: 'order', schema: { type: 'object', properties: { created: { type: 'object', properties: { at: { type: 'string' } } } } }, createdAt: at(1) }, later]);
   assert.deepEqual(after.typeNamesOf.get('order'), ['Order', 'OrderCreated']);
   assert.deepEqual(after.typeNamesOf.get('order.created'), ['OrderCreated_2', 'OrderCreated_2Customer']);
+});
+
+test('shaped data is measured in serialized UTF-8 bytes: escapes and multi-byte characters count as sent', () => {
+  const schema = buildEventSchema([{ name: 'a.b', schema: { type: 'object', properties: { s: { type: 'string' } } } }]);
+  const check = checkPayloadQuery('subscription { aB { s x: s y: s } }', schema, ['*']);
+  assert.ok(check.ok);
+  for (const text of ['\u0001'.repeat(1000), '€'.repeat(1000), '"'.repeat(1000), 'plain'.repeat(200)]) {
+    const real = Buffer.byteLength(JSON.stringify(shapePayload(check.plan['a.b']!, { s: text }, new WorkMeter(1e9))));
+    assert.throws(() => shapePayload(check.plan['a.b']!, { s: text }, new WorkMeter(1e9), real - 1), ShapedTooLarge, JSON.stringify(text.slice(0, 3)));
+    assert.doesNotThrow(() => shapePayload(check.plan['a.b']!, { s: text }, new WorkMeter(1e9), Math.ceil(real * 1.01)));
+  }
 });
