@@ -55,6 +55,8 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   const sizeChecked = new WeakMap<object, boolean>();
   const socketSpans = socketOperationSpans();
   const app = express();
+  // Express's final handler sends a stack trace as HTML in its 'development' env, its default when NODE_ENV is unset.
+  app.set('env', config.hideErrorDetails ? 'production' : 'development');
   app.disable('x-powered-by');
   const server = http.createServer(app);
 
@@ -74,6 +76,8 @@ export async function startHttpServer(options: HttpServerOptions, port: number, 
   const wsServer = useServer<Record<string, unknown>, { principal: Principal }>(
     {
       schema,
+      // graphql-ws puts an internal error's message in the close reason unless told this is production.
+      isProd: config.hideErrorDetails,
       // Each streamed event runs with a fresh context (identity map, DataLoaders): it must read current rows.
       subscribe: subscribeWithFreshContext<Context>({
         fresh: (context) => ({ ...createContext(context.services, context.principal), socket: context.socket }),
