@@ -152,6 +152,8 @@ class Builder {
   /** One output type per `$ref` target: definitions reached by many paths are one GraphQL type, not one per path (which grows exponentially). */
   private readonly refTypes = new Map<string, { type: GraphQLOutputType; nullable: boolean }>();
   private fields = 0;
+  /** How many times a part was turned into JSON for recursion or depth. */
+  private cutShort = 0;
   /** The event type's own type name, once claimed: `$ref` targets are named after it and their key (`OrderShippedAddress`). */
   rootName: string | undefined;
   /** The names this builder took, in order. */
@@ -185,15 +187,19 @@ class Builder {
 
   /** The output type of `node`, named `name` if it is an object; `following` holds the `$ref`s being expanded (recursion → JSON). */
   type(node: unknown, name: string, depth: number, following: ReadonlySet<string>): { type: GraphQLOutputType; nullable: boolean } {
-    if (!isObject(node) || depth > MAX_DEPTH) return { type: JSONScalar, nullable: true };
+    if (!isObject(node)) return { type: JSONScalar, nullable: true };
+    if (depth > MAX_DEPTH) return (this.cutShort++, { type: JSONScalar, nullable: true });
     if (typeof node.$ref === 'string') {
-      if (following.has(node.$ref)) return { type: JSONScalar, nullable: true };
+      if (following.has(node.$ref)) return (this.cutShort++, { type: JSONScalar, nullable: true });
       const built = this.refTypes.get(node.$ref);
       if (built) return built;
+      const cutBefore = this.cutShort;
       const key = node.$ref.slice(node.$ref.lastIndexOf('/') + 1);
       const targetName = this.rootName && key ? `${this.rootName}${typeNamePart(decodeURIComponent(key))}` : name;
       const type = this.type(this.resolve(node.$ref), GRAPHQL_NAME.test(targetName) ? targetName : name, depth + 1, new Set([...following, node.$ref]));
-      this.refTypes.set(node.$ref, type);
+      // Kept for the other paths only if nothing in it was cut short (recursion or depth turned to JSON): what is
+      // cut short on this path may be whole on another.
+      if (this.cutShort === cutBefore) this.refTypes.set(node.$ref, type);
       return type;
     }
     const { types, nullable } = typesOf(node);

@@ -332,3 +332,22 @@ test('shaped data is measured in serialized UTF-8 bytes: escapes and multi-byte 
     assert.doesNotThrow(() => shapePayload(check.plan['a.b']!, { s: text }, new WorkMeter(1e9), Math.ceil(real * 1.01)));
   }
 });
+
+test('a $ref built while cut short by recursion is not reused where it would be whole', () => {
+  const schema = buildEventSchema([
+    {
+      name: 'pair',
+      schema: {
+        type: 'object',
+        $defs: {
+          a: { type: 'object', properties: { b: { $ref: '#/$defs/b' }, n: { type: 'string' } } },
+          b: { type: 'object', properties: { a: { $ref: '#/$defs/a' }, m: { type: 'string' } } },
+        },
+        properties: { x: { $ref: '#/$defs/a' }, y: { $ref: '#/$defs/b' } },
+      },
+    },
+  ]);
+  // Under x, b's `a` is recursion (JSON); under y, b is reached first and its `a` is a real type.
+  const check = checkPayloadQuery('subscription { pair { y { a { n } } } }', schema, ['*']);
+  assert.ok(check.ok, check.ok ? '' : check.message);
+});
