@@ -42,6 +42,9 @@ export function slotsOf(reservation: SlotReservation, count: number): Slot[] {
  * readings of the last `windowMs`: one slow answer does not make sends late,
  * and a clock that drifts is followed within the window.
  */
+/** A reading this much below the largest recent one means a clock was stepped, not a slow answer. */
+const CLOCK_STEP_MS = 1_000;
+
 export class DatabaseClock {
   private readings: { offsetMs: number; atMs: number }[] = [];
 
@@ -50,6 +53,8 @@ export class DatabaseClock {
   /** A reading of the database clock (epoch ms) that arrived at `localMs`. */
   observe(databaseMs: number, localMs = Date.now()): void {
     const offsetMs = databaseMs - localMs;
+    // Far lower than the largest: not an answer's travel time but a clock stepped (NTP); start over from this one.
+    if (this.readings.length && this.readings[0].offsetMs - offsetMs > CLOCK_STEP_MS) this.readings = [];
     // Readings that are both older and lower than this one can never be the largest again.
     this.readings = this.readings.filter((r) => r.atMs > localMs - this.windowMs && r.offsetMs > offsetMs);
     this.readings.push({ offsetMs, atMs: localMs });

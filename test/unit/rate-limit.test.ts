@@ -84,3 +84,10 @@ test('DatabaseClock keeps the largest recent reading: a slow answer makes the da
   clock.observe(110_000, 110_200); // offset -200, 10 s later
   assert.equal(clock.now(110_200), 110_000);
 });
+
+test('DatabaseClock starts over when a reading is far below the others: a clock was stepped, not an answer slow', () => {
+  const clock = new DatabaseClock(10_000);
+  clock.observe(100_000, 100_000);
+  clock.observe(100_000, 102_000); // this clock stepped 2 s ahead
+  assert.equal(clock.now(102_000), 100_000);
+});
