@@ -195,6 +195,10 @@ test('a payload query that would make data larger than a payload may be is refus
   assert.equal(preview.errors, undefined, JSON.stringify(preview.errors));
   assert.deepEqual(preview.data.webhookSubscriptionPreview.userErrors.map((e: { field: string[]; code: string }) => [e.field, e.code]), [[['input', 'payloadQuery'], 'TOO_LARGE']]);
   assert.equal(preview.data.webhookSubscriptionPreview.body, null);
+  // Where publish would make no delivery (the filter does not match), the verdict is given, not the size refusal.
+  const unmatched = await app.gql(PREVIEW, { input: { eventType: 'order.tagged', payload, payloadQuery, filter: { 'data.missing': { $exists: true } } } }, reader.key);
+  assert.equal(unmatched.errors, undefined, JSON.stringify(unmatched.errors));
+  assert.deepEqual(unmatched.data.webhookSubscriptionPreview, { matches: false, body: null, userErrors: [] });
 
   const created = await app.gql(CREATE_SUB, { input: { url: receiver.url, eventTypes: ['order.tagged'], payloadQuery } }, t.key);
   assert.deepEqual(created.data.webhookSubscriptionCreate.userErrors, []);

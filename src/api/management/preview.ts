@@ -30,7 +30,7 @@ export interface PreviewInput {
   filter?: unknown;
 }
 
-export async function previewDelivery(services: Services, tenantId: string, input: PreviewInput): Promise<{ matches: boolean; reason: string | null; body: string }> {
+export async function previewDelivery(services: Services, tenantId: string, input: PreviewInput): Promise<{ matches: boolean; reason: string | null; body: string | null }> {
   if (!isValidEventTypeName(input.eventType)) {
     throw new UserInputFailure([userError(['input', 'eventType'], UserErrorCode.INVALID_EVENT_TYPE_NAME, `"${input.eventType.slice(0, 140)}" is not a valid event type name.`)]);
   }
@@ -79,20 +79,35 @@ export async function previewDelivery(services: Services, tenantId: string, inpu
   const id = uuidv7();
   const occurredAt = new Date();
   try {
+    // The verdict first, as publish decides it (ENABLED subscriptions only, then patterns, then the filter on the
+    // unshaped body); only a delivery that would be made is refused for its shaped size, as publish refuses it.
+    const reason =
+      saved && saved.status !== WebhookSubscriptionStatus.ENABLED
+        ? `The subscription is ${saved.status}: it is sent no deliveries.`
+        : !anyPatternMatches(patterns, input.eventType)
+          ? `The eventTypes (${patterns.join(', ')}) do not match "${input.eventType}".`
+          : !compileFilter(filter)({ id, type: input.eventType, timestamp: occurredAt.toISOString(), data: input.payload }, meter)
+            ? 'The filter does not match the event.'
+            : null;
     const fields = plan?.[input.eventType];
-    const body = wireBody(id, input.eventType, occurredAt, fields ? JSON.stringify(shapePayload(fields, input.payload, meter, services.config.maxPayloadBytes)) : payloadJson);
-    // Publish fans out to ENABLED subscriptions only.
-    if (saved && saved.status !== WebhookSubscriptionStatus.ENABLED) return { matches: false, reason: `The subscription is ${saved.status}: it is sent no deliveries.`, body };
-    if (!anyPatternMatches(patterns, input.eventType)) return { matches: false, reason: `The eventTypes (${patterns.join(', ')}) do not match "${input.eventType}".`, body };
-    if (!compileFilter(filter)({ id, type: input.eventType, timestamp: occurredAt.toISOString(), data: input.payload }, meter)) return { matches: false, reason: 'The filter does not match the event.', body };
-    return { matches: true, reason: null, body };
+    let data = payloadJson;
+    if (fields) {
+      try {
+        data = JSON.stringify(shapePayload(fields, input.payload, meter, services.config.maxPayloadBytes));
+      } catch (error) {
+        if (!(error instanceof ShapedTooLarge)) throw error;
+        if (reason === null) {
+          throw new UserInputFailure([
+            userError(['input', 'payloadQuery'], UserErrorCode.TOO_LARGE, `Shaped by this payload query, the event's data would be larger than ${error.limitBytes} bytes, more than a delivery may carry: publishing it would be refused.`),
+          ]);
+        }
+        // Not delivered anyway: the verdict stands, with no body to show.
+        return { matches: false, reason, body: null };
+      }
+    }
+    return { matches: reason === null, reason, body: wireBody(id, input.eventType, occurredAt, data) };
   } catch (error) {
     if (error instanceof OverBudget) throw tooMuchWork();
-    if (error instanceof ShapedTooLarge) {
-      throw new UserInputFailure([
-        userError(['input', 'payloadQuery'], UserErrorCode.TOO_LARGE, `Shaped by this payload query, the event's data would be larger than ${error.limitBytes} bytes, more than a delivery may carry.`),
-      ]);
-    }
     throw error;
   }
 }

@@ -37,7 +37,7 @@ export class WebhookSubscriptionPreviewPayload {
   @Field(() => String, { nullable: true, description: 'Why the event would not be delivered (the subscription is not ENABLED, the patterns or the filter do not match); null when it would be, or when userErrors is not empty.' })
   reason!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The body it is (or would be) sent with, byte for byte, shaped by the payload query; `id` and `timestamp` are made up for the preview. Null when userErrors is not empty.' })
+  @Field(() => String, { nullable: true, description: 'The body it is (or would be) sent with, byte for byte, shaped by the payload query; `id` and `timestamp` are made up for the preview. Null when userErrors is not empty, or when a delivery that would not be made anyway (matches false) would be too large shaped.' })
   body!: string | null;
 
   @Field(() => [UserError], { description: 'Problems with the input; empty on success.' })
