@@ -3,8 +3,8 @@ import { DeliveryWorker } from '../../src/delivery/worker.js';
 import { silentLogger } from '../../src/log.js';
 import type { TestApp } from './app.js';
 
-/** A delivery worker in the test's own process, on an api-role test app's services; every host resolves to 127.0.0.1. */
-export async function startWorker(app: TestApp): Promise<DeliveryWorker> {
+/** A delivery worker in the test's own process, on an api-role test app's services; every host resolves to 127.0.0.1 unless `resolve` says otherwise. */
+export async function startWorker(app: TestApp, resolve: (host: string) => Promise<string[]> = async () => ['127.0.0.1']): Promise<DeliveryWorker> {
   const services = app.app.services!;
   const worker = new DeliveryWorker({
     config: services.config,
@@ -13,7 +13,7 @@ export async function startWorker(app: TestApp): Promise<DeliveryWorker> {
     log: silentLogger,
     secretKey: services.secretKey,
     metrics: services.metrics,
-    guard: new AddressGuard(services.config.allowTargets, async () => ['127.0.0.1']),
+    guard: new AddressGuard(services.config.allowTargets, resolve),
   });
   await worker.start();
   return worker;

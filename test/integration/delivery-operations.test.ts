@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { AddressGuard } from '../../src/delivery/address-guard.js';
 import { DELIVERY_QUEUES } from '../../src/delivery/jobs.js';
 import { pruneBefore } from '../../src/delivery/retention.js';
-import { DeliveryWorker } from '../../src/delivery/worker.js';
-import { silentLogger } from '../../src/log.js';
 import { startTestApp } from '../helpers/app.js';
 import { errorCode } from '../helpers/graphql.js';
 import { scrape, value } from '../helpers/metrics.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { DELIVERY, eventType, eventually, publish, settled, subscription, tenant } from '../helpers/webhooks.js';
+import { startWorker } from '../helpers/worker.js';
 
 /*
  * The api role only sends jobs; this file runs the delivery worker itself,
@@ -19,16 +17,7 @@ import { DELIVERY, eventType, eventually, publish, settled, subscription, tenant
 const app = await startTestApp({ label: 'delivery-ops', role: 'api' });
 const services = app.app.services!;
 const resolver = async (host: string) => (host === 'rebind.test' ? ['169.254.169.254'] : ['127.0.0.1']);
-const worker = new DeliveryWorker({
-  config: services.config,
-  db: services.db,
-  boss: services.boss,
-  log: silentLogger,
-  secretKey: services.secretKey,
-  metrics: services.metrics,
-  guard: new AddressGuard(services.config.allowTargets, resolver),
-});
-await worker.start();
+const worker = await startWorker(app, resolver);
 after(() => worker.stop());
 
 const receiver = await startReceiver();
